@@ -1,0 +1,28 @@
+/**
+ * Where things live, on the nodes and in the artifacts bucket. The bootstrap scripts, the serve bundle's scripts,
+ * the IAM policies and the README all take these from here.
+ */
+export const NODE_PATHS = {
+  /** Everything this tool installs on a node. */
+  root: '/opt/p5-ray',
+  /** The Python virtual environment with the pinned Ray + vLLM + NIXL + LMCache stack. */
+  venv: '/opt/p5-ray/venv',
+  /** The serve bundle (four YAML configs, builder.py, run_bm.sh, run_all.sh), copied from the bucket on the head. */
+  serveBundle: '/opt/p5-ray/serve',
+  /** Benchmark results on the head before they are copied to the bucket. */
+  results: '/opt/p5-ray/serve/bm_results',
+  /** Shell-sourceable settings written by user data (bucket, region, role, expected GPUs and EFA devices…). */
+  clusterEnv: '/etc/p5-ray/cluster.env',
+  /** Bootstrap log on the node (also streamed to CloudWatch Logs). */
+  bootstrapLog: '/var/log/p5-ray-bootstrap.log',
+  /** Instance-store NVMe mount on recent DLAMIs (dlami-nvme.service); Hugging Face cache and LMCache disk tier. */
+  nvme: '/opt/dlami/nvme',
+} as const;
+
+/** Key prefixes in the artifacts bucket. IAM grants are scoped to these. */
+export const BUCKET_PREFIXES = {
+  serve: 'serve/',
+  results: 'results/',
+  /** Cluster rendezvous: the head publishes its address here for the GPU workers. */
+  cluster: 'cluster/',
+} as const;

@@ -1,0 +1,20 @@
+/**
+ * The software manifest: every pinned version installed on the nodes, in one place. The set follows Ray's own
+ * `llm` extra for this Ray release (ray 2.58.0 pins vllm 0.26.0 and nixl 1.3.1; ../shared/FACTS.md §2).
+ */
+export const SOFTWARE = {
+  ray: '2.58.0',
+  vllm: '0.26.0',
+  nixl: '1.3.1',
+  /** vLLM needs lmcache >= 0.3.9; the torch ABI match is verified on the node by importing lmcache.c_ops. */
+  lmcache: '0.3.9',
+  /** Python the node venv is built with (the DLAMI's system python on Ubuntu 24.04). */
+  python: '3.12',
+} as const;
+
+export type SoftwareManifest = typeof SOFTWARE;
+
+/** DLAMI public SSM parameter: Base OSS Nvidia Driver GPU AMI, Ubuntu 24.04, x86_64 (FACTS.md §4). */
+export const DEFAULT_AMI_PARAMETER =
+  '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id';
+

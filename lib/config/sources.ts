@@ -1,0 +1,46 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { CONFIG_KEYS, RawConfig } from './cluster-config';
+import { ConfigError, invalid } from './errors';
+
+/** The context key naming an optional YAML configuration file. */
+export const CONFIG_FILE_KEY = 'config';
+
+/**
+ * Merges the two sources of settings: the YAML file named by `-c config=path` (lowest precedence) and CDK context
+ * (`-c key=value` or cdk.json). Context keys that look like ours but are not known are reported, so a typo such
+ * as `-c gpuNode=3` fails instead of being ignored; CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`) are skipped.
+ */
+export function collectRawConfig(
+  context: Readonly<Record<string, unknown>>,
+  readFile: (path: string) => string,
+): RawConfig {
+  const fromFile = context[CONFIG_FILE_KEY] === undefined ? {} : readConfigFile(String(context[CONFIG_FILE_KEY]), readFile);
+  const fromContext: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (key === CONFIG_FILE_KEY || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) continue;
+    fromContext[key] = value;
+  }
+  return { ...fromFile, ...fromContext };
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string): RawConfig {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new ConfigError([invalid(CONFIG_FILE_KEY, path, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError([invalid(CONFIG_FILE_KEY, path, `not valid YAML${where}: ${why}`)]);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError([invalid(CONFIG_FILE_KEY, path, `must hold a YAML mapping of settings (${Object.keys(CONFIG_KEYS).slice(0, 4).join(', ')}, …)`)]);
+  }
+  return doc as RawConfig;
+}
