@@ -72,8 +72,8 @@ export const CONFIG_KEYS: Readonly<Record<keyof ClusterConfig, KeySpec>> = {
   servedModelName: { kind: 'string', defaultText: 'gptoss', doc: 'model name clients send (the OpenAI `model` field)' },
   maxModelLen: { kind: 'integer', defaultText: '16000', doc: "vLLM max_model_len; must hold the benchmark's input + output tokens" },
   tensorParallelSize: { kind: 'integer', defaultText: '4', doc: 'tensor parallelism per replica; must divide the GPUs per node' },
-  prefillReplicas: { kind: 'integer', defaultText: '1', doc: 'prefill replicas in the PD configurations' },
-  decodeReplicas: { kind: 'integer', defaultText: '1', doc: 'decode replicas in the PD configurations' },
+  prefillReplicas: { kind: 'integer', defaultText: '1', doc: 'prefill replicas in the PD configurations, all on one node (× TP ≤ GPUs per node)' },
+  decodeReplicas: { kind: 'integer', defaultText: '1', doc: 'decode replicas in the PD configurations, all on one other node (× TP ≤ GPUs per node)' },
   nixlBackend: { kind: 'string', defaultText: 'LIBFABRIC', doc: 'NIXL transport over EFA: LIBFABRIC or UCX' },
   lmcacheChunkSize: { kind: 'integer', defaultText: '256', doc: 'LMCache chunk size, tokens' },
   lmcacheCpuGbPerRank: { kind: 'number', defaultText: '100', doc: 'LMCache pinned CPU memory per TP rank, GB (× ranks per node must fit the node RAM with 25% headroom)' },
@@ -124,16 +124,18 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
   const prefillReplicas = read.integer('prefillReplicas', 1, 1, 64);
   const decodeReplicas = read.integer('decodeReplicas', 1, 1, 64);
   const replicasPerNode = Math.max(1, Math.floor(gpu.gpus / tensorParallelSize));
-  const prefillNodes = Math.ceil(prefillReplicas / replicasPerNode);
-  const decodeNodes = Math.ceil(decodeReplicas / replicasPerNode);
+  // One Serve LLM deployment has a single placement_group_config for all its replicas, so each PD side is pinned
+  // to one node: its replicas must fit that node's GPUs, and the two sides need two nodes.
+  for (const [key, replicas] of [['prefillReplicas', prefillReplicas], ['decodeReplicas', decodeReplicas]] as const) {
+    if (replicas > replicasPerNode) {
+      problems.push(invalid(key, replicas,
+        `${replicas} replicas × TP=${tensorParallelSize} need ${replicas * tensorParallelSize} GPUs on one node, but a ` +
+        `${gpuInstanceType} has ${gpu.gpus} (each PD side is pinned to one node; at most ${replicasPerNode})`));
+    }
+  }
   if (gpuNodes < 2) {
     problems.push(invalid('gpuNodes', gpuNodes,
       'the PD configurations put prefill and decode on separate GPU nodes, so at least 2 GPU nodes are needed'));
-  } else if (prefillNodes + decodeNodes > gpuNodes) {
-    problems.push(invalid('gpuNodes', gpuNodes,
-      `${prefillReplicas} prefill + ${decodeReplicas} decode replicas of TP=${tensorParallelSize} need ` +
-      `${prefillNodes} + ${decodeNodes} GPU nodes of ${gpu.gpus} GPUs (prefill and decode never share a node); ` +
-      `raise gpuNodes to ${prefillNodes + decodeNodes} or lower the replicas`));
   }
 
   const efaLayout = read.oneOf('efaLayout', 'efa-only', EFA_LAYOUTS) as EfaLayout;

@@ -5,6 +5,13 @@ import { ConfigError, invalid } from './errors';
 /** The context key naming an optional YAML configuration file. */
 export const CONFIG_FILE_KEY = 'config';
 
+/** Context keys that steer the app itself rather than the cluster. */
+export const APP_FLAGS = {
+  configFile: CONFIG_FILE_KEY,
+  /** `-c livePrices=true`: refresh prices from the AWS Price List API (needs credentials; falls back to the table). */
+  livePrices: 'livePrices',
+} as const;
+
 /**
  * Merges the two sources of settings: the YAML file named by `-c config=path` (lowest precedence) and CDK context
  * (`-c key=value` or cdk.json). Context keys that look like ours but are not known are reported, so a typo such
@@ -17,7 +24,7 @@ export function collectRawConfig(
   const fromFile = context[CONFIG_FILE_KEY] === undefined ? {} : readConfigFile(String(context[CONFIG_FILE_KEY]), readFile);
   const fromContext: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {
-    if (key === CONFIG_FILE_KEY || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) continue;
+    if ((Object.values(APP_FLAGS) as string[]).includes(key) || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) continue;
     fromContext[key] = value;
   }
   return { ...fromFile, ...fromContext };

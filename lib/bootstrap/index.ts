@@ -1,0 +1,192 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { gzipSync } from 'zlib';
+import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
+import { PORTS } from '../catalog/ports';
+import { SOFTWARE } from '../catalog/software';
+import { expectedEfaDevices } from '../compute/efa-interfaces';
+import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
+
+/**
+ * What one node's user data needs. Values marked "token" may be unresolved CDK tokens: they are only ever
+ * written into the user data verbatim, never inspected.
+ */
+export interface NodeBootstrapContext {
+  readonly config: ClusterConfig;
+  /** `head` = the separate CPU head instance; `gpu` = a GPU node (which may also be the Ray head). */
+  readonly role: 'head' | 'gpu';
+  /** True for the CPU head, or for GPU node 0 when `config.headInstanceType` is `none`. */
+  readonly isRayHead: boolean;
+  /** 0..gpuNodes-1 for GPU nodes; 0 for the head. */
+  readonly gpuIndex: number;
+  /** Token: the artifacts bucket name. */
+  readonly bucketName: string;
+  /** Token: the presigned URL of the AWS::CloudFormation::WaitConditionHandle this node signals. */
+  readonly signalUrl: string;
+  /** Token: CloudWatch Logs group for bootstrap progress (the node creates its own stream in it). */
+  readonly logGroupName: string;
+  readonly stackName: string;
+  /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
+  readonly hfTokenSecretArn?: string;
+}
+
+/** EC2's limit on raw user data (before base64). */
+export const USER_DATA_LIMIT_BYTES = 16_384;
+
+/** The node scripts, in lib/bootstrap/scripts; bootstrap-node.sh is the entry point and sources lib.sh. */
+export const BOOTSTRAP_SCRIPTS = ['lib.sh', 'bootstrap-node.sh'] as const;
+export const BOOTSTRAP_SCRIPTS_DIR = join(__dirname, 'scripts');
+
+/** Where the scripts are unpacked on the node. */
+export const NODE_SCRIPT_DIR = `${NODE_PATHS.root}/bin`;
+
+/** The Ray head publishes `{"ip","port","instanceId","dashboardPort"}` here; GPU workers poll it. */
+export const HEAD_ADDRESS_KEY = `${BUCKET_PREFIXES.cluster}head.json`;
+
+/** The systemd unit running Ray on every node (`systemctl status ray`, `journalctl -u ray`). */
+export const RAY_SYSTEMD_UNIT = 'ray.service';
+
+const HEREDOC_END = 'P5RAY_END';
+
+/**
+ * The settings written to NODE_PATHS.clusterEnv (shell-sourceable) for one node, in a stable order. Everything
+ * the scripts know about the cluster comes from here, so no version, path or count is repeated in them.
+ */
+export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<readonly [string, string]> {
+  validateContext(ctx);
+  const { config } = ctx;
+  const gpu = gpuSpec(config);
+  const onGpu = ctx.role === 'gpu';
+  return [
+    ['STACK_NAME', ctx.stackName],
+    ['REGION', config.region],
+    ['ROLE', ctx.role],
+    ['GPU_INDEX', String(ctx.gpuIndex)],
+    ['IS_RAY_HEAD', ctx.isRayHead ? '1' : '0'],
+    ['BUCKET', ctx.bucketName],
+    ['LOG_GROUP', ctx.logGroupName],
+    ['HF_TOKEN_SECRET_ARN', ctx.hfTokenSecretArn ?? ''],
+    ['MODEL', config.model],
+    ['GPU_INSTANCE_TYPE', config.gpuInstanceType],
+    ['GPU_MODEL', gpu.gpuModel],
+    ['GPUS_PER_NODE', String(gpu.gpus)],
+    ['EXPECTED_GPUS', String(onGpu ? gpu.gpus : 0)],
+    // From the interfaces the launch template actually attaches, not the type's maximum.
+    ['EXPECTED_EFA', String(onGpu ? expectedEfaDevices(gpu, config.efaLayout) : 0)],
+    ['GPU_NODES', String(config.gpuNodes)],
+    ['CLUSTER_GPUS', String(config.gpuNodes * gpu.gpus)],
+    ['NIXL_BACKEND', config.nixlBackend],
+    ['RAY_VERSION', SOFTWARE.ray],
+    ['VLLM_VERSION', SOFTWARE.vllm],
+    ['NIXL_VERSION', SOFTWARE.nixl],
+    ['LMCACHE_VERSION', SOFTWARE.lmcache],
+    ['PYTHON_VERSION', SOFTWARE.python],
+    ['RAY_GCS_PORT', String(PORTS.rayGcs)],
+    ['RAY_DASHBOARD_PORT', String(PORTS.rayDashboard)],
+    ['RAY_CLIENT_PORT', String(PORTS.rayClient)],
+    ['NODE_ROOT', NODE_PATHS.root],
+    ['VENV', NODE_PATHS.venv],
+    ['SERVE_BUNDLE', NODE_PATHS.serveBundle],
+    ['NVME', NODE_PATHS.nvme],
+    ['BOOTSTRAP_LOG', NODE_PATHS.bootstrapLog],
+    ['HEAD_KEY', HEAD_ADDRESS_KEY],
+    ['SERVE_PREFIX', BUCKET_PREFIXES.serve],
+    ['BOOTSTRAP_TIMEOUT_SECONDS', String(config.bootstrapTimeoutMinutes * 60)],
+    // Last: by far the longest value, and a credential of sorts (cluster.env is root-only).
+    ['SIGNAL_URL', ctx.signalUrl],
+  ];
+}
+
+/**
+ * The EC2 user data of one node: a bash script that writes NODE_PATHS.clusterEnv, unpacks the node scripts
+ * (gzip+base64, to stay far under 16 KB with a ~1 KB presigned URL) and runs bootstrap-node.sh. May contain CDK
+ * tokens; wrap it in `Fn.base64`.
+ */
+export function renderUserData(ctx: NodeBootstrapContext): string {
+  const settings = bootstrapSettings(ctx)
+    .map(([key, value]) => `${key}=${shellQuote(value)}`)
+    .join('\n');
+  const envFile = NODE_PATHS.clusterEnv;
+  const envDir = envFile.slice(0, envFile.lastIndexOf('/'));
+  const unpack = BOOTSTRAP_SCRIPTS.map((name) => [
+    `base64 -d <<'${HEREDOC_END}' | gunzip >"$R${NODE_SCRIPT_DIR}/${name}"`,
+    packScript(name),
+    HEREDOC_END,
+  ].join('\n'));
+  const fallbackSignal = '{\\"Status\\":\\"FAILURE\\",\\"Reason\\":\\"user data failed at line $LINENO, ' +
+    'before the bootstrap script started\\",\\"UniqueId\\":\\"$ROLE-$GPU_INDEX\\",\\"Data\\":\\"\\"}';
+  return [
+    '#!/bin/bash',
+    `# ${ctx.role} ${ctx.gpuIndex}${ctx.isRayHead ? ' (Ray head)' : ''}: node bootstrap generated by lib/bootstrap,`,
+    '# see docs/bootstrap.md. The blobs are lib/bootstrap/scripts/*.sh without comment lines, gzip+base64.',
+    `# Progress: ${NODE_PATHS.bootstrapLog} and the CloudWatch log group in ${envFile}.`,
+    '# shellcheck disable=SC2154  # ROLE, GPU_INDEX, SIGNAL_URL are set by the sourced settings',
+    'set -euo pipefail',
+    '# Empty on a node; tests set it to run this whole script in a temp dir.',
+    'R="${P5RAY_ROOT:-}"',
+    `mkdir -p "$R${envDir}" "$R${NODE_SCRIPT_DIR}"`,
+    `(umask 077 && cat >"$R${envFile}") <<'${HEREDOC_END}'`,
+    settings,
+    HEREDOC_END,
+    '# shellcheck source=/dev/null',
+    `. "$R${envFile}"`,
+    '# Until the bootstrap script has its own traps, a failure here still rolls the stack back at once.',
+    `trap 'curl -fsS -X PUT -H "Content-Type:" --data-binary "${fallbackSignal}" "$SIGNAL_URL"' ERR`,
+    ...unpack,
+    `exec bash "$R${NODE_SCRIPT_DIR}/bootstrap-node.sh" "$R${envFile}"`,
+    '',
+  ].join('\n');
+}
+
+/** A script as embedded: full-line comments and blank lines dropped (they stay in the source for reviewers). */
+export function embeddedScriptText(name: (typeof BOOTSTRAP_SCRIPTS)[number]): string {
+  const source = readFileSync(join(BOOTSTRAP_SCRIPTS_DIR, name), 'utf8');
+  const lines = source.split('\n').filter((line, i) => {
+    if (i === 0 && line.startsWith('#!')) return true;
+    return line.trim() !== '' && !/^\s*#/.test(line);
+  });
+  const text = `${lines.join('\n')}\n`;
+  if (text.split('\n').includes(HEREDOC_END)) {
+    throw new Error(`lib/bootstrap/scripts/${name} contains the line ${HEREDOC_END}, which ends the user-data heredoc`);
+  }
+  return text;
+}
+
+function packScript(name: (typeof BOOTSTRAP_SCRIPTS)[number]): string {
+  const gz = gzipSync(Buffer.from(embeddedScriptText(name), 'utf8'), { level: 9 });
+  // The header's OS byte is the only platform-dependent part of gzip output: fix it, so a synth on macOS and
+  // one on Linux produce the same user data (a user-data change stops and starts the GPU nodes).
+  gz[9] = 3;
+  return gz.toString('base64').replace(/(.{76})/g, '$1\n').replace(/\n$/, '');
+}
+
+function validateContext(ctx: NodeBootstrapContext): void {
+  const { config, role, gpuIndex, isRayHead } = ctx;
+  const separateHead = hasSeparateHead(config);
+  if ((ctx.hfTokenSecretArn === undefined) !== (config.hfTokenSecretName === undefined)) {
+    throw new Error('bootstrap: hfTokenSecretArn must be given exactly when hfTokenSecretName is set');
+  }
+  if (role === 'head') {
+    if (!separateHead) {
+      throw new Error(`bootstrap: role=head but headInstanceType=${config.headInstanceType}: the Ray head runs on GPU node 0`);
+    }
+    if (!isRayHead || gpuIndex !== 0) {
+      throw new Error(`bootstrap: the head node needs isRayHead=true and gpuIndex=0 (got ${isRayHead}, ${gpuIndex})`);
+    }
+    return;
+  }
+  if (!Number.isInteger(gpuIndex) || gpuIndex < 0 || gpuIndex >= config.gpuNodes) {
+    throw new Error(`bootstrap: gpuIndex=${gpuIndex} must be 0..${config.gpuNodes - 1} (gpuNodes=${config.gpuNodes})`);
+  }
+  const expectHead = !separateHead && gpuIndex === 0;
+  if (isRayHead !== expectHead) {
+    throw new Error(`bootstrap: GPU node ${gpuIndex} has isRayHead=${isRayHead}, expected ${expectHead} ` +
+      `with headInstanceType=${config.headInstanceType}`);
+  }
+}
+
+/** Single-quotes a value for the shell; CDK token placeholders contain no quotes and pass through unchanged. */
+function shellQuote(value: string): string {
+  if (/[\n\r\0]/.test(value)) throw new Error(`bootstrap: a setting contains a line break: ${JSON.stringify(value)}`);
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,105 @@
+import { Fn, Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { Construct, IDependable } from 'constructs';
+import type { NodeBootstrapContext } from '../bootstrap';
+import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
+import { efaNetworkInterfaces } from './efa-interfaces';
+import { NodeLaunchTemplate } from './node-launch-template';
+
+export interface ClusterNodesProps {
+  readonly config: ClusterConfig;
+  readonly imageId: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly gpuInstanceProfileArn: string;
+  readonly headInstanceProfileArn: string;
+  /** Cluster placement group of the GPU nodes; absent for a Capacity Block, which AWS places itself. */
+  readonly placementGroupName?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Produces each node's user data (the bootstrap module). */
+  readonly userData: (ctx: Pick<NodeBootstrapContext, 'role' | 'isRayHead' | 'gpuIndex'>) => string;
+  /** What every node must wait for before it launches: NAT egress, the serve bundle in the bucket. */
+  readonly launchAfter: readonly IDependable[];
+}
+
+/**
+ * The GPU nodes (one EFA launch template, N instances in the placement group) and the Ray head (its own small
+ * CPU instance, or the first GPU node when `headInstanceType` is `none`). The GPU nodes have no dependency on each
+ * other or on the head, so CloudFormation launches them together: a cluster placement group fills best when all
+ * its instances are asked for at once.
+ */
+export class ClusterNodes extends Construct {
+  readonly gpuInstances: ec2.CfnInstance[] = [];
+  readonly headInstance?: ec2.CfnInstance;
+  readonly gpuLaunchTemplate: NodeLaunchTemplate;
+  readonly headLaunchTemplate?: NodeLaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: ClusterNodesProps) {
+    super(scope, id);
+    const { config } = props;
+    const spec = gpuSpec(config);
+    const separateHead = hasSeparateHead(config);
+
+    this.gpuLaunchTemplate = new NodeLaunchTemplate(this, 'GpuLaunchTemplate', {
+      instanceType: config.gpuInstanceType,
+      imageId: props.imageId,
+      instanceProfileArn: props.gpuInstanceProfileArn,
+      networkInterfaces: efaNetworkInterfaces(spec, config.efaLayout, props.securityGroupId, props.subnetId),
+      rootVolumeGiB: config.rootVolumeGiB,
+      capacity: config.capacityReservationId
+        ? { reservationId: config.capacityReservationId, capacityBlock: config.capacityBlock }
+        : undefined,
+      tags: { ...props.tags, 'p5-ray:role': 'gpu' },
+    });
+
+    for (let i = 0; i < config.gpuNodes; i++) {
+      const isRayHead = !separateHead && i === 0;
+      const instance = new ec2.CfnInstance(this, `GpuNode${i}`, {
+        launchTemplate: this.gpuLaunchTemplate.specification,
+        placementGroupName: props.placementGroupName,
+        monitoring: true,
+        userData: Fn.base64(props.userData({ role: 'gpu', isRayHead, gpuIndex: i })),
+        tags: [{ key: 'Name', value: `${config.stackName}-gpu-${i}${isRayHead ? '-head' : ''}` }],
+      });
+      this.gpuInstances.push(instance);
+    }
+
+    if (separateHead) {
+      this.headLaunchTemplate = new NodeLaunchTemplate(this, 'HeadLaunchTemplate', {
+        instanceType: config.headInstanceType,
+        imageId: props.imageId,
+        instanceProfileArn: props.headInstanceProfileArn,
+        networkInterfaces: [{
+          deviceIndex: 0, groups: [props.securityGroupId], subnetId: props.subnetId, deleteOnTermination: true,
+        }],
+        // The head holds the venv (same Python + Ray as the GPU nodes, which Ray requires) but no model weights.
+        rootVolumeGiB: Math.min(config.rootVolumeGiB, 200),
+        tags: { ...props.tags, 'p5-ray:role': 'head' },
+      });
+      this.headInstance = new ec2.CfnInstance(this, 'HeadNode', {
+        launchTemplate: this.headLaunchTemplate.specification,
+        monitoring: true,
+        userData: Fn.base64(props.userData({ role: 'head', isRayHead: true, gpuIndex: 0 })),
+        tags: [{ key: 'Name', value: `${config.stackName}-head` }],
+      });
+    }
+
+    for (const instance of this.allInstances) {
+      for (const dependency of props.launchAfter) instance.node.addDependency(dependency);
+      Validations.of(instance).acknowledge({
+        id: 'AwsSolutions-EC29',
+        reason: 'Termination protection would make `cdk destroy` fail and leave $55/hour GPU nodes running; ' +
+          'the nodes hold no state that is not in the artifacts bucket or reproducible by redeploying',
+      });
+    }
+  }
+
+  /** Every instance of the cluster: GPU nodes first, then the separate head if there is one. */
+  get allInstances(): ec2.CfnInstance[] {
+    return this.headInstance ? [...this.gpuInstances, this.headInstance] : [...this.gpuInstances];
+  }
+
+  /** The instance that runs the Ray head (GCS, dashboard, Serve controller). */
+  get rayHead(): ec2.CfnInstance {
+    return this.headInstance ?? this.gpuInstances[0];
+  }
+}

@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CostLine, CostReport } from './report';
+
+export const COST_REPORT_JSON = 'cost-report.json';
+export const COST_REPORT_MD = 'cost-report.md';
+
+const usd = (value: number | null, digits = 4): string => (value === null ? 'unknown' : `$${value.toFixed(digits)}`);
+const total = (report: CostReport, value: number): string => `${report.totalIsLowerBound ? '≥ ' : ''}$${value.toFixed(2)}`;
+
+/** The short table printed on every synth: one row per line, then totals, guard, price date and source. */
+export function formatCostTable(report: CostReport): string {
+  const header = ['Resource', 'Description', 'Qty', 'Unit', '$/unit-h', '$/h'];
+  const rows = report.lines.map((l) => [
+    l.logicalId, truncate(l.description, 58), formatQuantity(l.quantity), l.unit, usd(l.unitHourlyUsd, 6), usd(l.hourlyUsd),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = new Set([2, 4, 5]);
+  const render = (cells: string[]) =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+
+  const out = [
+    `Cost review: ${report.region}${report.capacityBlock ? ' (Capacity Block)' : ''}`,
+    render(header), rule, ...rows.map(render), rule,
+    `Total: ${total(report, report.totalHourlyUsd)}/h, ${total(report, report.totalDailyUsd)}/day (${report.currency})`,
+    `Benchmark run: ${total(report, report.benchmarkRun.usd)} for ~${report.benchmarkRun.estimatedHours} h ` +
+      `(${report.benchmarkRun.basis})`,
+    report.spendGuard.enabled
+      ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after creation; cost until then ` +
+        `${total(report, report.spendGuard.costAtStopUsd)}, then ${total(report, report.spendGuard.hourlyAfterStopUsd)}/h`
+      : `Spend guard: OFF (maxHours=0)`,
+    `Prices: ${report.priceDate}, ${report.priceSource}`,
+    ...report.warnings.map((w) => `WARNING: ${w}`),
+  ];
+  return out.join('\n');
+}
+
+/** The Markdown version written beside the template, for review in a pull request or a browser. */
+export function formatCostMarkdown(report: CostReport): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const lineRow = (l: CostLine) => `| ${[l.logicalId, l.resourceType, l.description, formatQuantity(l.quantity), l.unit,
+    usd(l.unitHourlyUsd, 6), usd(l.hourlyUsd), usd(l.dailyUsd, 2), l.pricing, l.note ?? ''].map(cell).join(' | ')} |`;
+  const guard = report.spendGuard.enabled
+    ? `GPU nodes stop ${report.spendGuard.maxHours} h after the stack creates them ` +
+      `(schedule ${report.spendGuard.scheduleLogicalIds.join(', ') || 'missing'}, targets ` +
+      `${report.spendGuard.targetInstanceLogicalIds.join(', ') || 'none found'}). Cost until the stop: ` +
+      `${total(report, report.spendGuard.costAtStopUsd)}; afterwards ${total(report, report.spendGuard.hourlyAfterStopUsd)}/h ` +
+      `until the stack is deleted. Stop time: ${report.spendGuard.stopTime}.`
+    : `**OFF** — ${report.spendGuard.warning}`;
+  const list = (items: readonly string[]) => (items.length ? items.map((i) => `- ${i}`).join('\n') : '- none');
+  return [
+    `# Cost review — ${report.region}`,
+    '',
+    `**Total: ${total(report, report.totalHourlyUsd)}/h, ${total(report, report.totalDailyUsd)}/day (${report.currency})**` +
+      (report.capacityBlock ? ' — GPU compute on the Capacity Block model (paid up front).' : ''),
+    '',
+    `Prices as of ${report.priceDate}. Source: ${report.priceSource}.`,
+    '',
+    '| Resource | Type | Description | Qty | Unit | $/unit-h | $/h | $/day | Pricing | Note |',
+    '|---|---|---|--:|---|--:|--:|--:|---|---|',
+    ...report.lines.map(lineRow),
+    '',
+    `## Benchmark run`,
+    '',
+    `${total(report, report.benchmarkRun.usd)} for about ${report.benchmarkRun.estimatedHours} h: ${report.benchmarkRun.basis}.`,
+    '',
+    '## Spend guard',
+    '',
+    guard,
+    '',
+    '## Warnings',
+    '',
+    list(report.warnings),
+    '',
+    '## Notes',
+    '',
+    list(report.notes),
+    '',
+    '## Assumptions',
+    '',
+    list(report.assumptions),
+    '',
+    '## Free resources (not priced)',
+    '',
+    list(Object.entries(report.freeResources).map(([type, n]) => `${type} × ${n}`)),
+    '',
+  ].join('\n');
+}
+
+/** Writes cost-report.json and cost-report.md into `dir` (the cloud assembly folder) and returns their paths. */
+export function writeCostReport(dir: string, report: CostReport): { jsonPath: string; mdPath: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const jsonPath = path.join(dir, COST_REPORT_JSON);
+  const mdPath = path.join(dir, COST_REPORT_MD);
+  fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(mdPath, formatCostMarkdown(report));
+  return { jsonPath, mdPath };
+}
+
+function formatQuantity(q: number): string {
+  return Number.isInteger(q) ? String(q) : q.toFixed(2);
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,520 @@
+import { instanceSpec } from '../catalog/instances';
+import { HOURS_PER_MONTH, RegionPriceTable, priceTable } from '../catalog/prices';
+import { LiveRefreshOptions, refreshPricesLive } from './live-prices';
+import { freeReason } from './resource-types';
+
+/** The parts of a synthesized CloudFormation template the cost review reads. */
+export interface CfnTemplate {
+  readonly Resources?: Readonly<Record<string, CfnResourceJson>>;
+}
+
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Usage that is not visible in the template. Each one is printed with the report, so the reader can see what the
+ * usage-based lines assume.
+ */
+export interface UsageAssumptions {
+  /** GB each EC2 instance pulls through the NAT gateways per day (model weights, wheels, CUDA libraries). */
+  readonly natGbPerInstancePerDay: number;
+  /** GB ingested per day into each log group. */
+  readonly logGbPerDayPerGroup: number;
+  /** GB stored in each S3 bucket (serve configs, bootstrap bundle, benchmark results). */
+  readonly bucketGb: number;
+}
+
+export const DEFAULT_USAGE: UsageAssumptions = {
+  // gpt-oss-120b weights are ~65 GB; vLLM, torch, NIXL and LMCache wheels add ~25 GB per node.
+  natGbPerInstancePerDay: 90,
+  logGbPerDayPerGroup: 0.5,
+  bucketGb: 10,
+};
+
+export interface CostReportInput {
+  /** The synthesized template (e.g. the cloud assembly's `<stack>.template.json`): the source of truth. */
+  readonly template: object;
+  readonly region: string;
+  /** Whether the GPU nodes run in a Capacity Block (paid up front for the block). */
+  readonly capacityBlock: boolean;
+  readonly benchmark: { readonly estimatedHours: number; readonly basis: string };
+  readonly maxHours: number;
+  /** Overrides the dated table, e.g. with the result of `refreshPricesLive`. */
+  readonly prices?: RegionPriceTable;
+  readonly usage?: Partial<UsageAssumptions>;
+  /** Extra warnings to carry into the report (e.g. from a failed live refresh). */
+  readonly warnings?: readonly string[];
+}
+
+export type Pricing = 'on-demand' | 'capacity-block' | 'fixed' | 'usage-estimate' | 'negligible' | 'unknown';
+
+export interface CostLine {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly description: string;
+  readonly quantity: number;
+  /** What one unit of `quantity` is: instance, GB, AZ, GB/day (estimate)… */
+  readonly unit: string;
+  /** USD per unit per hour; null when the price is unknown. */
+  readonly unitHourlyUsd: number | null;
+  /** quantity × unitHourlyUsd; null when the price is unknown. */
+  readonly hourlyUsd: number | null;
+  readonly dailyUsd: number | null;
+  readonly pricing: Pricing;
+  /** Whether stopping the instances stops this charge (on-demand compute only). */
+  readonly stopsWithInstances: boolean;
+  readonly note?: string;
+}
+
+export type SpendGuardSummary =
+  | {
+      readonly enabled: true;
+      readonly maxHours: number;
+      readonly scheduleLogicalIds: readonly string[];
+      readonly targetInstanceLogicalIds: readonly string[];
+      readonly stopTime: string;
+      /** What the stack costs from creation until the guard stops the nodes. */
+      readonly costAtStopUsd: number;
+      /** What keeps being billed after the stop (volumes, NAT, endpoints, addresses, Capacity Block…). */
+      readonly hourlyAfterStopUsd: number;
+    }
+  | {
+      readonly enabled: false;
+      readonly maxHours: 0;
+      readonly costAtStopUsd: 'off';
+      readonly warning: string;
+    };
+
+export interface CostReport {
+  readonly region: string;
+  readonly currency: 'USD';
+  readonly priceDate: string;
+  readonly priceSource: string;
+  readonly capacityBlock: boolean;
+  /** Sum of the known lines. When `unknownLines` is not empty this is a lower bound. */
+  readonly totalHourlyUsd: number;
+  readonly totalDailyUsd: number;
+  readonly totalIsLowerBound: boolean;
+  readonly lines: readonly CostLine[];
+  readonly unknownLines: readonly CostLine[];
+  /** Resource types ignored as free, with their counts. */
+  readonly freeResources: Readonly<Record<string, number>>;
+  readonly assumptions: readonly string[];
+  readonly notes: readonly string[];
+  readonly warnings: readonly string[];
+  readonly benchmarkRun: { readonly estimatedHours: number; readonly basis: string; readonly usd: number };
+  readonly spendGuard: SpendGuardSummary;
+}
+
+/** Computes the cost review from the synthesized template: every billable resource is one or more lines. */
+export function buildCostReport(input: CostReportInput): CostReport {
+  const resources = ((input.template as CfnTemplate).Resources ?? {}) as Record<string, CfnResourceJson>;
+  const table = input.prices ?? priceTable(input.region);
+  const usage: UsageAssumptions = { ...DEFAULT_USAGE, ...input.usage };
+  const ctx = new PricingContext(resources, table, usage, input.capacityBlock);
+  if (!table) {
+    ctx.warn(`no price table for region ${input.region}: every billable line is unknown. Known regions have a ` +
+      'dated table in lib/catalog/prices.ts; add one, or use the live refresh (--live).');
+  }
+  ctx.warnings.push(...(input.warnings ?? []));
+
+  const freeResources: Record<string, number> = {};
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    const pricer = PRICERS[resource.Type];
+    if (pricer) {
+      pricer(ctx, logicalId, resource.Properties ?? {});
+    } else if (freeReason(resource.Type) !== undefined) {
+      freeResources[resource.Type] = (freeResources[resource.Type] ?? 0) + 1;
+    } else {
+      ctx.unknown(logicalId, resource.Type, `${resource.Type}: no price known to the cost review`);
+      ctx.warn(`${logicalId} (${resource.Type}) has no known price: listed as unknown, not counted. ` +
+        'Price it in lib/cost/report.ts or list it as free in lib/cost/resource-types.ts.');
+    }
+  }
+
+  const lines = ctx.lines;
+  const unknownLines = lines.filter((l) => l.hourlyUsd === null);
+  const totalHourlyUsd = round(sum(lines.map((l) => l.hourlyUsd ?? 0)));
+  const totalIsLowerBound = unknownLines.length > 0;
+  if (totalIsLowerBound) {
+    ctx.warn(`${unknownLines.length} line(s) have no known price: the totals are a lower bound.`);
+  }
+  if (input.capacityBlock && !lines.some((l) => l.pricing === 'capacity-block')) {
+    ctx.warn('capacityBlock is set but no GPU instance was found in the template to price as a Capacity Block.');
+  }
+  if (lines.some((l) => l.pricing === 'capacity-block')) {
+    ctx.notes.push('Capacity Block: the reservation fee for the whole block (all its instances × all its hours) is ' +
+      'charged up front when you purchase the block, whether the instances run or not; stopping or deleting the ' +
+      'stack does not refund it. The hourly figure is the block\'s effective rate; the real price is the UpfrontFee ' +
+      'quoted by DescribeCapacityBlockOfferings at purchase.');
+  }
+
+  const benchmarkUsd = round(totalHourlyUsd * Math.max(0, input.benchmark.estimatedHours));
+  return {
+    region: input.region,
+    currency: 'USD',
+    priceDate: table?.priceDate ?? 'unknown',
+    priceSource: table?.source ?? 'none: no price table for this region',
+    capacityBlock: input.capacityBlock,
+    totalHourlyUsd,
+    totalDailyUsd: round(totalHourlyUsd * 24),
+    totalIsLowerBound,
+    lines,
+    unknownLines,
+    freeResources,
+    assumptions: [
+      `NAT data processing: ${usage.natGbPerInstancePerDay} GB per EC2 instance per day (model weights + wheels, first day)`,
+      `CloudWatch Logs ingestion: ${usage.logGbPerDayPerGroup} GB per log group per day`,
+      `S3 storage: ${usage.bucketGb} GB per bucket`,
+      'Internet data transfer out and cross-AZ traffic are not estimated.',
+    ],
+    notes: ctx.notes,
+    warnings: ctx.warnings,
+    benchmarkRun: { estimatedHours: input.benchmark.estimatedHours, basis: input.benchmark.basis, usd: benchmarkUsd },
+    spendGuard: spendGuardSummary(input.maxHours, resources, lines, totalHourlyUsd, ctx),
+  };
+}
+
+/**
+ * buildCostReport with the optional live refresh: with `live`, the instance prices come from the AWS Price List API
+ * (falling back to the dated table, with a warning, on any error).
+ */
+export async function reviewCost(input: CostReportInput & { readonly live?: boolean; readonly liveOptions?: LiveRefreshOptions }): Promise<CostReport> {
+  if (!input.live) return buildCostReport(input);
+  const refreshed = await refreshPricesLive(input.region, instanceTypesIn(input.template), input.liveOptions);
+  return buildCostReport({
+    ...input,
+    prices: refreshed.prices ?? input.prices,
+    warnings: [...(input.warnings ?? []), ...refreshed.warnings],
+  });
+}
+
+/** Every literal instance type the template's instances use, directly or through their launch templates. */
+export function instanceTypesIn(template: object): string[] {
+  const resources = ((template as CfnTemplate).Resources ?? {}) as Record<string, CfnResourceJson>;
+  const types = new Set<string>();
+  for (const r of Object.values(resources)) {
+    if (r.Type === 'AWS::EC2::Instance' || r.Type === 'AWS::EC2::LaunchTemplate') {
+      const data = (r.Properties?.LaunchTemplateData ?? {}) as Record<string, unknown>;
+      const type = literalString(r.Properties?.InstanceType) ?? literalString(data.InstanceType);
+      if (type) types.add(type);
+    }
+  }
+  return [...types].sort();
+}
+
+/** Collects lines and warnings while the resources are priced. */
+class PricingContext {
+  readonly lines: CostLine[] = [];
+  readonly warnings: string[] = [];
+  readonly notes: string[] = [];
+  readonly ec2InstanceCount: number;
+  readonly natGatewayCount: number;
+
+  constructor(
+    readonly resources: Record<string, CfnResourceJson>,
+    readonly table: RegionPriceTable | undefined,
+    readonly usage: UsageAssumptions,
+    readonly capacityBlock: boolean,
+  ) {
+    const all = Object.values(resources);
+    this.ec2InstanceCount = all.filter((r) => r.Type === 'AWS::EC2::Instance').length;
+    this.natGatewayCount = all.filter((r) => r.Type === 'AWS::EC2::NatGateway').length;
+  }
+
+  warn(message: string): void {
+    if (!this.warnings.includes(message)) this.warnings.push(message);
+  }
+
+  add(line: Omit<CostLine, 'hourlyUsd' | 'dailyUsd' | 'stopsWithInstances'> & { stopsWithInstances?: boolean }): void {
+    const hourly = line.unitHourlyUsd === null ? null : round(line.quantity * line.unitHourlyUsd);
+    this.lines.push({
+      ...line,
+      unitHourlyUsd: line.unitHourlyUsd === null ? null : round(line.unitHourlyUsd),
+      hourlyUsd: hourly,
+      dailyUsd: hourly === null ? null : round(hourly * 24),
+      stopsWithInstances: line.stopsWithInstances ?? false,
+    });
+  }
+
+  unknown(logicalId: string, resourceType: string, description: string, quantity = 1, unit = 'each', note?: string): void {
+    this.add({ logicalId, resourceType, description, quantity, unit, unitHourlyUsd: null, pricing: 'unknown', note });
+  }
+
+  /** A price from the table, or an unknown line (with the region warning already given) when there is no table. */
+  priced(
+    logicalId: string, resourceType: string, description: string, quantity: number, unit: string,
+    price: (t: RegionPriceTable) => number | undefined, pricing: Pricing, note?: string,
+  ): void {
+    const unitHourly = this.table ? price(this.table) : undefined;
+    if (unitHourly === undefined) {
+      this.unknown(logicalId, resourceType, description, quantity, unit, note);
+      return;
+    }
+    this.add({ logicalId, resourceType, description, quantity, unit, unitHourlyUsd: unitHourly, pricing, note });
+  }
+}
+
+type Pricer = (ctx: PricingContext, logicalId: string, props: Readonly<Record<string, unknown>>) => void;
+
+const PRICERS: Readonly<Record<string, Pricer>> = {
+  'AWS::EC2::Instance': priceInstance,
+  'AWS::EC2::Volume': (ctx, id, p) => priceVolume(ctx, id, 'AWS::EC2::Volume', 'EBS volume', {
+    VolumeSize: p.Size, VolumeType: p.VolumeType, Iops: p.Iops, Throughput: p.Throughput,
+  }),
+  'AWS::EC2::NatGateway': (ctx, id) => {
+    ctx.priced(id, 'AWS::EC2::NatGateway', 'NAT gateway', 1, 'gateway', (t) => t.natGatewayHour, 'fixed',
+      'its Elastic IP is priced on its own line');
+    const gbPerDay = (ctx.usage.natGbPerInstancePerDay * ctx.ec2InstanceCount) / Math.max(1, ctx.natGatewayCount);
+    ctx.priced(id, 'AWS::EC2::NatGateway', 'NAT gateway data processing (estimate)', round(gbPerDay),
+      'GB/day (estimate)', (t) => t.natGatewayPerGb / 24, 'usage-estimate',
+      `assumes ${ctx.usage.natGbPerInstancePerDay} GB per instance per day × ${ctx.ec2InstanceCount} instances`);
+  },
+  'AWS::EC2::EIP': (ctx, id) => ctx.priced(id, 'AWS::EC2::EIP', 'Elastic IP (public IPv4 address)', 1, 'address',
+    (t) => t.publicIpv4Hour, 'fixed'),
+  'AWS::EC2::VPCEndpoint': priceEndpoint,
+  'AWS::Logs::LogGroup': (ctx, id, p) => {
+    const name = typeof p.LogGroupName === 'string' ? ` ${p.LogGroupName}` : '';
+    ctx.priced(id, 'AWS::Logs::LogGroup', `CloudWatch Logs ingestion${name} (estimate)`, ctx.usage.logGbPerDayPerGroup,
+      'GB/day (estimate)', (t) => t.logsIngestPerGb / 24, 'usage-estimate',
+      `storage adds $${ctx.table?.logsStorageGbMonth ?? '?'}/GB-month` +
+      (typeof p.RetentionInDays === 'number' ? ` for ${p.RetentionInDays} days retention` : ', retention unset (kept forever)'));
+  },
+  'AWS::S3::Bucket': (ctx, id) => ctx.priced(id, 'AWS::S3::Bucket', 'S3 Standard storage (estimate)',
+    ctx.usage.bucketGb, 'GB (estimate)', (t) => t.s3StandardGbMonth / HOURS_PER_MONTH, 'usage-estimate',
+    'requests are negligible at this scale'),
+  'AWS::KMS::Key': (ctx, id) => ctx.priced(id, 'AWS::KMS::Key', 'KMS customer managed key', 1, 'key',
+    (t) => t.kmsKeyMonth / HOURS_PER_MONTH, 'fixed'),
+  'AWS::SecretsManager::Secret': (ctx, id) => ctx.priced(id, 'AWS::SecretsManager::Secret', 'Secrets Manager secret',
+    1, 'secret', (t) => t.secretMonth / HOURS_PER_MONTH, 'fixed'),
+  'AWS::Lambda::Function': (ctx, id) => negligible(ctx, id, 'AWS::Lambda::Function', 'Lambda function',
+    (t) => `$${t.lambdaPerMillionRequests} per million requests + $${t.lambdaPerGbSecond}/GB-s; runs once per deploy`),
+  'AWS::Scheduler::Schedule': (ctx, id) => negligible(ctx, id, 'AWS::Scheduler::Schedule', 'EventBridge Scheduler schedule',
+    (t) => `$${t.schedulerPerMillionInvocations} per million invocations after the free tier; fires once`),
+};
+
+function negligible(ctx: PricingContext, id: string, type: string, description: string,
+  note: (t: RegionPriceTable) => string): void {
+  ctx.priced(id, type, description, 1, 'each', () => 0, 'negligible',
+    ctx.table ? `negligible: ${note(ctx.table)}` : undefined);
+}
+
+function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<Record<string, unknown>>): void {
+  const lt = launchTemplateOf(ctx, logicalId, props);
+  const ltData = (lt?.LaunchTemplateData ?? {}) as Record<string, unknown>;
+  const via = lt ? ` (launch template ${lt.logicalId})` : '';
+  const instanceType = literalString(props.InstanceType) ?? literalString(ltData.InstanceType);
+  const type = 'AWS::EC2::Instance';
+
+  for (const volume of blockDevices(props, ltData)) {
+    priceVolume(ctx, logicalId, type, `volume ${literalString(volume.DeviceName) ?? ''}`.trim(),
+      (volume.Ebs ?? {}) as Record<string, unknown>, via);
+  }
+
+  if (instanceType === undefined) {
+    ctx.unknown(logicalId, type, `EC2 instance, type not resolvable at synth${via}`, 1, 'instance');
+    ctx.warn(`${logicalId}: its instance type is not a literal in the template${via}; priced as unknown.`);
+    return;
+  }
+  const spec = instanceSpec(instanceType);
+  const marketType = literalString((ltData.InstanceMarketOptions as Record<string, unknown> | undefined)?.MarketType);
+  const templateSaysBlock = marketType === 'capacity-block';
+  const isGpu = spec?.kind === 'gpu';
+  if (ctx.capacityBlock && isGpu && !templateSaysBlock) {
+    ctx.warn(`${logicalId}: capacityBlock is set but its launch template has no InstanceMarketOptions.MarketType ` +
+      'capacity-block; priced as a Capacity Block per the setting.');
+  }
+
+  if (templateSaysBlock || (ctx.capacityBlock && isGpu)) {
+    const rate = ctx.table?.capacityBlockHourly[instanceType];
+    const description = `${instanceType} in a Capacity Block${via}`;
+    if (!rate) {
+      ctx.unknown(logicalId, type, description, 1, 'instance', 'Capacity Block: paid up front for the block');
+      if (ctx.table) {
+        ctx.warn(`no Capacity Block rate for ${instanceType} in ${ctx.table.region}: its compute line is unknown. ` +
+          'Check the UpfrontFee from DescribeCapacityBlockOfferings.');
+      }
+      return;
+    }
+    ctx.add({
+      logicalId, resourceType: type, description, quantity: 1, unit: 'instance', unitHourlyUsd: rate.hourlyUsd,
+      pricing: 'capacity-block',
+      note: `Capacity Block: reservation fee paid up front for the whole block; effective rate as of ${rate.asOf} ` +
+        '(rates are reset regularly); the Linux OS fee while running is not included',
+    });
+    ctx.warn(`Capacity Block rate for ${instanceType} is a snapshot from ${rate.asOf}; the block costs what ` +
+      'DescribeCapacityBlockOfferings quotes when you buy it.');
+    return;
+  }
+
+  ctx.priced(logicalId, type, `${instanceType} on-demand${isGpu ? ' (GPU node)' : ''}${via}`, 1, 'instance',
+    (t) => t.ec2OnDemandHourly[instanceType], 'on-demand');
+  const line = ctx.lines[ctx.lines.length - 1];
+  if (line.pricing === 'on-demand') {
+    ctx.lines[ctx.lines.length - 1] = { ...line, stopsWithInstances: true };
+  } else if (ctx.table) {
+    ctx.warn(`no on-demand price for ${instanceType} in ${ctx.table.region}: ${logicalId} is listed as unknown.`);
+  }
+}
+
+interface LaunchTemplateRef {
+  readonly logicalId: string;
+  readonly LaunchTemplateData?: unknown;
+}
+
+/** Follows `LaunchTemplate.LaunchTemplateId` ({Ref} or {Fn::GetAtt}) to the template's launch template. */
+function launchTemplateOf(ctx: PricingContext, instanceId: string, props: Readonly<Record<string, unknown>>): LaunchTemplateRef | undefined {
+  const spec = props.LaunchTemplate as Record<string, unknown> | undefined;
+  if (!spec) return undefined;
+  const ref = referencedLogicalId(spec.LaunchTemplateId) ?? referencedLogicalId(spec.LaunchTemplateName);
+  const target = ref ? ctx.resources[ref] : undefined;
+  if (!ref || !target || target.Type !== 'AWS::EC2::LaunchTemplate') {
+    ctx.warn(`${instanceId}: its launch template is not in this template; its type and volumes may be missing.`);
+    return undefined;
+  }
+  return { logicalId: ref, LaunchTemplateData: target.Properties?.LaunchTemplateData };
+}
+
+function referencedLogicalId(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return v.Ref;
+  const getAtt = v['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  return undefined;
+}
+
+/** The instance's own mappings override the launch template's for the same device. */
+function blockDevices(props: Readonly<Record<string, unknown>>, ltData: Record<string, unknown>): Record<string, unknown>[] {
+  const byDevice = new Map<string, Record<string, unknown>>();
+  const add = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((m, i) => {
+      const mapping = m as Record<string, unknown>;
+      if (!mapping.Ebs) return;
+      byDevice.set(literalString(mapping.DeviceName) ?? `#${i}`, mapping);
+    });
+  };
+  add(ltData.BlockDeviceMappings);
+  add(props.BlockDeviceMappings);
+  return [...byDevice.values()];
+}
+
+function priceVolume(ctx: PricingContext, logicalId: string, resourceType: string, what: string,
+  ebs: Record<string, unknown>, via = ''): void {
+  const size = literalNumber(ebs.VolumeSize);
+  const volumeType = literalString(ebs.VolumeType) ?? 'gp2';
+  const assumedType = ebs.VolumeType === undefined ? ' (type unset: EC2 default gp2 assumed)' : '';
+  const description = `EBS ${volumeType} ${what}`.trim();
+  if (size === undefined) {
+    ctx.unknown(logicalId, resourceType, `${description}, size from the snapshot/AMI`, 1, 'volume');
+    ctx.warn(`${logicalId}: an EBS volume has no literal VolumeSize; its size (from the AMI snapshot) is unknown.`);
+    return;
+  }
+  ctx.priced(logicalId, resourceType, `${description} ${size} GiB${assumedType}${via}`, size, 'GB',
+    (t) => (t.ebs.gbMonth[volumeType] === undefined ? undefined : t.ebs.gbMonth[volumeType] / HOURS_PER_MONTH), 'fixed');
+  if (volumeType !== 'gp3' || !ctx.table) return;
+  const ebsPrices = ctx.table.ebs;
+  const iops = literalNumber(ebs.Iops) ?? ebsPrices.gp3BaselineIops;
+  const throughput = literalNumber(ebs.Throughput) ?? ebsPrices.gp3BaselineThroughputMbps;
+  if (iops > ebsPrices.gp3BaselineIops) {
+    ctx.priced(logicalId, resourceType, `gp3 IOPS above the ${ebsPrices.gp3BaselineIops} baseline`,
+      iops - ebsPrices.gp3BaselineIops, 'IOPS', (t) => t.ebs.gp3IopsMonth / HOURS_PER_MONTH, 'fixed');
+  }
+  if (throughput > ebsPrices.gp3BaselineThroughputMbps) {
+    ctx.priced(logicalId, resourceType, `gp3 throughput above the ${ebsPrices.gp3BaselineThroughputMbps} MB/s baseline`,
+      throughput - ebsPrices.gp3BaselineThroughputMbps, 'MB/s', (t) => t.ebs.gp3ThroughputMbpsMonth / HOURS_PER_MONTH, 'fixed');
+  }
+}
+
+function priceEndpoint(ctx: PricingContext, logicalId: string, props: Readonly<Record<string, unknown>>): void {
+  const type = 'AWS::EC2::VPCEndpoint';
+  const endpointType = literalString(props.VpcEndpointType) ?? 'Gateway';
+  const service = describeServiceName(props.ServiceName);
+  if (endpointType === 'Gateway') {
+    ctx.add({ logicalId, resourceType: type, description: `gateway endpoint ${service}`, quantity: 1, unit: 'endpoint',
+      unitHourlyUsd: 0, pricing: 'fixed', note: 'free' });
+    return;
+  }
+  if (endpointType !== 'Interface') {
+    ctx.unknown(logicalId, type, `${endpointType} endpoint ${service}`, 1, 'endpoint');
+    ctx.warn(`${logicalId}: ${endpointType} VPC endpoints have no price in the cost review.`);
+    return;
+  }
+  const subnets = Array.isArray(props.SubnetIds) ? props.SubnetIds.length : 0;
+  if (subnets === 0) {
+    ctx.unknown(logicalId, type, `interface endpoint ${service}, AZ count not resolvable at synth`, 1, 'AZ');
+    ctx.warn(`${logicalId}: interface endpoint without a literal SubnetIds list; its AZ count is unknown.`);
+    return;
+  }
+  ctx.priced(logicalId, type, `interface endpoint ${service}`, subnets, 'AZ', (t) => t.interfaceEndpointAzHour, 'fixed',
+    ctx.table ? `plus $${ctx.table.interfaceEndpointPerGb}/GB processed (small for control-plane traffic)` : undefined);
+}
+
+/** `com.amazonaws.<region>.ssm` is usually built with Fn::Join; show the service suffix. */
+function describeServiceName(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/^com\.amazonaws\.[^.]+\./, '');
+  const join = (value as Record<string, unknown> | undefined)?.['Fn::Join'];
+  if (Array.isArray(join) && Array.isArray(join[1])) {
+    const last = join[1][join[1].length - 1];
+    if (typeof last === 'string') return last.replace(/^\./, '');
+  }
+  return '(service from a token)';
+}
+
+function spendGuardSummary(maxHours: number, resources: Record<string, CfnResourceJson>, lines: readonly CostLine[],
+  totalHourlyUsd: number, ctx: PricingContext): SpendGuardSummary {
+  const schedules = Object.entries(resources).filter(([, r]) =>
+    r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties?.Target ?? {}).includes('ec2:stopInstances'));
+  if (maxHours <= 0) {
+    const warning = 'SPEND GUARD OFF (maxHours=0): nothing stops the GPU nodes; they bill ' +
+      `$${totalHourlyUsd.toFixed(2)}/h until you delete the stack.`;
+    ctx.warn(warning);
+    if (schedules.length > 0) ctx.warn('maxHours is 0 but the template still has a stop schedule.');
+    return { enabled: false, maxHours: 0, costAtStopUsd: 'off', warning };
+  }
+  const targets = new Set<string>();
+  for (const [, schedule] of schedules) {
+    const input = JSON.stringify((schedule.Properties?.Target as Record<string, unknown> | undefined)?.Input ?? '');
+    for (const match of input.matchAll(/\\?"Ref\\?"\s*:\s*\\?"([A-Za-z0-9]+)\\?"/g)) targets.add(match[1]);
+  }
+  if (schedules.length === 0) {
+    ctx.warn(`maxHours=${maxHours} but the template has no EventBridge Scheduler stopInstances schedule.`);
+  }
+  const stopped = lines.filter((l) => l.stopsWithInstances && targets.has(l.logicalId));
+  const hourlyAfterStopUsd = round(totalHourlyUsd - sum(stopped.map((l) => l.hourlyUsd ?? 0)));
+  if (lines.some((l) => l.pricing === 'capacity-block')) {
+    ctx.notes.push('With a Capacity Block the spend guard stops the nodes but saves nothing on the reservation, ' +
+      'which is already paid; volumes, NAT gateway and addresses keep billing either way until the stack is deleted.');
+  }
+  return {
+    enabled: true,
+    maxHours,
+    scheduleLogicalIds: schedules.map(([id]) => id),
+    targetInstanceLogicalIds: [...targets].sort(),
+    stopTime: `${maxHours} h after the stack creates the GPU nodes (exact time: stack output SpendGuardStopTime)`,
+    costAtStopUsd: round(totalHourlyUsd * maxHours),
+    hourlyAfterStopUsd,
+  };
+}
+
+function literalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function literalNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Six decimals keep sub-cent hourly prices exact while removing float noise from sums. */
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

@@ -1,0 +1,56 @@
+/**
+ * Source of the inline Lambda behind the spend guard's custom resource. It runs at deploy time, after the GPU
+ * instances exist, and returns the one-time EventBridge Scheduler expression `at(yyyy-mm-ddThh:mm:ss)` (UTC)
+ * maxHours from now, plus the same instant in ISO 8601 for the stack output.
+ *
+ * Kept dependency-free (no cfn-response module, no SDK) so it fits Code.fromInline and runs unchanged in a test
+ * vm; CloudFormation passes every custom-resource property as a string, hence Number(MaxHours).
+ */
+export const STOP_TIME_HANDLER_SOURCE = `'use strict';
+const https = require('https');
+const http = require('http');
+
+function stopTime(nowMs, maxHours) {
+  const hours = Number(maxHours);
+  if (!Number.isFinite(hours) || hours <= 0) throw new Error('MaxHours must be a positive number, got ' + maxHours);
+  // at() has minute precision: round up so the nodes never stop before maxHours have passed.
+  const stop = new Date(Math.ceil((nowMs + hours * 3600000) / 60000) * 60000);
+  const local = stop.toISOString().slice(0, 19);
+  return { ScheduleExpression: 'at(' + local + ')', StopTimeIso: local + 'Z' };
+}
+
+function respond(event, status, data, reason) {
+  const body = JSON.stringify({
+    Status: status,
+    Reason: reason || 'See CloudWatch Logs',
+    PhysicalResourceId: event.PhysicalResourceId || 'spend-guard-stop-time',
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    Data: data || {},
+  });
+  const url = new URL(event.ResponseURL);
+  // CloudFormation's pre-signed URL is always https; plain http only ever serves a local test endpoint.
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, {
+      method: 'PUT',
+      headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+    }, (res) => { res.resume(); res.on('end', resolve); });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+exports.handler = async (event) => {
+  console.log(JSON.stringify({ RequestType: event.RequestType, ResourceProperties: event.ResourceProperties }));
+  try {
+    const data = event.RequestType === 'Delete' ? {} : stopTime(Date.now(), event.ResourceProperties.MaxHours);
+    await respond(event, 'SUCCESS', data);
+  } catch (e) {
+    // Answer FAILED rather than throw: an unanswered custom resource hangs the stack for an hour.
+    await respond(event, 'FAILED', {}, String((e && e.message) || e));
+  }
+};
+exports.stopTime = stopTime;
+`;

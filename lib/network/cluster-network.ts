@@ -1,0 +1,101 @@
+import { RemovalPolicy, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface ClusterNetworkProps {
+  readonly availabilityZone: string;
+  /** Use this VPC and private subnet instead of creating them (both or neither). */
+  readonly existing?: { readonly vpcId: string; readonly subnetId: string };
+}
+
+/**
+ * Where the nodes live: one private subnet in the placement group's AZ (instances with several network interfaces
+ * cannot get a public IP), NAT egress for pip and Hugging Face downloads, endpoints so SSM and S3 never depend on
+ * the NAT, and the cluster security group.
+ */
+export class ClusterNetwork extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly subnetId: string;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
+    super(scope, id);
+    if (props.existing) {
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: props.existing.vpcId,
+        availabilityZones: [props.availabilityZone],
+        privateSubnetIds: [props.existing.subnetId],
+      });
+      this.subnetId = props.existing.subnetId;
+    } else {
+      const vpc = this.createVpc(props.availabilityZone);
+      this.vpc = vpc;
+      this.subnetId = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds[0];
+    }
+    this.securityGroup = this.createSecurityGroup();
+    if (!props.existing) this.addEndpoints();
+  }
+
+  private createVpc(availabilityZone: string): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.42.0.0/16'),
+      // Naming the AZ (not maxAzs) keeps synth free of AWS calls: no AZ lookup for a region-only environment.
+      availabilityZones: [availabilityZone],
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // A p5 in the `efa` layout takes 32 IPs; /20 leaves room for several clusters' worth of nodes.
+        { name: 'nodes', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      restrictDefaultSecurityGroup: false,
+    });
+    // Rejected flows only: they are what explains a Ray worker that cannot reach the head, and they stay cheap
+    // even while the nodes pull 100+ GB of weights through the NAT.
+    const flowLogGroup = new logs.LogGroup(this, 'RejectedFlows', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    vpc.addFlowLog('RejectedFlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    return vpc;
+  }
+
+  private createSecurityGroup(): ec2.SecurityGroup {
+    const sg = new ec2.SecurityGroup(this, 'ClusterSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Ray + EFA cluster: all traffic between members only; no inbound from outside',
+      // Explicit egress: with allowAllOutbound CDK drops the self-referencing egress rule EFA asks for.
+      allowAllOutbound: false,
+    });
+    // EFA requires all traffic in and out to the group itself; it also covers every Ray port (GCS, object
+    // manager, worker ports 10002-19999, Serve, NIXL side channels) without listing them.
+    sg.addIngressRule(sg, ec2.Port.allTraffic(), 'EFA and Ray: all traffic from cluster members');
+    sg.addEgressRule(sg, ec2.Port.allTraffic(), 'EFA and Ray: all traffic to cluster members');
+    // Out of the cluster only HTTPS (AWS APIs, PyPI, Hugging Face, the WaitCondition URL) and HTTP (Ubuntu apt
+    // mirrors). DNS and NTP go to the VPC resolver and the Time Sync Service, which security groups do not filter.
+    sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: AWS APIs, PyPI, Hugging Face');
+    sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP: Ubuntu package mirrors');
+    return sg;
+  }
+
+  private addEndpoints(): void {
+    const vpc = this.vpc as ec2.Vpc;
+    const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc,
+      description: 'Interface endpoints: HTTPS from cluster members only',
+      allowAllOutbound: false,
+    });
+    endpointSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'HTTPS from cluster members');
+    const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+      Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+      SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+      Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+    };
+    for (const [name, service] of Object.entries(services)) {
+      vpc.addInterfaceEndpoint(name, { service, subnets, securityGroups: [endpointSg], open: false });
+    }
+  }
+}

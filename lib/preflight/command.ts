@@ -1,0 +1,41 @@
+import { parseClusterConfig } from '../config/cluster-config';
+import { ConfigError } from '../config/errors';
+import { collectRawConfig } from '../config/sources';
+import { ClientOptions, createAwsClients, liveAccount } from './aws-account';
+import { mergeCdkContext, parseContextArguments } from './cli-arguments';
+import { exitCodeFor, formatPreflightReport, runPreflight } from './runner';
+
+export interface PreflightCommandInputs {
+  readonly argv: readonly string[];
+  /** The text of a context file (~/.cdk.json, cdk.json, cdk.context.json), or undefined when it is absent. */
+  readonly contextFiles: { user?: string; project?: string; projectContext?: string };
+  /** For `-c config=cluster.yaml`, exactly as the app reads it. */
+  readonly readFile: (path: string) => string;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Tests point the clients at a local endpoint with fake credentials; the CLI uses the default chain. */
+  readonly clientOptions?: Omit<ClientOptions, 'region'>;
+  readonly now?: Date;
+}
+
+/** `npm run preflight`: settings → validated config → live checks → report. Returns the exit code. */
+export async function runPreflightCommand(inputs: PreflightCommandInputs): Promise<number> {
+  let config;
+  try {
+    const context = mergeCdkContext(inputs.contextFiles, parseContextArguments(inputs.argv));
+    config = parseClusterConfig(collectRawConfig(context, inputs.readFile));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) inputs.err(`error: ${problem}`);
+    return 2;
+  }
+  const clients = createAwsClients({ ...inputs.clientOptions, region: config.region });
+  try {
+    const results = await runPreflight({ config, account: liveAccount(clients, config.region), now: inputs.now });
+    for (const line of formatPreflightReport(config, results).split('\n')) inputs.out(line);
+    return exitCodeFor(results);
+  } finally {
+    clients.ec2.destroy();
+    clients.quotas.destroy();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The benchmark workloads run_bm.sh knows. Their token counts are rendered into the script's defaults and checked
+ * against max_model_len, so the two cannot drift apart.
+ */
+export interface Workload {
+  /** The `<mode>` part of the results folder name; never contains `_`. */
+  readonly mode: string;
+  readonly description: string;
+  /** Shared prefix tokens per request (0 = every prompt is fresh). */
+  readonly prefixLen: number;
+  /** Unique tokens per request after the prefix. */
+  readonly suffixLen: number;
+  /** Distinct prefixes the requests cycle through. */
+  readonly numPrefixes: number;
+  readonly outputLen: number;
+}
+
+/**
+ * The brief's floor: random prompts, no cache hits. 8000 in / 1000 out is what its result files show (320 requests,
+ * 2,560,000 input and 320,000 output tokens), not the 5000 / 250 its prose states (../shared/FACTS.md §1).
+ */
+export const RANDOM_WORKLOAD: Workload = {
+  mode: 'mixed',
+  description: 'random prompts, no prefix reuse (the brief\'s no-cache-hit floor)',
+  prefixLen: 0,
+  suffixLen: 8000,
+  numPrefixes: 1,
+  outputLen: 1000,
+};
+
+/**
+ * Beyond the brief: multi-turn style reuse. 640 distinct 12,000-token prefixes are ~7.7 M tokens of KV, about twice
+ * what gpt-oss-120b at TP=4 keeps in H100 memory, so by the time a prefix comes back it has been evicted from the
+ * GPU and only a CPU tier (LMCache) can avoid recomputing it. Short answers keep the run about prefill and TTFT.
+ */
+export const PREFIX_REUSE_WORKLOAD: Workload = {
+  mode: 'prefix-reuse',
+  description: 'long shared prefixes reused across requests beyond GPU KV capacity (multi-turn style)',
+  prefixLen: 12000,
+  suffixLen: 500,
+  numPrefixes: 640,
+  outputLen: 100,
+};
+
+/** Each prefix is asked about this many times on average, so reuse dominates. */
+export const PREFIX_REUSE_REQUESTS_PER_PREFIX = 4;
+
+export const WORKLOADS: readonly Workload[] = [RANDOM_WORKLOAD, PREFIX_REUSE_WORKLOAD];
+
+/** Concurrency of the brief's table; prompts per run are PROMPTS_PER_CONCURRENCY × concurrency. */
+export const DEFAULT_CONCURRENCY = 64;
+export const PROMPTS_PER_CONCURRENCY = 5;
+
+export function workloadTokens(w: Workload): number {
+  return w.prefixLen + w.suffixLen + w.outputLen;
+}

@@ -1,0 +1,177 @@
+/**
+ * Runs a rendered user data under bash with every node command replaced by a stub (first on PATH), all paths
+ * under a temp dir (P5RAY_ROOT) and waits shortened. Stubs log their arguments; the fake S3 is a directory.
+ */
+import { spawn } from 'child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
+import { NodeBootstrapContext, renderUserData } from '../../lib/bootstrap';
+
+export const INSTANCE_ID = 'i-0123456789abcdef0';
+export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
+export const SIGNAL_URL = 'https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/' +
+  'arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/P5RayKvCluster/0c1d2e3f/NodesReadyHandle' +
+  '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host' +
+  '&X-Amz-Expires=86399&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request' +
+  `&X-Amz-Signature=${'0123456789abcdef'.repeat(4)}`;
+
+const STUBS: Record<string, string> = {
+  'nvidia-smi': `
+for i in $(seq 1 "\${STUB_GPUS:-8}"); do echo "\${STUB_GPU_NAME:-NVIDIA H100 80GB HBM3}"; done`,
+  fi_info: `
+n=\${STUB_EFA:-32}
+if [ "$n" -eq 0 ]; then echo "fi_getinfo: -61 (No data available)" >&2; exit 1; fi
+for p in efa efa-direct; do for i in $(seq 1 "$n"); do
+  printf 'provider: %s\\n    fabric: efa\\n    domain: rdmap%ss0-rdm\\n    type: FI_EP_RDM\\n' "$p" "$i"
+done; done`,
+  mountpoint: `[ "\${STUB_NVME:-1}" = 1 ]`,
+  curl: `
+url="" body="" prev=""
+for a in "$@"; do
+  if [ "$prev" = --data-binary ]; then body=$a; fi
+  case $a in http*) url=$a ;; esac
+  prev=$a
+done
+case $url in
+  */latest/api/token) echo tok ;;
+  */meta-data/instance-id) echo "\${STUB_INSTANCE_ID}" ;;
+  */meta-data/local-ipv4) echo "\${STUB_IP}" ;;
+  *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
+esac`,
+  aws: `
+case "$1 $2" in
+  "--version "*) echo "aws-cli/2.99.0 stub" ;;
+  "logs put-log-events") printf '%s\\n' "$*" >>"$STUB_DIR/cloudwatch.log" ;;
+  "logs create-log-stream") ;;
+  "secretsmanager get-secret-value") echo "\${STUB_SECRET:-hf_plain}" ;;
+  "s3 cp")
+    shift 2; recursive=0; args=()
+    for a in "$@"; do case $a in --recursive) recursive=1 ;; --only-show-errors) ;; *) args+=("$a") ;; esac; done
+    src=\${args[0]} dst=\${args[1]}
+    if [ "$src" = "s3://$STUB_BUCKET/cluster/head.json" ]; then
+      n=$(( $(cat "$STUB_DIR/head-reads" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/head-reads"
+      if [ -n "\${STUB_HEAD_JSON:-}" ] && [ "$n" -ge "\${STUB_HEAD_AFTER:-1}" ]; then printf '%s\\n' "$STUB_HEAD_JSON"; exit 0; fi
+      echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key not found" >&2; exit 1
+    fi
+    case $src in
+      s3://*) key=\${src#s3://*/}; if [ $recursive = 1 ]; then cp -r "$STUB_DIR/s3/$key/." "$dst"; else cp "$STUB_DIR/s3/$key" "$dst"; fi ;;
+      *) key=\${dst#s3://*/}; mkdir -p "$(dirname "$STUB_DIR/s3/$key")"; cp "$src" "$STUB_DIR/s3/$key" ;;
+    esac ;;
+  *) echo "unexpected aws call: $*" >&2; exit 2 ;;
+esac`,
+  uv: `
+case $1 in
+  --version) echo "uv 0.9.0 stub" ;;
+  venv) for last; do :; done; mkdir -p "$last/bin"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray" ;;
+  pip) exit "\${STUB_PIP_RC:-0}" ;;
+esac`,
+  python3: `
+case $1 in
+  -c) echo "\${STUB_PYVER:-3.12}" ;;
+  -m) for last; do :; done; mkdir -p "$last/bin"; printf '#!/bin/bash\\necho pip "$@" >>"$STUB_DIR/calls.log"\\n' >"$last/bin/pip"; chmod +x "$last/bin/pip"
+      if [ -n "\${STUB_NO_AWS:-}" ]; then printf '#!/bin/bash\\nexec "$STUB_DIR/aws.real" "$@"\\n' >"$last/bin/aws"; chmod +x "$last/bin/aws"; fi ;;
+esac`,
+  systemctl: ':',
+  'apt-get': ':',
+  mkfs: 'exit 1',
+  'venv-python': `
+cat >/dev/null
+case $2 in
+  verify) echo "ray=2.58.0 vllm=0.26.0 nixl=1.3.1 lmcache=0.3.9 torch=2.11.0+cu130 nixl_plugins=UCX,LIBFABRIC"
+          if [ -n "\${STUB_VERIFY_FAIL:-}" ]; then echo "$STUB_VERIFY_FAIL"; exit 1; fi ;;
+  download) echo "/opt/dlami/nvme/hf/hub/models--x/snapshots/abc" ;;
+  cluster) if [ "\${STUB_CLUSTER_DOWN:-}" = 1 ]; then exit 1; fi; echo "\${STUB_CLUSTER:-nodes=3 gpus=16 mine=8}" ;;
+esac`,
+  'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
+};
+
+export interface NodeRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly dir: string;
+  readonly root: string;
+  /** Every stub call, one line each: `<command> <args…>`. */
+  readonly calls: string[];
+  /** The bodies PUT to the signal URL, parsed. */
+  readonly signals: Array<{ Status: string; Reason: string; UniqueId: string; Data: string }>;
+  readonly signalUrls: string[];
+  file(path: string): string;
+}
+
+export function testConfig(raw: RawConfig = {}) {
+  return parseClusterConfig(raw);
+}
+
+export function context(over: Partial<NodeBootstrapContext> & { raw?: RawConfig } = {}): NodeBootstrapContext {
+  const { raw, ...rest } = over;
+  return {
+    config: testConfig(raw),
+    role: 'gpu',
+    isRayHead: false,
+    gpuIndex: 1,
+    bucketName: BUCKET,
+    signalUrl: SIGNAL_URL,
+    logGroupName: '/p5-ray/P5RayKvCluster/bootstrap',
+    stackName: 'P5RayKvCluster',
+    ...rest,
+  };
+}
+
+export async function runNode(ctx: NodeBootstrapContext, env: Record<string, string> = {}): Promise<NodeRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'p5-boot-'));
+  const bin = join(dir, 'bin');
+  const root = join(dir, 'root');
+  mkdirSync(bin);
+  mkdirSync(root);
+  mkdirSync(join(dir, 's3', 'serve'), { recursive: true });
+  writeFileSync(join(dir, 's3', 'serve', 'run_bm.sh'), 'echo bm\n');
+  for (const [name, body] of Object.entries(STUBS)) {
+    const target = name.startsWith('venv-') ? join(dir, name) : join(bin, name);
+    writeFileSync(target, `#!/bin/bash\necho "${name} $*" >>"$STUB_DIR/calls.log"\n${body}\n`);
+    chmodSync(target, 0o755);
+  }
+  if (env.STUB_NO_AWS) {
+    // The node lacks the AWS CLI until the tools step installs one (the python3 -m venv stub writes a shim).
+    renameSync(join(bin, 'aws'), join(dir, 'aws.real'));
+  }
+  const userData = renderUserData(ctx);
+  writeFileSync(join(dir, 'user-data.sh'), userData);
+  const child = spawn('bash', [join(dir, 'user-data.sh')], {
+    env: {
+      PATH: `${bin}:/usr/bin:/bin`,
+      HOME: dir,
+      P5RAY_ROOT: root,
+      P5RAY_IMDS_URL: 'http://imds.test',
+      P5RAY_WAIT_INTERVAL: '0.02',
+      P5RAY_PROGRESS_EVERY: '0',
+      // Generous, as a loaded CI box may take seconds to get there; the tests that time out set their own.
+      P5RAY_WAIT_LIMIT: '30',
+      P5RAY_NVME_WAIT: '1',
+      P5RAY_RAY_WAIT: '10',
+      P5RAY_PYTHON: join(bin, 'python3'),
+      STUB_DIR: dir,
+      STUB_BUCKET: ctx.bucketName,
+      STUB_INSTANCE_ID: INSTANCE_ID,
+      STUB_IP: '10.0.0.21',
+      ...env,
+    },
+  });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stdout += d; });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+  const lines = (p: string) => read(p).split('\n').filter((l) => l !== '');
+  return {
+    code,
+    stdout,
+    dir,
+    root,
+    calls: lines(join(dir, 'calls.log')),
+    signals: lines(join(dir, 'signals.jsonl')).map((l) => JSON.parse(l)),
+    signalUrls: lines(join(dir, 'signal-urls')),
+    file: (p: string) => read(join(root, p)),
+  };
+}

@@ -1,0 +1,94 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { CONFIG_KEYS, parseClusterConfig } from '../../lib/config/cluster-config';
+import { ConfigError } from '../../lib/config/errors';
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseClusterConfig(raw);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return [...err.problems];
+  }
+  assert.fail(`expected ${JSON.stringify(raw)} to be rejected`);
+}
+
+function onlyProblem(raw: Record<string, unknown>): string {
+  const problems = problemsOf(raw);
+  assert.equal(problems.length, 1, `expected one problem, got:\n${problems.join('\n')}`);
+  return problems[0];
+}
+
+describe('cluster configuration', () => {
+  it('defaults to the brief: 2x p5.48xlarge in us-east-1a, TP=4, 1P1D, a CPU head, an 8-hour guard', () => {
+    const c = parseClusterConfig({});
+    assert.equal(c.region, 'us-east-1');
+    assert.equal(c.availabilityZone, 'us-east-1a');
+    assert.equal(c.gpuInstanceType, 'p5.48xlarge');
+    assert.equal(c.gpuNodes, 2);
+    assert.equal(c.tensorParallelSize, 4);
+    assert.equal(c.prefillReplicas, 1);
+    assert.equal(c.decodeReplicas, 1);
+    assert.equal(c.model, 'openai/gpt-oss-120b');
+    assert.notEqual(c.headInstanceType, 'none');
+    assert.equal(c.maxHours, 8);
+    assert.equal(c.capacityBlock, false);
+    assert.equal(c.efaLayout, 'efa-only');
+  });
+
+  it('coerces the strings that `-c key=value` gives', () => {
+    const c = parseClusterConfig({ gpuNodes: '3', tensorParallelSize: '8', capacityBlock: 'false', maxHours: '0.5' });
+    assert.equal(c.gpuNodes, 3);
+    assert.equal(c.tensorParallelSize, 8);
+    assert.equal(c.capacityBlock, false);
+    assert.equal(c.maxHours, 0.5);
+  });
+
+  it('follows the region into the default availability zone', () => {
+    assert.equal(parseClusterConfig({ region: 'us-west-2' }).availabilityZone, 'us-west-2a');
+  });
+
+  const rejections: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['a tensor-parallel size that does not divide the GPUs per node', { tensorParallelSize: '3' }, /^invalid setting tensorParallelSize=3: must divide the 8 GPUs per p5\.48xlarge node \(allowed: 1, 2, 4, 8\)$/],
+    ['a GPU type outside the catalog', { gpuInstanceType: 'm5.large' }, /^invalid setting gpuInstanceType=m5\.large: must be one of p5\.48xlarge, .*p6-b200\.48xlarge$/],
+    ['zero GPU nodes', { gpuNodes: '0' }, /^invalid setting gpuNodes=0: must be a whole number from 1 to 16$/],
+    ['one GPU node, since PD needs two', { gpuNodes: 1 }, /^invalid setting gpuNodes=1: .*at least 2 GPU nodes/],
+    ['a negative maxHours', { maxHours: '-1' }, /^invalid setting maxHours=-1: must be a number from 0 to 720$/],
+    ['a malformed reservation id', { capacityReservationId: 'foo' }, /^invalid setting capacityReservationId=foo: must be a capacity reservation id/],
+    ['a Capacity Block without a reservation', { capacityBlock: 'true' }, /^invalid setting capacityBlock=true: .*needs capacityReservationId/],
+    ['an AZ of another region', { region: 'us-east-2', availabilityZone: 'us-west-2b' }, /^invalid setting availabilityZone=us-west-2b: must be a zone of region us-east-2/],
+    ['an unknown key', { gpuNode: 3 }, /^unknown setting gpuNode: allowed settings are stackName, region/],
+    ['a non-boolean capacityBlock', { capacityBlock: 'yes' }, /^invalid setting capacityBlock=yes: must be true or false$/],
+    ['a fractional node count', { gpuNodes: '2.5' }, /^invalid setting gpuNodes=2\.5: must be a whole number/],
+    ['an unknown EFA layout', { efaLayout: 'fast' }, /^invalid setting efaLayout=fast: must be one of efa-only, efa$/],
+    ['an unknown NIXL backend', { nixlBackend: 'TCP' }, /^invalid setting nixlBackend=TCP: must be one of UCX, LIBFABRIC$/],
+    ['more replicas of one PD side than fit on one node', { tensorParallelSize: 8, gpuNodes: 3, prefillReplicas: 2 }, /^invalid setting prefillReplicas=2: 2 replicas × TP=8 need 16 GPUs on one node, but a p5\.48xlarge has 8 \(each PD side is pinned to one node; at most 1\)$/],
+    ['LMCache CPU memory beyond the node RAM', { lmcacheCpuGbPerRank: 300 }, /^invalid setting lmcacheCpuGbPerRank=300: 8 TP ranks per p5\.48xlarge node × 300 GB = 2400 GB .*at most 192 GB per rank/],
+    ['an LMCache disk tier beyond the NVMe store', { lmcacheDiskGb: 5000 }, /^invalid setting lmcacheDiskGb=5000: .*NVMe instance store/],
+    ['a VPC without its subnet', { vpcId: 'vpc-0123456789abcdef0' }, /^invalid setting vpcId=vpc-0123456789abcdef0: an existing VPC also needs subnetId/],
+    ['a malformed budget e-mail', { budgetEmail: 'me' }, /^invalid setting budgetEmail=me: must be an e-mail address$/],
+    ['a head type outside the catalog', { headInstanceType: 't2.micro' }, /^invalid setting headInstanceType=t2\.micro: must be one of .*none$/],
+  ];
+  for (const [what, raw, expected] of rejections) {
+    it(`rejects ${what}`, () => assert.match(onlyProblem(raw), expected));
+  }
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({ tensorParallelSize: '3', maxHours: '-1', efaLayout: 'x' });
+    assert.equal(problems.length, 3);
+    for (const p of problems) assert.doesNotMatch(p, /\n/);
+  });
+
+  it('accepts p5en with 3 nodes and the head on a GPU node', () => {
+    const c = parseClusterConfig({ gpuInstanceType: 'p5en.48xlarge', gpuNodes: 3, headInstanceType: 'none' });
+    assert.equal(c.gpuInstanceType, 'p5en.48xlarge');
+    assert.equal(c.gpuNodes, 3);
+    assert.equal(c.headInstanceType, 'none');
+  });
+
+  it('documents every setting it reads', () => {
+    const c = parseClusterConfig({});
+    for (const key of Object.keys(c)) assert.ok(key in CONFIG_KEYS, `${key} has no entry in CONFIG_KEYS`);
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) assert.ok(spec.doc.length > 10, `${key} lacks a doc line`);
+  });
+});

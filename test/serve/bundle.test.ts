@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { NODE_PATHS } from '../../lib/catalog/paths';
+import { parseClusterConfig } from '../../lib/config/cluster-config';
+import { ConfigError } from '../../lib/config/errors';
+import { KV_TRANSFER_CONFIG_FIELDS, validateServeConfig } from '../../lib/serve';
+import { lmcacheConnector, multiConnector, nixlConnector } from '../../lib/serve/kv-transfer';
+import { renderAsset } from '../../lib/serve/scripts';
+import { bundleFor, file, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
+
+describe('serve bundle', () => {
+  it('holds the four configs, builder.py and the two scripts, only the scripts executable', () => {
+    const files = bundleFor();
+    assert.deepEqual(files.map((f) => f.path).sort(),
+      [...YAML_FILES, 'builder.py', 'run_all.sh', 'run_bm.sh'].sort());
+    assert.deepEqual(files.filter((f) => f.executable).map((f) => f.path).sort(), ['run_all.sh', 'run_bm.sh']);
+  });
+
+  it('writes the files with their modes', () => {
+    const dir = writeBundle();
+    assert.equal(statSync(join(dir, 'run_all.sh')).mode & 0o777, 0o755);
+    assert.equal(statSync(join(dir, 'pd_nixl.yaml')).mode & 0o777, 0o644);
+    assert.equal(readFileSync(join(dir, 'builder.py'), 'utf8'), file(bundleFor(), 'builder.py').content);
+  });
+
+  it('is deterministic', () => {
+    assert.deepEqual(bundleFor(), bundleFor());
+  });
+
+  it('uses no key outside vLLM KVTransferConfig in any kv_transfer_config, sub-connectors included', () => {
+    for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
+      const files = bundleFor({ nixlBackend });
+      let checked = 0;
+      for (const path of YAML_FILES) {
+        for (const kv of kvTransferConfigs(yamlOf(files, path))) {
+          const extra = Object.keys(kv).filter((k) => !(KV_TRANSFER_CONFIG_FIELDS as readonly string[]).includes(k));
+          assert.deepEqual(extra, [], `${path}: ${JSON.stringify(kv)}`);
+          checked++;
+        }
+      }
+      // lmcache 1 + nixl 2 + multiconnector 2 × (1 + 2 subs)
+      assert.equal(checked, 9);
+    }
+  });
+
+  it('puts the NIXL backend under kv_connector_extra_config.backends, in MultiConnector sub-connectors too', () => {
+    for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
+      const files = bundleFor({ nixlBackend });
+      for (const path of ['pd_nixl.yaml', 'pd_multiconnector.yaml']) {
+        const nixl = kvTransferConfigs(yamlOf(files, path)).filter((kv) => kv.kv_connector === 'NixlConnector');
+        assert.equal(nixl.length, 2, path);
+        for (const kv of nixl) assert.deepEqual(kv.kv_connector_extra_config.backends, [nixlBackend]);
+      }
+    }
+  });
+
+  it('composes LMCache before NIXL in the MultiConnector and rejects nested or empty ones', () => {
+    const multi = kvTransferConfigs(yamlOf(bundleFor(), 'pd_multiconnector.yaml'))[0];
+    assert.equal(multi.kv_connector, 'MultiConnector');
+    assert.deepEqual(multi.kv_connector_extra_config.connectors.map((c: { kv_connector: string }) => c.kv_connector),
+      ['LMCacheConnectorV1', 'NixlConnector']);
+    assert.throws(() => multiConnector([]), /at least one/);
+    assert.throws(() => multiConnector([multiConnector([lmcacheConnector()]), nixlConnector('UCX')]), /cannot nest/);
+  });
+
+  it('has a kv_transfer_config only where the configuration needs one', () => {
+    const files = bundleFor();
+    assert.equal(kvTransferConfigs(yamlOf(files, 'collocated_baseline.yaml')).length, 0);
+    assert.equal(kvTransferConfigs(yamlOf(files, 'collocated_lmcache.yaml'))[0].kv_connector, 'LMCacheConnectorV1');
+  });
+
+  it('passes the LMCache settings as LMCACHE_* env vars only to the LMCache configurations', () => {
+    const files = bundleFor({ lmcacheChunkSize: 512, lmcacheCpuGbPerRank: 80, lmcacheDiskGb: 500 });
+    for (const path of ['collocated_lmcache.yaml', 'pd_multiconnector.yaml']) {
+      for (const cfg of Object.values(llmConfigs(yamlOf(files, path)))) {
+        const env = cfg.runtime_env.env_vars;
+        assert.equal(env.LMCACHE_CHUNK_SIZE, '512');
+        assert.equal(env.LMCACHE_MAX_LOCAL_CPU_SIZE, '80');
+        assert.equal(env.LMCACHE_LOCAL_CPU, 'True');
+        assert.equal(env.LMCACHE_MAX_LOCAL_DISK_SIZE, '500');
+        assert.ok(env.LMCACHE_LOCAL_DISK.startsWith(`file://${NODE_PATHS.nvme}/`), env.LMCACHE_LOCAL_DISK);
+      }
+    }
+    for (const path of ['collocated_baseline.yaml', 'pd_nixl.yaml']) {
+      for (const cfg of Object.values(llmConfigs(yamlOf(files, path)))) {
+        assert.deepEqual(Object.keys(cfg.runtime_env.env_vars).filter((k) => k.startsWith('LMCACHE_')), [], path);
+      }
+    }
+  });
+
+  it('leaves the LMCache disk tier off when lmcacheDiskGb is 0', () => {
+    const env = llmConfigs(yamlOf(bundleFor({ lmcacheDiskGb: 0 }), 'collocated_lmcache.yaml')).llm_config.runtime_env.env_vars;
+    assert.equal(env.LMCACHE_LOCAL_DISK, undefined);
+    assert.equal(env.LMCACHE_MAX_LOCAL_DISK_SIZE, undefined);
+  });
+
+  it('keeps the Hugging Face cache on the NVMe store and builder.py on PYTHONPATH', () => {
+    const files = bundleFor();
+    for (const path of YAML_FILES) {
+      const doc = yamlOf(files, path);
+      assert.equal(doc.applications[0].runtime_env.env_vars.PYTHONPATH, NODE_PATHS.serveBundle);
+      for (const cfg of Object.values(llmConfigs(doc))) {
+        assert.ok(cfg.runtime_env.env_vars.HF_HOME.startsWith(`${NODE_PATHS.nvme}/`), path);
+      }
+    }
+  });
+
+  it('changes every file consistently with the model, TP, node count and replicas', () => {
+    const raw = {
+      model: 'Qwen/Qwen3-32B', servedModelName: 'qwen32', maxModelLen: 20000, tensorParallelSize: 2, gpuNodes: 3,
+      prefillReplicas: 3, decodeReplicas: 2,
+    };
+    const files = bundleFor(raw);
+    for (const path of YAML_FILES) {
+      const doc = yamlOf(files, path);
+      assert.ok(doc.applications[0].name.startsWith('qwen32-'), path);
+      for (const [role, cfg] of Object.entries(llmConfigs(doc))) {
+        assert.deepEqual(cfg.model_loading_config, { model_id: 'qwen32', model_source: 'Qwen/Qwen3-32B' });
+        assert.equal(cfg.engine_kwargs.tensor_parallel_size, 2);
+        assert.equal(cfg.engine_kwargs.max_model_len, 20000);
+        const replicas = role === 'prefill_config' ? 3 : role === 'decode_config' ? 2 : 1;
+        assert.equal(cfg.deployment_config.num_replicas, replicas, `${path} ${role}`);
+      }
+    }
+    for (const f of files) {
+      assert.doesNotMatch(f.content, /gpt-oss|gptoss/, `${f.path} still names the default model`);
+    }
+    assert.match(file(files, 'run_bm.sh').content, /MODEL="\$\{MODEL:-Qwen\/Qwen3-32B\}"/);
+    assert.match(file(files, 'run_bm.sh').content, /SERVED_MODEL_NAME="\$\{SERVED_MODEL_NAME:-qwen32\}"/);
+    assert.match(file(files, 'run_all.sh').content, /pd_nixl:qwen32-pd-nixl:pd-nixl/);
+  });
+
+  it('renders 8000 in / 1000 out at concurrency 64 as the benchmark defaults', () => {
+    const runBm = file(bundleFor(), 'run_bm.sh').content;
+    assert.match(runBm, /SUFFIX_LEN="\$\{INPUT_LEN:-8000\}"/);
+    assert.match(runBm, /OUTPUT_LEN="\$\{OUTPUT_LEN:-1000\}"/);
+    assert.match(runBm, /CONCURRENCY_LIST="64"/);
+    assert.doesNotMatch(runBm, /@@/);
+  });
+});
+
+describe('validateServeConfig', () => {
+  it('accepts the default configuration', () => {
+    validateServeConfig(parseClusterConfig({}));
+  });
+
+  it('rejects a max_model_len shorter than a benchmark workload', () => {
+    const config = parseClusterConfig({ maxModelLen: 9000 });
+    assert.throws(() => bundleFor({ maxModelLen: 9000 }), /maxModelLen=9000.*prefix-reuse.*12600 tokens/);
+    assert.throws(() => validateServeConfig(config), ConfigError);
+  });
+});
+
+describe('renderAsset', () => {
+  it('refuses values that could break out of a shell word', () => {
+    assert.throws(() => renderAsset('run_all.sh', {
+      CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c',
+    }), /unsafe value for SERVED_MODEL_NAME/);
+  });
+
+  it('refuses a template whose placeholders have no value', () => {
+    assert.throws(() => renderAsset('run_all.sh', {}), /no value for/);
+  });
+});

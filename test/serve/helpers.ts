@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parse } from 'yaml';
+import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
+import { renderServeBundle, ServeFile, writeServeBundle } from '../../lib/serve';
+
+export function bundleFor(raw: RawConfig = {}): ServeFile[] {
+  return renderServeBundle(parseClusterConfig(raw));
+}
+
+export function writeBundle(raw: RawConfig = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'serve-bundle-'));
+  writeServeBundle(dir, bundleFor(raw));
+  return dir;
+}
+
+export function file(files: readonly ServeFile[], path: string): ServeFile {
+  const found = files.find((f) => f.path === path);
+  if (!found) throw new Error(`bundle has no ${path}; it has ${files.map((f) => f.path).join(', ')}`);
+  return found;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export function yamlOf(files: readonly ServeFile[], path: string): Json {
+  return parse(file(files, path).content);
+}
+
+export const YAML_FILES = ['collocated_baseline.yaml', 'collocated_lmcache.yaml', 'pd_nixl.yaml', 'pd_multiconnector.yaml'];
+
+/** Every LLM config of a Serve file, by role. */
+export function llmConfigs(doc: Json): Record<string, Json> {
+  const args = doc.applications[0].args;
+  return Object.fromEntries(['llm_config', 'prefill_config', 'decode_config'].filter((r) => r in args).map((r) => [r, args[r]]));
+}
+
+/** Every kv_transfer_config in a document, sub-connectors of a MultiConnector included. */
+export function kvTransferConfigs(doc: Json): Json[] {
+  const found: Json[] = [];
+  const visit = (kv: Json): void => {
+    found.push(kv);
+    for (const sub of kv?.kv_connector_extra_config?.connectors ?? []) visit(sub);
+  };
+  for (const cfg of Object.values(llmConfigs(doc))) {
+    if (cfg.engine_kwargs.kv_transfer_config !== undefined) visit(cfg.engine_kwargs.kv_transfer_config);
+  }
+  return found;
+}

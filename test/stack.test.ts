@@ -1,0 +1,236 @@
+import { strict as assert } from 'node:assert';
+import { before, describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { COST_TAG_KEY } from '../lib/stack';
+import { launchTemplateOf, resourcesOf, synth, Synthesized } from './helpers/synth';
+
+function gpuInstances(s: Synthesized): any[] {
+  return resourcesOf(s, 'AWS::EC2::Instance').map(([, r]) => r)
+    .filter((r) => launchTemplateOf(s, r).InstanceType.startsWith('p'));
+}
+
+describe('default stack: 2x p5.48xlarge + CPU head', () => {
+  let s: Synthesized;
+  before(async () => { s = await synth(); });
+
+  it('launches two p5.48xlarge GPU nodes and one CPU head', () => {
+    const instances = resourcesOf(s, 'AWS::EC2::Instance').map(([, r]) => launchTemplateOf(s, r).InstanceType).sort();
+    assert.deepEqual(instances, ['m7i.2xlarge', 'p5.48xlarge', 'p5.48xlarge']);
+  });
+
+  it('gives every GPU node all 32 EFA devices: ENA primary, efa-only on cards 0–31 (33 interfaces)', () => {
+    for (const instance of gpuInstances(s)) {
+      const ifaces: any[] = launchTemplateOf(s, instance).NetworkInterfaces;
+      assert.equal(ifaces.length, 33);
+      const efa = ifaces.filter((i) => i.InterfaceType === 'efa-only');
+      assert.deepEqual(efa.map((i) => i.NetworkCardIndex).sort((a, b) => a - b), Array.from({ length: 32 }, (_, c) => c));
+      const primary = ifaces.find((i) => i.NetworkCardIndex === 0 && i.DeviceIndex === 0);
+      assert.equal(primary.InterfaceType, undefined);
+      assert.deepEqual(efa.find((i) => i.NetworkCardIndex === 0).DeviceIndex, 1);
+      for (const i of ifaces) {
+        assert.equal(i.Groups.length, 1, 'security groups go inside each interface');
+        assert.ok(i.SubnetId, 'each interface names the private subnet');
+      }
+      assert.equal(launchTemplateOf(s, instance).SecurityGroupIds, undefined);
+    }
+  });
+
+  it('puts both GPU nodes, and only them, in one cluster placement group', () => {
+    const [[pgId]] = resourcesOf(s, 'AWS::EC2::PlacementGroup');
+    s.template.hasResourceProperties('AWS::EC2::PlacementGroup', { Strategy: 'cluster' });
+    const gpus = gpuInstances(s);
+    assert.equal(gpus.length, 2);
+    for (const g of gpus) assert.equal(JSON.stringify(g.Properties.PlacementGroupName).includes(pgId), true, JSON.stringify(g.Properties.PlacementGroupName));
+    const inGroup = resourcesOf(s, 'AWS::EC2::Instance').filter(([, r]) => r.Properties.PlacementGroupName);
+    assert.equal(inGroup.length, 2);
+  });
+
+  it('lets the GPU nodes launch together: neither depends on the other or on the head', () => {
+    const instanceIds = new Set(resourcesOf(s, 'AWS::EC2::Instance').map(([id]) => id));
+    for (const g of gpuInstances(s)) {
+      for (const dep of g.DependsOn ?? []) assert.ok(!instanceIds.has(dep), `GPU node depends on instance ${dep}`);
+    }
+  });
+
+  it('allows all traffic within the cluster security group, both ways, and nothing in from outside', () => {
+    const ingress = resourcesOf(s, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
+    const self = ingress.find((p) => p.IpProtocol === '-1' && p.SourceSecurityGroupId && JSON.stringify(p.SourceSecurityGroupId) === JSON.stringify(p.GroupId));
+    assert.ok(self, 'a self-referencing all-traffic ingress rule');
+    const egress = resourcesOf(s, 'AWS::EC2::SecurityGroupEgress').map(([, r]) => r.Properties);
+    assert.ok(egress.find((p) => p.IpProtocol === '-1' && JSON.stringify(p.DestinationSecurityGroupId) === JSON.stringify(p.GroupId)), 'a self-referencing all-traffic egress rule');
+    const [[clusterSgId, clusterSg]] = resourcesOf(s, 'AWS::EC2::SecurityGroup').filter(([id]) => /ClusterSecurityGroup/.test(id));
+    const outward = (clusterSg.Properties.SecurityGroupEgress ?? []).map((r: any) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIp}`).sort();
+    assert.deepEqual(outward, ['tcp:443-443:0.0.0.0/0', 'tcp:80-80:0.0.0.0/0'], `${clusterSgId}: outside the cluster, only HTTP(S) out`);
+    const inline = resourcesOf(s, 'AWS::EC2::SecurityGroup').flatMap(([, r]) => r.Properties.SecurityGroupIngress ?? []);
+    for (const rule of [...ingress, ...inline]) {
+      assert.notEqual(rule.CidrIp, '0.0.0.0/0');
+      assert.notEqual(rule.CidrIpv6, '::/0');
+    }
+  });
+
+  it('requires IMDSv2 and encrypts every root volume', () => {
+    const templates = resourcesOf(s, 'AWS::EC2::LaunchTemplate');
+    assert.equal(templates.length, 2);
+    for (const [, lt] of templates) {
+      assert.equal(lt.Properties.LaunchTemplateData.MetadataOptions.HttpTokens, 'required');
+      for (const bdm of lt.Properties.LaunchTemplateData.BlockDeviceMappings) {
+        assert.equal(bdm.Ebs.Encrypted, true);
+        assert.equal(bdm.Ebs.VolumeType, 'gp3');
+        assert.ok(bdm.Ebs.VolumeSize >= 100);
+      }
+    }
+  });
+
+  it('resolves the DLAMI from its public SSM parameter at deploy time', () => {
+    const params = Object.values((s.json as any).Parameters ?? {}) as any[];
+    assert.ok(params.some((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>' &&
+      p.Default === '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id'));
+  });
+
+  it('keeps the nodes in a private subnet: no public IP on any interface', () => {
+    for (const [, lt] of resourcesOf(s, 'AWS::EC2::LaunchTemplate')) {
+      for (const i of lt.Properties.LaunchTemplateData.NetworkInterfaces) assert.notEqual(i.AssociatePublicIpAddress, true);
+    }
+    s.template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, AvailabilityZone: 'us-east-1a' });
+  });
+
+  it('has S3 and SSM endpoints and one NAT gateway', () => {
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    const endpoints = resourcesOf(s, 'AWS::EC2::VPCEndpoint').map(([, r]) => JSON.stringify(r.Properties.ServiceName));
+    for (const svc of ['s3', 'ssm', 'ssmmessages', 'ec2messages']) {
+      assert.ok(endpoints.some((e) => e.includes(`.${svc}"`) || e.endsWith(`.${svc}`) || e.includes(`${svc}"`)), `endpoint for ${svc}: ${endpoints.join(' ')}`);
+    }
+  });
+
+  it('retains nothing: destroy deletes every resource', () => {
+    for (const [id, r] of Object.entries(s.json.Resources)) {
+      assert.ok(!['Retain', 'RetainExceptOnCreate', 'Snapshot'].includes(r.DeletionPolicy ?? ''), `${id} has DeletionPolicy ${r.DeletionPolicy}`);
+      assert.ok(!['Retain', 'Snapshot'].includes(r.UpdateReplacePolicy ?? ''), `${id} has UpdateReplacePolicy ${r.UpdateReplacePolicy}`);
+    }
+    s.template.hasResource('Custom::S3AutoDeleteObjects', {});
+  });
+
+  it('encrypts the artifacts bucket, blocks public access and refuses plain HTTP', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('grants the node roles no wildcard resource and no action beyond SSM, logs, their prefixes', () => {
+    const nodeRoles = resourcesOf(s, 'AWS::IAM::Role').filter(([id]) => /NodeRole/.test(id));
+    assert.equal(nodeRoles.length, 2);
+    const policies = resourcesOf(s, 'AWS::IAM::Policy').filter(([id]) => /NodeRole/.test(id));
+    assert.equal(policies.length, 2);
+    for (const [id, p] of policies) {
+      for (const st of p.Properties.PolicyDocument.Statement) {
+        const resources = [st.Resource].flat();
+        assert.ok(!resources.includes('*'), `${id} ${st.Sid} grants Resource *`);
+        for (const action of [st.Action].flat()) assert.match(action, /^(s3:(GetObject|PutObject|ListBucket)|logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)|secretsmanager:GetSecretValue)$/);
+      }
+    }
+    const gpuPolicy = policies.find(([id]) => /GpuNodeRole/.test(id))![1];
+    const gpuActions = gpuPolicy.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat());
+    assert.ok(!gpuActions.includes('s3:PutObject'), 'GPU workers never write to the bucket when the head is separate');
+  });
+
+  it('gates success on every node reporting ready: a wait condition for 3 signals after all instances', () => {
+    const [[, wc]] = resourcesOf(s, 'AWS::CloudFormation::WaitCondition');
+    assert.equal(wc.Properties.Count, 3);
+    assert.equal(wc.Properties.Timeout, String(90 * 60));
+    const instanceIds = resourcesOf(s, 'AWS::EC2::Instance').map(([id]) => id);
+    for (const id of instanceIds) assert.ok(wc.DependsOn.includes(id), `wait condition waits for ${id}`);
+  });
+
+  it('hands each node user data that carries the signal URL and bucket', () => {
+    for (const [, r] of resourcesOf(s, 'AWS::EC2::Instance')) {
+      const ud = JSON.stringify(r.Properties.UserData);
+      assert.match(ud, /Fn::Base64/);
+      assert.match(ud, /ReadinessHandle/);
+      assert.match(ud, /ArtifactsBucket/);
+    }
+  });
+
+  it('tags every instance, volume and interface for cost allocation', () => {
+    for (const [, lt] of resourcesOf(s, 'AWS::EC2::LaunchTemplate')) {
+      const specs = lt.Properties.LaunchTemplateData.TagSpecifications;
+      assert.deepEqual(specs.map((t: any) => t.ResourceType).sort(), ['instance', 'network-interface', 'volume']);
+      for (const t of specs) assert.ok(t.Tags.some((tag: any) => tag.Key === COST_TAG_KEY && tag.Value === 'P5RayKvCluster'));
+    }
+    for (const [, r] of resourcesOf(s, 'AWS::EC2::Instance')) {
+      assert.ok(r.Properties.Tags.some((tag: any) => tag.Key === COST_TAG_KEY));
+    }
+  });
+
+  it('outputs what a user needs to connect', () => {
+    const outputs = s.json.Outputs ?? {};
+    for (const key of ['GpuInstanceIds', 'HeadInstanceId', 'HeadShellCommand', 'DashboardPortForwardCommand', 'ServePortForwardCommand', 'ArtifactsBucketName', 'BootstrapLogsCommand']) {
+      assert.ok(key in outputs, `output ${key}`);
+    }
+    assert.match(JSON.stringify(outputs.DashboardPortForwardCommand.Value), /AWS-StartPortForwardingSession.*8265/);
+    assert.match(JSON.stringify(outputs.ServePortForwardCommand.Value), /8000/);
+  });
+});
+
+describe('non-default stack: 3x p5en.48xlarge, head on the first GPU node', () => {
+  let s: Synthesized;
+  before(async () => { s = await synth({ gpuInstanceType: 'p5en.48xlarge', gpuNodes: '3', headInstanceType: 'none' }); });
+
+  it('launches three p5en nodes with 16 EFA devices each and no separate head', () => {
+    const instances = resourcesOf(s, 'AWS::EC2::Instance').map(([, r]) => r);
+    assert.equal(instances.length, 3);
+    for (const r of instances) {
+      const lt = launchTemplateOf(s, r);
+      assert.equal(lt.InstanceType, 'p5en.48xlarge');
+      assert.equal(lt.NetworkInterfaces.filter((i: any) => i.InterfaceType === 'efa-only').length, 16);
+    }
+    s.template.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
+  });
+
+  it('waits for three signals and gives the GPU role the head\'s bucket access', () => {
+    const [[, wc]] = resourcesOf(s, 'AWS::CloudFormation::WaitCondition');
+    assert.equal(wc.Properties.Count, 3);
+    const [[, policy]] = resourcesOf(s, 'AWS::IAM::Policy').filter(([id]) => /GpuNodeRole/.test(id));
+    const actions = policy.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat());
+    assert.ok(actions.includes('s3:PutObject'));
+  });
+});
+
+describe('capacity options', () => {
+  it('launches into a Capacity Block without a placement group', async () => {
+    const s = await synth({ capacityReservationId: 'cr-0123456789abcdef0', capacityBlock: 'true' });
+    s.template.resourceCountIs('AWS::EC2::PlacementGroup', 0);
+    const lt = launchTemplateOf(s, gpuInstances(s)[0]);
+    assert.deepEqual(lt.InstanceMarketOptions, { MarketType: 'capacity-block' });
+    assert.deepEqual(lt.CapacityReservationSpecification, { CapacityReservationTarget: { CapacityReservationId: 'cr-0123456789abcdef0' } });
+    const head = resourcesOf(s, 'AWS::EC2::Instance').map(([, r]) => launchTemplateOf(s, r)).find((t) => t.InstanceType.startsWith('m7i'));
+    assert.equal(head.InstanceMarketOptions, undefined, 'the CPU head is not part of the block');
+  });
+
+  it('targets an On-Demand Capacity Reservation and keeps the placement group', async () => {
+    const s = await synth({ capacityReservationId: 'cr-0123456789abcdef0' });
+    s.template.resourceCountIs('AWS::EC2::PlacementGroup', 1);
+    const lt = launchTemplateOf(s, gpuInstances(s)[0]);
+    assert.equal(lt.InstanceMarketOptions, undefined);
+    assert.equal(lt.CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId, 'cr-0123456789abcdef0');
+  });
+});
+
+describe('existing VPC and a gated model', () => {
+  it('uses the given subnet, creates no VPC, and lets the nodes read the token secret', async () => {
+    const s = await synth({ vpcId: 'vpc-0123456789abcdef0', subnetId: 'subnet-0123456789abcdef0', hfTokenSecretName: 'hf/token' });
+    s.template.resourceCountIs('AWS::EC2::VPC', 0);
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    for (const r of gpuInstances(s)) {
+      for (const i of launchTemplateOf(s, r).NetworkInterfaces) assert.equal(i.SubnetId, 'subnet-0123456789abcdef0');
+    }
+    const statements = resourcesOf(s, 'AWS::IAM::Policy').filter(([id]) => /NodeRole/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const secret = statements.find((st: any) => st.Action === 'secretsmanager:GetSecretValue');
+    assert.ok(secret);
+    assert.match(JSON.stringify(secret.Resource), /secret:hf\/token-\?\?\?\?\?\?"\]\]\}$/);
+  });
+});
