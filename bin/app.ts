@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../lib/config/errors';
+import { APP_FLAGS, appFlag } from '../lib/config/sources';
 import { synthesizeCluster } from '../lib/app';
 
 async function main(): Promise<void> {
-  const app = new App();
+  // The App reads the context itself, so the validation flag is read from a first, unused App.
+  const fast = new App({ builtinCloudFormationValidation: false });
+  const app = appFlag(fast.node.getAllContext(), APP_FLAGS.cfnValidation) ? new App() : fast;
   await synthesizeCluster(app, {
     context: app.node.getAllContext(),
     readFile: (path) => readFileSync(path, 'utf8'),

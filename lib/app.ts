@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { CachedNagChecks } from './nag/cached-checks';
 import { ClusterConfig, parseClusterConfig } from './config/cluster-config';
-import { APP_FLAGS, collectRawConfig } from './config/sources';
+import { APP_FLAGS, appFlag, collectRawConfig } from './config/sources';
 import { formatCostTable, reviewCost, writeCostReport } from './cost';
 import { estimateBenchmarkRun } from './estimates/benchmark-run';
 import { spendGuardWarnings } from './guard/spend-guard';
@@ -15,6 +16,8 @@ export interface SynthesisInputs {
   readonly readFile: (path: string) => string;
   /** Where the cost table and warnings go (stderr under `cdk synth`). */
   readonly log: (line: string) => void;
+  /** Folder for cached cdk-nag verdicts. @default CachedNagChecks' default */
+  readonly nagCacheDir?: string;
 }
 
 export interface SynthesisResult {
@@ -30,31 +33,37 @@ export interface SynthesisResult {
 export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Promise<SynthesisResult> {
   const config = parseClusterConfig(collectRawConfig(inputs.context, inputs.readFile));
   const serveFiles = renderServeBundle(config);
+  // Written before the stack is built: the folder is the source of the stack's serve-bundle asset, so a file
+  // left from an earlier synth must not ride along.
+  const serveBundleDir = join(app.outdir, 'serve');
+  rmSync(serveBundleDir, { recursive: true, force: true });
+  writeServeBundle(serveBundleDir, serveFiles);
   const stack = new P5RayClusterStack(app, config.stackName, {
     // Region only: an explicit account would make the VPC look up AZs and need credentials at synth.
     env: { region: config.region },
     description: `Ray + vLLM (NIXL, LMCache) on ${config.gpuNodes}x ${config.gpuInstanceType} with EFA`,
     config,
-    serveFiles,
+    serveBundleDir,
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const nagCache = inputs.context[APP_FLAGS.nagCache] !== false && inputs.context[APP_FLAGS.nagCache] !== 'false';
+  const nag = new CachedNagChecks(app, { cache: nagCache, cacheDir: inputs.nagCacheDir });
+  Validations.of(app).addPlugins(nag);
 
   const assembly = app.synth();
-  writeServeBundle(join(assembly.directory, 'serve'), serveFiles);
 
   const template = assembly.getStackByName(stack.stackName).template;
-  const livePrices = inputs.context[APP_FLAGS.livePrices] === true || inputs.context[APP_FLAGS.livePrices] === 'true';
   const report = await reviewCost({
     template,
     region: config.region,
     capacityBlock: config.capacityBlock,
     maxHours: config.maxHours,
     benchmark: estimateBenchmarkRun(config),
-    live: livePrices,
+    live: appFlag(inputs.context, APP_FLAGS.livePrices),
   });
   writeCostReport(assembly.directory, report);
   for (const line of formatCostTable(report).split('\n')) inputs.log(line);
-  inputs.log(`serve bundle: ${join(assembly.directory, 'serve')} (${serveFiles.length} files)`);
+  inputs.log(`serve bundle: ${serveBundleDir} (${serveFiles.length} files)`);
+  inputs.log(`cdk-nag AwsSolutions: passed${nag.lastOutcome === 'hit' ? ' (verdict cached for this exact template and acknowledgements)' : ''}`);
   for (const warning of spendGuardWarnings(config, COST_TAG_KEY)) inputs.log(warning);
   return { config, stack, outdir: assembly.directory };
 }

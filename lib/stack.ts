@@ -1,6 +1,6 @@
 import {
   CfnOutput, CfnWaitCondition, CfnWaitConditionHandle, RemovalPolicy, Stack, StackProps, Tags,
-  aws_ec2 as ec2, aws_logs as logs, aws_secretsmanager as secretsmanager, aws_ssm as ssm,
+  aws_ec2 as ec2, aws_logs as logs, aws_s3_assets as s3_assets, aws_secretsmanager as secretsmanager, aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
 import { renderUserData } from './bootstrap';
@@ -10,7 +10,7 @@ import { ClusterNodes } from './compute/cluster-nodes';
 import { ClusterConfig, hasSeparateHead } from './config/cluster-config';
 import { NodeRole } from './iam/node-role';
 import { ClusterNetwork } from './network/cluster-network';
-import { ArtifactsBucket, BundleFile } from './storage/artifacts-bucket';
+import { ArtifactsBucket } from './storage/artifacts-bucket';
 import { SpendGuard } from './guard/spend-guard';
 
 /** The cost-allocation tag on every resource; its value is the stack name. Budgets filter on it. */
@@ -18,8 +18,8 @@ export const COST_TAG_KEY = 'p5-ray:cluster';
 
 export interface P5RayClusterStackProps extends StackProps {
   readonly config: ClusterConfig;
-  /** The serve bundle (lib/serve), shipped to the artifacts bucket and from there to the head node. */
-  readonly serveFiles: readonly BundleFile[];
+  /** Folder holding the rendered serve bundle (lib/serve); it becomes a CDK asset that every node fetches. */
+  readonly serveBundleDir: string;
 }
 
 /**
@@ -43,7 +43,11 @@ export class P5RayClusterStack extends Stack {
       availabilityZone: config.availabilityZone,
       existing: config.vpcId && config.subnetId ? { vpcId: config.vpcId, subnetId: config.subnetId } : undefined,
     });
-    this.artifacts = new ArtifactsBucket(this, 'Artifacts', { serveFiles: props.serveFiles });
+    this.artifacts = new ArtifactsBucket(this, 'Artifacts');
+    // A CDK asset, not a BucketDeployment: `cdk deploy` uploads it before the stack starts (so no node waits for
+    // it), it needs no copy function, and IAM can name the one object.
+    const serveBundle = new s3_assets.Asset(this, 'ServeBundle', { path: props.serveBundleDir });
+    const serveBundleArn = `arn:${this.partition}:s3:::${serveBundle.s3BucketName}/${serveBundle.s3ObjectKey}`;
     const bootstrapLogs = new logs.LogGroup(this, 'BootstrapLogs', {
       logGroupName: `/p5-ray/${config.stackName}/bootstrap`,
       retention: logs.RetentionDays.TWO_WEEKS,
@@ -54,7 +58,7 @@ export class P5RayClusterStack extends Stack {
       : undefined;
 
     const headOnGpu = !hasSeparateHead(config);
-    const headAccess = { read: [BUCKET_PREFIXES.serve, BUCKET_PREFIXES.cluster], write: [BUCKET_PREFIXES.cluster, BUCKET_PREFIXES.results] };
+    const headAccess = { read: [BUCKET_PREFIXES.cluster], write: [BUCKET_PREFIXES.serve, BUCKET_PREFIXES.cluster, BUCKET_PREFIXES.results] };
     const gpuRole = new NodeRole(this, 'GpuNodeRole', {
       purpose: headOnGpu ? 'GPU node (first one also Ray head)' : 'GPU node',
       bucket: this.artifacts.bucket,
@@ -63,6 +67,7 @@ export class P5RayClusterStack extends Stack {
       // on GPU node 0 they share its role.
       readPrefixes: headAccess.read,
       writePrefixes: headOnGpu ? headAccess.write : [],
+      readObjectArns: [serveBundleArn],
       hfTokenSecretArn,
     });
     const headRole = headOnGpu ? gpuRole : new NodeRole(this, 'HeadNodeRole', {
@@ -71,6 +76,7 @@ export class P5RayClusterStack extends Stack {
       bootstrapLogGroup: bootstrapLogs,
       readPrefixes: headAccess.read,
       writePrefixes: headAccess.write,
+      readObjectArns: [serveBundleArn],
       hfTokenSecretArn,
     });
 
@@ -80,8 +86,8 @@ export class P5RayClusterStack extends Stack {
       : new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER });
 
     const signalHandle = new CfnWaitConditionHandle(this, 'ReadinessHandle');
-    // Nodes start installing at once: the private route to the NAT and the serve bundle must already exist.
-    const launchAfter: IDependable[] = [this.artifacts.serveDeployment];
+    // Nodes start installing at once: the private route to the NAT must already exist.
+    const launchAfter: IDependable[] = [];
     if (this.network.vpc instanceof ec2.Vpc) {
       launchAfter.push(...this.network.vpc.privateSubnets.map((s) => s.internetConnectivityEstablished));
     }
@@ -100,6 +106,7 @@ export class P5RayClusterStack extends Stack {
         config,
         bucketName: this.artifacts.bucket.bucketName,
         signalUrl: signalHandle.ref,
+        serveBundleUrl: serveBundle.s3ObjectUrl,
         logGroupName: bootstrapLogs.logGroupName,
         stackName: config.stackName,
         hfTokenSecretArn,
@@ -140,7 +147,7 @@ export class P5RayClusterStack extends Stack {
     new CfnOutput(this, 'HeadShellCommand', { description: 'Open a shell on the Ray head (SSM Session Manager; no SSH)', value: `aws ssm start-session ${region} --target ${head}` });
     new CfnOutput(this, 'DashboardPortForwardCommand', { description: `Ray dashboard on http://localhost:${PORTS.rayDashboard}`, value: portForward(PORTS.rayDashboard) });
     new CfnOutput(this, 'ServePortForwardCommand', { description: `OpenAI-compatible endpoint on http://localhost:${PORTS.serveHttp}/v1`, value: portForward(PORTS.serveHttp) });
-    new CfnOutput(this, 'ArtifactsBucketName', { description: 'Serve bundle (serve/), benchmark results (results/)', value: this.artifacts.bucket.bucketName });
+    new CfnOutput(this, 'ArtifactsBucketName', { description: 'Serve bundle copy (serve/), benchmark results (results/)', value: this.artifacts.bucket.bucketName });
     new CfnOutput(this, 'BootstrapLogsCommand', { description: 'Follow node bootstrap progress', value: `aws logs tail ${region} --follow ${logGroupName}` });
     new CfnOutput(this, 'RunAllBenchmarksCommand', {
       description: 'On the head node: deploy, smoke-test and benchmark the four configurations in turn',

@@ -27,6 +27,8 @@ export interface NodeBootstrapContext {
   readonly logGroupName: string;
   readonly stackName: string;
   /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
+  /** Token: `s3://…` URL of the serve bundle zip (the stack's CDK asset), fetched by every node. */
+  readonly serveBundleUrl: string;
   readonly hfTokenSecretArn?: string;
 }
 
@@ -91,6 +93,7 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['BOOTSTRAP_LOG', NODE_PATHS.bootstrapLog],
     ['HEAD_KEY', HEAD_ADDRESS_KEY],
     ['SERVE_PREFIX', BUCKET_PREFIXES.serve],
+    ['SERVE_BUNDLE_URL', ctx.serveBundleUrl],
     ['BOOTSTRAP_TIMEOUT_SECONDS', String(config.bootstrapTimeoutMinutes * 60)],
     // Last: by far the longest value, and a credential of sorts (cluster.env is root-only).
     ['SIGNAL_URL', ctx.signalUrl],

@@ -1,4 +1,4 @@
-import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
+import type { PricingClient } from '@aws-sdk/client-pricing';
 import { RegionPriceTable, priceTable } from '../catalog/prices';
 
 export interface LiveRefreshOptions {
@@ -24,6 +24,8 @@ export interface LiveRefreshResult {
 export async function refreshPricesLive(region: string, instanceTypes: readonly string[],
   options: LiveRefreshOptions = {}): Promise<LiveRefreshResult> {
   const base = priceTable(region);
+  // Loaded here, not at the top: only `-c livePrices=true` needs the SDK, and every synth would pay for it.
+  const { PricingClient } = await import('@aws-sdk/client-pricing');
   const client = new PricingClient({
     region: 'us-east-1',
     endpoint: options.endpoint,
@@ -67,6 +69,7 @@ export async function refreshPricesLive(region: string, instanceTypes: readonly 
 async function onDemandLinuxHourly(client: PricingClient, region: string, instanceType: string,
   abortSignal: AbortSignal): Promise<number | undefined> {
   const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH' as const, Field, Value });
+  const { GetProductsCommand } = await import('@aws-sdk/client-pricing');
   const out = await client.send(new GetProductsCommand({
     ServiceCode: 'AmazonEC2',
     Filters: [

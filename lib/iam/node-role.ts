@@ -11,6 +11,8 @@ export interface NodeRoleProps {
   readonly readPrefixes: readonly string[];
   /** Bucket prefixes the nodes may write. */
   readonly writePrefixes: readonly string[];
+  /** ARNs of single objects elsewhere the nodes may read (the serve bundle asset). */
+  readonly readObjectArns: readonly string[];
   /** ARN of the Hugging Face token secret built from its name (no random suffix), when one is configured. */
   readonly hfTokenSecretArn?: string;
 }
@@ -35,6 +37,11 @@ export class NodeRole extends Construct {
       sid: 'BootstrapLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
       resources: [props.bootstrapLogGroup.logGroupArn],
+    }));
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadServeBundleAsset',
+      actions: ['s3:GetObject'],
+      resources: [...props.readObjectArns],
     }));
     if (props.readPrefixes.length > 0) {
       this.role.addToPolicy(new iam.PolicyStatement({

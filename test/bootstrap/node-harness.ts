@@ -11,6 +11,7 @@ import { NodeBootstrapContext, renderUserData } from '../../lib/bootstrap';
 
 export const INSTANCE_ID = 'i-0123456789abcdef0';
 export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
+export const SERVE_BUNDLE_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/serve.zip';
 export const SIGNAL_URL = 'https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/' +
   'arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/P5RayKvCluster/0c1d2e3f/NodesReadyHandle' +
   '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host' +
@@ -57,7 +58,9 @@ case "$1 $2" in
     fi
     case $src in
       s3://*) key=\${src#s3://*/}; if [ $recursive = 1 ]; then cp -r "$STUB_DIR/s3/$key/." "$dst"; else cp "$STUB_DIR/s3/$key" "$dst"; fi ;;
-      *) key=\${dst#s3://*/}; mkdir -p "$(dirname "$STUB_DIR/s3/$key")"; cp "$src" "$STUB_DIR/s3/$key" ;;
+      *) key=\${dst#s3://*/}
+         if [ $recursive = 1 ]; then mkdir -p "$STUB_DIR/s3/$key"; cp -r "$src/." "$STUB_DIR/s3/$key"
+         else mkdir -p "$(dirname "$STUB_DIR/s3/$key")"; cp "$src" "$STUB_DIR/s3/$key"; fi ;;
     esac ;;
   *) echo "unexpected aws call: $*" >&2; exit 2 ;;
 esac`,
@@ -82,6 +85,7 @@ case $2 in
   verify) echo "ray=2.58.0 vllm=0.26.0 nixl=1.3.1 lmcache=0.3.9 torch=2.11.0+cu130 nixl_plugins=UCX,LIBFABRIC"
           if [ -n "\${STUB_VERIFY_FAIL:-}" ]; then echo "$STUB_VERIFY_FAIL"; exit 1; fi ;;
   download) echo "/opt/dlami/nvme/hf/hub/models--x/snapshots/abc" ;;
+  zipfile) [ "$(cat "$4")" = "stub zip" ] || exit 9; mkdir -p "$5"; cp -r "$STUB_DIR/bundle/." "$5" ;;
   cluster) if [ "\${STUB_CLUSTER_DOWN:-}" = 1 ]; then exit 1; fi; echo "\${STUB_CLUSTER:-nodes=3 gpus=16 mine=8}" ;;
 esac`,
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
@@ -115,6 +119,7 @@ export function context(over: Partial<NodeBootstrapContext> & { raw?: RawConfig 
     signalUrl: SIGNAL_URL,
     logGroupName: '/p5-ray/P5RayKvCluster/bootstrap',
     stackName: 'P5RayKvCluster',
+    serveBundleUrl: SERVE_BUNDLE_URL,
     ...rest,
   };
 }
@@ -125,8 +130,11 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   const root = join(dir, 'root');
   mkdirSync(bin);
   mkdirSync(root);
-  mkdirSync(join(dir, 's3', 'serve'), { recursive: true });
-  writeFileSync(join(dir, 's3', 'serve', 'run_bm.sh'), 'echo bm\n');
+  // The serve bundle asset: a stand-in zip in the CDK asset bucket, and what the venv python extracts from it.
+  mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
+  writeFileSync(join(dir, 's3', 'assets', 'serve.zip'), 'stub zip');
+  mkdirSync(join(dir, 'bundle'));
+  writeFileSync(join(dir, 'bundle', 'run_bm.sh'), 'echo bm\n');
   for (const [name, body] of Object.entries(STUBS)) {
     const target = name.startsWith('venv-') ? join(dir, name) : join(bin, name);
     writeFileSync(target, `#!/bin/bash\necho "${name} $*" >>"$STUB_DIR/calls.log"\n${body}\n`);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, SIGNAL_URL, context, runNode } from './node-harness';
+import { BUCKET, INSTANCE_ID, SERVE_BUNDLE_URL, SIGNAL_URL, context, runNode } from './node-harness';
 
 const HEAD_JSON = '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}';
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: HEAD_JSON };
@@ -32,6 +32,8 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     // Workers get the serve bundle too: Ray may run the app build task (which imports builder.py) on any node.
     assert.match(steps[8], /step 9\/11: copy the serve bundle/);
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
+    assert.ok(run.calls.some((c) => c.startsWith(`aws s3 cp --only-show-errors ${SERVE_BUNDLE_URL} `)), run.calls.join('\n'));
+    assert.ok(!run.calls.some((c) => c.includes(`s3://${BUCKET}/serve`)), 'only the head writes serve/ to the bucket');
     assert.match(run.file('var/log/p5-ray-bootstrap.log'), /step 11\/11: start Ray under systemd/);
     const cw = run.calls.filter((c) => c.startsWith('aws logs put-log-events'));
     assert.ok(cw.length > 0);
@@ -144,6 +146,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.deepEqual(JSON.parse(run.file('../s3/cluster/head.json')),
       { ip: '10.0.0.10', port: 6379, instanceId: INSTANCE_ID, dashboardPort: 8265 });
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
+    assert.equal(run.file('../s3/serve/run_bm.sh'), 'echo bm\n', 'the head copies the bundle to the artifacts bucket');
     assert.ok(!run.calls.some((c) => /^(nvidia-smi|fi_info|mountpoint)/.test(c)), 'no GPU checks on the CPU head');
     assert.doesNotMatch(run.file('etc/p5-ray/ray.env'), /FI_PROVIDER/);
   });

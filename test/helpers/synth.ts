@@ -11,15 +11,21 @@ export interface Synthesized extends SynthesisResult {
   readonly log: string[];
 }
 
-/** Synthesizes the whole app (cdk-nag included) into a fresh temp folder, exactly as `cdk synth` does. */
-export async function synth(context: Record<string, unknown> = {}, files: Record<string, string> = {}): Promise<Synthesized> {
+/**
+ * Synthesizes the whole app (cdk-nag included) into a fresh temp folder, as `cdk synth` does, with aws-cdk-lib's
+ * built-in CloudFormation validation on (a template error fails the synth), unless `cfnValidation` is false.
+ */
+export async function synth(context: Record<string, unknown> = {}, files: Record<string, string> = {},
+  options: { cfnValidation?: boolean } = {}): Promise<Synthesized> {
   const outdir = mkdtempSync(join(tmpdir(), 'p5-synth-'));
-  const app = new App({ outdir, context });
+  const app = new App({ outdir, context, builtinCloudFormationValidation: options.cfnValidation ?? true });
   const log: string[] = [];
   const result = await synthesizeCluster(app, {
     context: app.node.getAllContext(),
     readFile: (path) => (path in files ? files[path] : readFileSync(path, 'utf8')),
     log: (line) => log.push(line),
+    // A fresh cache: every test synth runs cdk-nag in full, whatever earlier runs left behind.
+    nagCacheDir: mkdtempSync(join(tmpdir(), 'p5-nag-')),
   });
   const json = JSON.parse(readFileSync(join(result.outdir, `${result.stack.stackName}.template.json`), 'utf8'));
   return { ...result, template: Template.fromJSON(json), json, log };

@@ -271,11 +271,17 @@ step_publish() {
 
 step_serve() {
   mkdir -p "$SERVE_DIR"
-  aws s3 cp --only-show-errors --recursive "s3://$BUCKET/$SERVE_PREFIX" "$SERVE_DIR/"
-  local n
+  local zip="$STATE_DIR/serve-bundle.zip" n
+  # The bundle is the stack's CDK asset: uploaded by `cdk deploy` before the stack starts, so it is always there.
+  aws s3 cp --only-show-errors "$SERVE_BUNDLE_URL" "$zip"
+  "$VENV_DIR/bin/python" -m zipfile -e "$zip" "$SERVE_DIR/" </dev/null
   n=$(find "$SERVE_DIR" -type f | grep -c . || true)
-  [ "$n" -gt 0 ] || fail "the serve bundle s3://$BUCKET/$SERVE_PREFIX is empty"
+  [ "$n" -gt 0 ] || fail "the serve bundle $SERVE_BUNDLE_URL is empty"
   find "$SERVE_DIR" -name '*.sh' -exec chmod +x {} +
+  if [ "$IS_RAY_HEAD" = 1 ]; then
+    # A copy in the artifacts bucket, beside the results it produces.
+    aws s3 cp --only-show-errors --recursive "$SERVE_DIR/" "s3://$BUCKET/$SERVE_PREFIX"
+  fi
   say "  $n files in $SERVE_BUNDLE"
 }
 
