@@ -71,6 +71,7 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['MODEL', config.model],
     ['GPU_INSTANCE_TYPE', config.gpuInstanceType],
     ['GPU_MODEL', gpu.gpuModel],
+    ['CUDA_ARCH', gpu.cudaArch],
     ['GPUS_PER_NODE', String(gpu.gpus)],
     ['EXPECTED_GPUS', String(onGpu ? gpu.gpus : 0)],
     // From the interfaces the launch template actually attaches, not the type's maximum.

@@ -8,6 +8,8 @@ export interface GpuInstanceSpec {
   readonly gpus: number;
   readonly gpuModel: string;
   readonly gpuMemoryGiB: number;
+  /** CUDA compute capability, for extensions compiled on the node (TORCH_CUDA_ARCH_LIST). */
+  readonly cudaArch: string;
   readonly vcpus: number;
   readonly memoryGiB: number;
   /** Local NVMe instance-store disks (count × size in GB). */
@@ -32,23 +34,23 @@ export type InstanceSpec = GpuInstanceSpec | CpuInstanceSpec;
 
 export const GPU_INSTANCES: Readonly<Record<string, GpuInstanceSpec>> = {
   'p5.48xlarge': {
-    kind: 'gpu', gpus: 8, gpuModel: 'H100', gpuMemoryGiB: 80, vcpus: 192, memoryGiB: 2048,
+    kind: 'gpu', gpus: 8, gpuModel: 'H100', gpuMemoryGiB: 80, cudaArch: '9.0', vcpus: 192, memoryGiB: 2048,
     nvmeDisks: 8, nvmeDiskGB: 3840, networkCards: 32, maxEfaInterfaces: 32, efaOnCardZero: true,
   },
   'p5e.48xlarge': {
-    kind: 'gpu', gpus: 8, gpuModel: 'H200', gpuMemoryGiB: 141, vcpus: 192, memoryGiB: 2048,
+    kind: 'gpu', gpus: 8, gpuModel: 'H200', gpuMemoryGiB: 141, cudaArch: '9.0', vcpus: 192, memoryGiB: 2048,
     nvmeDisks: 8, nvmeDiskGB: 3840, networkCards: 32, maxEfaInterfaces: 32, efaOnCardZero: true,
   },
   'p5en.48xlarge': {
-    kind: 'gpu', gpus: 8, gpuModel: 'H200', gpuMemoryGiB: 141, vcpus: 192, memoryGiB: 2048,
+    kind: 'gpu', gpus: 8, gpuModel: 'H200', gpuMemoryGiB: 141, cudaArch: '9.0', vcpus: 192, memoryGiB: 2048,
     nvmeDisks: 8, nvmeDiskGB: 3840, networkCards: 16, maxEfaInterfaces: 16, efaOnCardZero: true,
   },
   'p4d.24xlarge': {
-    kind: 'gpu', gpus: 8, gpuModel: 'A100', gpuMemoryGiB: 40, vcpus: 96, memoryGiB: 1152,
+    kind: 'gpu', gpus: 8, gpuModel: 'A100', gpuMemoryGiB: 40, cudaArch: '8.0', vcpus: 96, memoryGiB: 1152,
     nvmeDisks: 8, nvmeDiskGB: 1000, networkCards: 4, maxEfaInterfaces: 4, efaOnCardZero: true,
   },
   'p6-b200.48xlarge': {
-    kind: 'gpu', gpus: 8, gpuModel: 'B200', gpuMemoryGiB: 179, vcpus: 192, memoryGiB: 2048,
+    kind: 'gpu', gpus: 8, gpuModel: 'B200', gpuMemoryGiB: 179, cudaArch: '10.0', vcpus: 192, memoryGiB: 2048,
     nvmeDisks: 8, nvmeDiskGB: 3840, networkCards: 8, maxEfaInterfaces: 8, efaOnCardZero: true,
   },
 };

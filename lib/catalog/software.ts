@@ -6,8 +6,12 @@ export const SOFTWARE = {
   ray: '2.58.0',
   vllm: '0.26.0',
   nixl: '1.3.1',
-  /** vLLM needs lmcache >= 0.3.9; the torch ABI match is verified on the node by importing lmcache.c_ops. */
-  lmcache: '0.3.9',
+  /**
+   * vLLM needs lmcache >= 0.3.9. LMCache's prebuilt wheels carry a CUDA extension built against torch <= 2.8,
+   * which fails to import under vLLM 0.26's torch 2.11 ("undefined symbol"), so GPU nodes compile this release
+   * from source against the installed torch (the fix ai-dynamo/dynamo uses); the node verifies `lmcache.c_ops`.
+   */
+  lmcache: '0.5.6',
   /** Python the node venv is built with (the DLAMI's system python on Ubuntu 24.04). */
   python: '3.12',
 } as const;

@@ -68,7 +68,7 @@ esac`,
 case $1 in
   --version) echo "uv 0.9.0 stub" ;;
   venv) for last; do :; done; mkdir -p "$last/bin"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray" ;;
-  pip) exit "\${STUB_PIP_RC:-0}" ;;
+  pip) echo "uv-env TORCH_CUDA_ARCH_LIST=\${TORCH_CUDA_ARCH_LIST:-}" >>"$STUB_DIR/calls.log"; exit "\${STUB_PIP_RC:-0}" ;;
 esac`,
   python3: `
 case $1 in

@@ -43,12 +43,17 @@ describe('node bootstrap', { concurrency: 4 }, () => {
 
   test('installs exactly the pinned versions into the venv with uv and never formats the NVMe', async () => {
     const run = await runNode(context(), HEAD_PUBLISHED);
-    const install = run.calls.find((c) => c.startsWith('uv pip install'));
+    const installs = run.calls.filter((c) => c.startsWith('uv pip install'));
+    const install = installs[0];
     assert.ok(install, run.calls.join('\n'));
-    for (const pin of [`ray[serve,llm]==${SOFTWARE.ray}`, `vllm==${SOFTWARE.vllm}`, `nixl==${SOFTWARE.nixl}`,
-      `lmcache==${SOFTWARE.lmcache}`]) {
+    for (const pin of [`ray[serve,llm]==${SOFTWARE.ray}`, `vllm==${SOFTWARE.vllm}`, `nixl==${SOFTWARE.nixl}`]) {
       assert.ok(install.includes(pin), `${pin} in ${install}`);
     }
+    // LMCache comes last, compiled from source against the torch vLLM brought, for the H100's sm_90 only.
+    const lmcache = installs.at(-1)!;
+    assert.match(lmcache, new RegExp(`--no-build-isolation --no-binary lmcache lmcache==${SOFTWARE.lmcache.replace(/\./g, '\\.')}$`));
+    const lmcacheCall = run.calls.indexOf(lmcache);
+    assert.equal(run.calls[lmcacheCall + 1], 'uv-env TORCH_CUDA_ARCH_LIST=9.0');
     assert.match(install, /--python \S+\/opt\/p5-ray\/venv\/bin\/python/);
     assert.ok(!run.calls.some((c) => /^(mkfs|apt-get|pip )/.test(c)), run.calls.join('\n'));
     assert.ok(run.calls.some((c) => c.startsWith('mountpoint -q') && c.endsWith('/opt/dlami/nvme')));
@@ -148,6 +153,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
     assert.equal(run.file('../s3/serve/run_bm.sh'), 'echo bm\n', 'the head copies the bundle to the artifacts bucket');
     assert.ok(!run.calls.some((c) => /^(nvidia-smi|fi_info|mountpoint)/.test(c)), 'no GPU checks on the CPU head');
+    assert.ok(!run.calls.some((c) => c.includes('lmcache==')), 'no LMCache build on the CPU head: only vLLM engines use it');
     assert.doesNotMatch(run.file('etc/p5-ray/ray.env'), /FI_PROVIDER/);
   });
 

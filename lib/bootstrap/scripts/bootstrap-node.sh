@@ -92,11 +92,17 @@ step_tools() {
 }
 
 step_stack() {
-  local pkgs=("ray[serve,llm]==$RAY_VERSION" "vllm==$VLLM_VERSION" "nixl==$NIXL_VERSION" "lmcache==$LMCACHE_VERSION")
+  local pkgs=("ray[serve,llm]==$RAY_VERSION" "vllm==$VLLM_VERSION" "nixl==$NIXL_VERSION")
   # The wheel cache is tens of GB: keep it off the root volume when the instance store is there.
   if [ "$ON_GPU" = 1 ]; then export UV_CACHE_DIR="$R$NVME/uv-cache"; fi
   uv venv --seed --python "$PY" "$VENV_DIR"
   uv pip install --python "$VENV_DIR/bin/python" "${pkgs[@]}"
+  # LMCache runs only inside the vLLM engines on GPU nodes. Its wheels' CUDA extension is built against an older
+  # torch than vLLM's, so it is compiled here against the torch just installed, for this GPU's architecture only.
+  [ "$ON_GPU" = 1 ] || return 0
+  uv pip install --python "$VENV_DIR/bin/python" setuptools setuptools-scm wheel ninja packaging
+  TORCH_CUDA_ARCH_LIST="$CUDA_ARCH" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" MAX_JOBS="$(nproc)" \
+    uv pip install --python "$VENV_DIR/bin/python" --no-build-isolation --no-binary lmcache "lmcache==$LMCACHE_VERSION"
 }
 
 step_verify() {
@@ -106,7 +112,8 @@ step_verify() {
 import importlib, importlib.metadata as md, sys
 want = dict(a.split("=", 1) for a in sys.argv[2:])
 problems, found = [], []
-for pkg in ("ray", "vllm", "nixl", "lmcache"):
+gpu = want["gpu"] == "1"
+for pkg in ("ray", "vllm", "nixl") + (("lmcache",) if gpu else ()):
     try:
         v = md.version(pkg)
     except md.PackageNotFoundError:
@@ -114,7 +121,6 @@ for pkg in ("ray", "vllm", "nixl", "lmcache"):
     found.append(f"{pkg}={v}")
     if v != want[pkg]:
         problems.append(f"{pkg} {v} installed, {want[pkg]} pinned")
-gpu = want["gpu"] == "1"
 for mod in ["ray", "vllm"] + (["torch", "lmcache.c_ops", "nixl._api"] if gpu else []):
     try:
         importlib.import_module(mod)
@@ -307,7 +313,7 @@ if [ "$ON_GPU" = 1 ]; then
   add step_efa "verify $EXPECTED_EFA EFA devices"
 fi
 add step_tools "check Python $PYTHON_VERSION, AWS CLI and uv"
-add step_stack "install ray $RAY_VERSION, vllm $VLLM_VERSION, nixl $NIXL_VERSION, lmcache $LMCACHE_VERSION into $VENV"
+add step_stack "install ray $RAY_VERSION, vllm $VLLM_VERSION, nixl $NIXL_VERSION$([ "$ON_GPU" = 1 ] && echo ", lmcache $LMCACHE_VERSION (built for sm_$CUDA_ARCH)") into $VENV"
 add step_verify "verify the Python stack$([ "$ON_GPU" = 1 ] && echo ", lmcache.c_ops and the NIXL $NIXL_BACKEND backend")"
 [ "$ON_GPU" = 0 ] || add step_model "download $MODEL to $HF_DIR"
 # Every node gets the bundle before it joins Ray: the YAMLs import builder.py via PYTHONPATH, and Ray may run the
