@@ -50,8 +50,8 @@ export interface RegionPriceTable {
 }
 
 const ON_DEMAND_SOURCE =
-  'AWS EC2 On-Demand pricing page; GPU prices after the June 2025 P4/P5 price cut, as recorded in ' +
-  '../shared/FACTS.md §3 (third-party price lists, Dec 2025)';
+  'AWS EC2 On-Demand pricing (Linux); GPU prices after AWS\'s June 2025 P4/P5 price cut, as published by ' +
+  'third-party price lists in Dec 2025; `-c livePrices=true` reads the AWS Price List API instead';
 
 const CAPACITY_BLOCK_SOURCE =
   'AWS "EC2 Capacity Blocks for ML Pricing" page snapshot (rates valid until the 2025-01-01 reset)';
