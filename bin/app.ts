@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The CDK app: reads the settings (the only place that does), validates them, builds the stack, runs cdk-nag,
- * and after synthesis writes the serve bundle and the cost review into the cloud assembly folder.
+ * The CDK app: reads the settings (the only place that does) and hands them to lib/app.ts, which validates them,
+ * writes the serve bundle, builds the stack, runs cdk-nag and writes the cost review into the cloud assembly.
+ * User errors end as one `error:` line each and exit code 1, never as a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +26,9 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
   } else if (err instanceof Error && /^Validation failed/.test(err.message)) {
-    process.stderr.write(`error: cdk-nag found unacknowledged findings; see ${join(process.env.CDK_OUTDIR ?? 'cdk.out', 'validation-report.json')}\n`);
+    // The findings themselves are printed above by aws-cdk-lib.
+    process.stderr.write(`error: the template failed validation (cdk-nag AwsSolutions, or -c cfnValidation=true); ` +
+      `report: ${join(process.env.CDK_OUTDIR ?? 'cdk.out', 'validation-report.json')}\n`);
   } else {
     process.stderr.write(`internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
   }

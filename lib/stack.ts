@@ -63,8 +63,8 @@ export class P5RayClusterStack extends Stack {
       purpose: headOnGpu ? 'GPU node (first one also Ray head)' : 'GPU node',
       bucket: this.artifacts.bucket,
       bootstrapLogGroup: bootstrapLogs,
-      // Workers read the serve bundle (Ray may build the app on any node) and the head's address; with the head
-      // on GPU node 0 they share its role.
+      // Workers read only the head's address from the bucket (the serve bundle comes from the asset); with the
+      // head on GPU node 0 they share its role.
       readPrefixes: headAccess.read,
       writePrefixes: headOnGpu ? headAccess.write : [],
       readObjectArns: [serveBundleArn],
@@ -151,7 +151,8 @@ export class P5RayClusterStack extends Stack {
     new CfnOutput(this, 'BootstrapLogsCommand', { description: 'Follow node bootstrap progress', value: `aws logs tail ${region} --follow ${logGroupName}` });
     new CfnOutput(this, 'RunAllBenchmarksCommand', {
       description: 'On the head node: deploy, smoke-test and benchmark the four configurations in turn',
-      value: `sudo -iu ubuntu bash ${NODE_PATHS.serveBundle}/run_all.sh`,
+      // As root: cluster.env (bucket, region) and the bundle folder belong to root, as does Ray.
+      value: `sudo bash ${NODE_PATHS.serveBundle}/run_all.sh`,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Fn, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface CapacityTarget {
@@ -60,7 +60,3 @@ function capacityOptions(capacity: CapacityTarget): Partial<ec2.CfnLaunchTemplat
     : { capacityReservationSpecification: reservation };
 }
 
-/** User data for an instance: base64, as EC2 wants it, of a script that may hold CloudFormation tokens. */
-export function userDataProperty(script: string): string {
-  return Fn.base64(script);
-}
