@@ -29,16 +29,18 @@ export const RANDOM_WORKLOAD: Workload = {
 };
 
 /**
- * Beyond the brief: multi-turn style reuse. 640 distinct 12,000-token prefixes are ~7.7 M tokens of KV, about twice
- * what gpt-oss-120b at TP=4 keeps in H100 memory, so by the time a prefix comes back it has been evicted from the
- * GPU and only a CPU tier (LMCache) can avoid recomputing it. Short answers keep the run about prefill and TTFT.
+ * Beyond the brief: multi-turn style reuse. 400 distinct 12,000-token prefixes are ~4.8 M tokens of KV: about 1.3×
+ * what gpt-oss-120b at TP=4 keeps in H100 memory (~3.8 M tokens), yet within what LMCache's default CPU tier holds
+ * (100 GB per rank ÷ ~18.4 KB per token per rank ≈ 5.4 M tokens). So a prefix that comes back has often been evicted
+ * from the GPU but is still in CPU RAM: recomputed without LMCache, loaded with it. Short answers keep the run about
+ * prefill and TTFT. Other models or LMCache sizes: `run_bm.sh --num-prefixes`.
  */
 export const PREFIX_REUSE_WORKLOAD: Workload = {
   mode: 'prefix-reuse',
   description: 'long shared prefixes reused across requests beyond GPU KV capacity (multi-turn style)',
   prefixLen: 12000,
   suffixLen: 500,
-  numPrefixes: 640,
+  numPrefixes: 400,
   outputLen: 100,
 };
 

@@ -69,6 +69,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.doesNotMatch(unit, /--head/);
     assert.ok(run.calls.includes('systemctl enable --now ray.service'));
     const env = run.file('etc/p5-ray/ray.env');
+    assert.match(env, /^PATH=\/opt\/p5-ray\/venv\/bin:\/usr\/local\/cuda\/bin:/m, 'engines find the venv\'s ninja and CUDA\'s nvcc');
     assert.match(env, /^FI_PROVIDER=efa$/m);
     assert.match(env, /^HF_HOME=\/opt\/dlami\/nvme\/hf$/m);
     assert.doesNotMatch(env, /NIXL_LOG_LEVEL=DEBUG/);

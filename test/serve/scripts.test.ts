@@ -17,12 +17,19 @@ if [ "$1" = status ]; then
   n=$(cat "$STUB_DIR/polls" 2>/dev/null || echo 0); echo $((n + 1)) > "$STUB_DIR/polls"
   if [ "$n" -lt "\${STUB_DEPLOYING_POLLS:-0}" ]; then echo "status: DEPLOYING"; else echo "status: \${STUB_STATUS:-RUNNING}"; fi
 fi
-if [ "$1" = deploy ]; then echo 0 > "$STUB_DIR/polls"; fi`,
+if [ "$1" = deploy ]; then echo 0 > "$STUB_DIR/polls"; fi
+if [ "$1" = shutdown ]; then echo 0 > "$STUB_DIR/busy"; fi`,
   vllm: `
 dir=""; name=""
 while [ $# -gt 0 ]; do case "$1" in --result-dir) dir="$2"; shift 2;; --result-filename) name="$2"; shift 2;; *) shift;; esac; done
 mkdir -p "$dir"; echo '{"completed": 1, "request_throughput": 1, "output_throughput": 1, "mean_ttft_ms": 1, "mean_tpot_ms": 1}' > "$dir/$name"`,
-  ray: 'echo "Active: 3 nodes, 16.0 GPU"',
+  // GPUs stay in use for the first STUB_BUSY_POLLS calls after a shutdown (or always, with STUB_BUSY_POLLS=-1).
+  ray: `
+if [ "$1" = status ]; then
+  echo "Active: 3 nodes"; echo "Usage:"; echo " 0.0/384.0 CPU"
+  n=$(cat "$STUB_DIR/busy" 2>/dev/null || echo 0); echo $((n + 1)) > "$STUB_DIR/busy"
+  if [ "\${STUB_BUSY_POLLS:-0}" = -1 ] || [ "$n" -lt "\${STUB_BUSY_POLLS:-0}" ]; then echo " 8.0/16.0 GPU"; else echo " 0.0/16.0 GPU"; fi
+fi`,
   aws: '',
   curl: `
 case "$*" in
@@ -97,7 +104,7 @@ describe('serve bundle scripts', () => {
       const r = run('run_bm.sh', ['-e', 'pd-nixl', '--workload', 'prefix-reuse']);
       assert.equal(r.code, 0, r.stderr);
       const [call] = named(r.calls, 'vllm');
-      for (const expected of ['--prefix-repetition-prefix-len 12000', '--prefix-repetition-num-prefixes 640', '--num-prompts 2560']) {
+      for (const expected of ['--prefix-repetition-prefix-len 12000', '--prefix-repetition-num-prefixes 400', '--num-prompts 1600']) {
         assert.ok(call.includes(expected), `${expected} missing in: ${call}`);
       }
       assert.ok(existsSync(join(r.work, 'bm_results', 'gptoss_itl12500_otl100_prefix-reuse_pd-nixl', 'conc64.json')));
@@ -170,6 +177,29 @@ describe('serve bundle scripts', () => {
       assert.equal(named(r.calls, 'serve', 'deploy').length, 1, 'no further config is deployed');
       assert.deepEqual(named(r.calls, 'vllm'), []);
       assert.ok(named(r.calls, 'serve', 'shutdown').length >= 1, 'the failed app is shut down');
+    });
+
+    it('deploys the next config only after the previous one has released every GPU', () => {
+      const r = run('run_all.sh', ['--only', 'collocated_baseline,pd_nixl', '--no-upload'], { STUB_BUSY_POLLS: '2' });
+      assert.equal(r.code, 0, r.stderr);
+      const lifecycle = r.calls.filter((c) => /^(serve (shutdown|deploy)|ray status)/.test(c));
+      const secondDeploy = lifecycle.lastIndexOf(lifecycle.filter((c) => c.startsWith('serve deploy'))[1]);
+      assert.deepEqual(lifecycle.slice(secondDeploy - 4, secondDeploy + 1).map((c) => c.split(' ').slice(0, 2).join(' ')),
+        ['serve shutdown', 'ray status', 'ray status', 'ray status', 'serve deploy'], lifecycle.join('\n'));
+      assert.match(r.stdout, /waiting for Serve to release the GPUs: 8\.0 in use/);
+    });
+
+    it('stops when Serve never releases the GPUs after a shutdown', () => {
+      const r = run('run_all.sh', ['--no-upload'], { STUB_BUSY_POLLS: '-1', SHUTDOWN_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /Serve still holds 8\.0 GPUs \d+s after shutdown/);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy'), [], 'nothing is deployed onto busy GPUs');
+    });
+
+    it('stops when an application never appears after serve deploy', () => {
+      const r = run('run_all.sh', ['--no-upload'], { STUB_STATUS: 'NOT_STARTED', NOT_STARTED_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /collocated_baseline: application \S+ never appeared \d+s after serve deploy/);
     });
 
     it('stops at once when a deploy fails', () => {

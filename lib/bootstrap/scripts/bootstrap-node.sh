@@ -100,8 +100,15 @@ step_stack() {
   # LMCache runs only inside the vLLM engines on GPU nodes. Its wheels' CUDA extension is built against an older
   # torch than vLLM's, so it is compiled here against the torch just installed, for this GPU's architecture only.
   [ "$ON_GPU" = 1 ] || return 0
-  uv pip install --python "$VENV_DIR/bin/python" setuptools setuptools-scm wheel ninja packaging
-  TORCH_CUDA_ARCH_LIST="$CUDA_ARCH" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" MAX_JOBS="$(nproc)" \
+  # LMCache's own build requirements (pyproject.toml); --no-build-isolation does not enforce them.
+  uv pip install --python "$VENV_DIR/bin/python" "setuptools>=77.0.3,<81" "setuptools-scm>=8" wheel ninja packaging
+  # torch refuses to build an extension with a CUDA toolkit of another major version than its own, and the DLAMI
+  # carries several: take the one matching the installed torch when it is there.
+  local torch_cuda cuda_home=/usr/local/cuda
+  torch_cuda=$("$VENV_DIR/bin/python" -c 'import torch; print(torch.version.cuda or "")' </dev/null)
+  if [ -n "$torch_cuda" ] && [ -d "/usr/local/cuda-$torch_cuda" ]; then cuda_home="/usr/local/cuda-$torch_cuda"; fi
+  say "  building lmcache $LMCACHE_VERSION for sm_$CUDA_ARCH against torch's CUDA ${torch_cuda:-?} ($cuda_home)"
+  TORCH_CUDA_ARCH_LIST="$CUDA_ARCH" CUDA_HOME="$cuda_home" PATH="$cuda_home/bin:$PATH" MAX_JOBS="$(nproc)" \
     uv pip install --python "$VENV_DIR/bin/python" --no-build-isolation --no-binary lmcache "lmcache==$LMCACHE_VERSION"
 }
 
@@ -121,7 +128,9 @@ for pkg in ("ray", "vllm", "nixl") + (("lmcache",) if gpu else ()):
     found.append(f"{pkg}={v}")
     if v != want[pkg]:
         problems.append(f"{pkg} {v} installed, {want[pkg]} pinned")
-for mod in ["ray", "vllm"] + (["torch", "lmcache.c_ops", "nixl._api"] if gpu else []):
+# lmcache.c_ops is the compiled extension; the adapter is what vLLM's LMCacheConnectorV1 imports.
+gpu_mods = ["torch", "lmcache.c_ops", "lmcache.integration.vllm.vllm_v1_adapter", "nixl._api"]
+for mod in ["ray", "vllm"] + (gpu_mods if gpu else []):
     try:
         importlib.import_module(mod)
     except Exception as e:
@@ -164,7 +173,9 @@ step_model() {
   HF_HOME="$R$HF_DIR" "$VENV_DIR/bin/python" - download "$MODEL" <<'PY'
 import sys
 from huggingface_hub import snapshot_download
-print(snapshot_download(repo_id=sys.argv[2]))
+# original/ and metal/ hold other formats of the same weights (gpt-oss ships both): vLLM reads neither, and they
+# would triple the download on two $55/h nodes.
+print(snapshot_download(repo_id=sys.argv[2], ignore_patterns=["original/*", "metal/*"]))
 PY
   say "  $MODEL cached in $HF_DIR ($(du -sh "$R$HF_DIR" 2>/dev/null | cut -f1))"
 }
@@ -201,6 +212,9 @@ step_ray() {
   # Ray's workers inherit the raylet's environment: this is how the engine processes get these settings.
   {
     echo "HOME=/root"
+    # systemd's default PATH lacks the venv and CUDA: JIT steps in the engines (FlashInfer, inductor) look up
+    # ninja and nvcc there.
+    echo "PATH=$VENV/bin:/usr/local/cuda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     if [ "$ON_GPU" = 1 ]; then
       echo "HF_HOME=$HF_DIR"
       [ -z "$HF_TOKEN_SECRET_ARN" ] || echo "HF_TOKEN_PATH=${CONF_DIR#"$R"}/hf_token"

@@ -81,6 +81,9 @@ fail() {
 
 on_err() {
   local rc=$1 cmd=${2%%$'\n'*} line=$3 out
+  # Inside $(…) the trap fires in the subshell too (set -E), where its output would vanish into the captured
+  # value: leave the report to the parent, which sees the same failure.
+  if [ "$BASH_SUBSHELL" -gt 0 ]; then exit "$rc"; fi
   trap - ERR
   # The failing command's own last words (a pip resolver error, an ImportError) say more than our lines.
   out=$(grep -v '\[bootstrap ' "$LOG_FILE" 2>/dev/null | tail -n 3 | cut -c1-200 | tr '\n' ' ' || true)

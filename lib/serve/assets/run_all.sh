@@ -8,6 +8,8 @@ CLUSTER_ENV="${CLUSTER_ENV:-@@CLUSTER_ENV@@}"
 VENV_BIN="@@VENV@@/bin"
 HEALTH_TIMEOUT_S="${HEALTH_TIMEOUT_S:-3600}"
 POLL_INTERVAL_S="${POLL_INTERVAL_S:-15}"
+SHUTDOWN_TIMEOUT_S="${SHUTDOWN_TIMEOUT_S:-600}"
+NOT_STARTED_TIMEOUT_S="${NOT_STARTED_TIMEOUT_S:-300}"
 BASE_URL="${BASE_URL:-http://127.0.0.1:@@SERVE_PORT@@}"
 SERVED_MODEL_NAME="${SERVED_MODEL_NAME:-@@SERVED_MODEL_NAME@@}"
 RESULTS_PREFIX="@@RESULTS_PREFIX@@"
@@ -31,7 +33,8 @@ Usage: $0 [options]
       --only IDS         comma-separated subset of: $(for c in "${CONFIGS[@]}"; do printf '%s ' "${c%%:*}"; done)
       --results-dir DIR  default: $RESULTS_DIR
       --no-upload        keep the results on this node only
-Environment: HEALTH_TIMEOUT_S (default 3600), POLL_INTERVAL_S (default 15), ARTIFACTS_BUCKET and AWS_REGION
+Environment: HEALTH_TIMEOUT_S (default 3600), POLL_INTERVAL_S (default 15), SHUTDOWN_TIMEOUT_S (default 600),
+NOT_STARTED_TIMEOUT_S (default 300), ARTIFACTS_BUCKET and AWS_REGION
 (read from $CLUSTER_ENV when present).
 USAGE
 }
@@ -111,6 +114,30 @@ app_status() {
   awk '/^status:/ { print $2; found = 1; exit } END { if (!found) print "NOT_STARTED" }' <<<"$out"
 }
 
+# GPUs in use, from the Usage section of `ray status` (" 4.0/16.0 GPU"); empty when it cannot tell.
+gpus_in_use() {
+  ray status 2>/dev/null | awk '$2 == "GPU" && $1 ~ /^[0-9.]+\/[0-9.]+$/ { split($1, a, "/"); print a[1]; exit }'
+}
+
+# `serve shutdown` returns before the replicas are gone, and Ray 2.58's controller silently ignores a
+# `serve deploy` that arrives while it is still shutting down. So the next configuration waits until every GPU
+# is free again, instead of waiting out HEALTH_TIMEOUT_S on an application that will never start.
+wait_until_gpus_free() {
+  local start elapsed used
+  start=$(date +%s)
+  while :; do
+    used=$(gpus_in_use)
+    if [ -n "$used" ] && awk -v u="$used" 'BEGIN { exit !(u == 0) }'; then return 0; fi
+    elapsed=$(( $(date +%s) - start ))
+    if [ "$elapsed" -ge "$SHUTDOWN_TIMEOUT_S" ]; then
+      ray status >&2 || true
+      fail "Serve still holds ${used:-an unknown number of} GPUs ${elapsed}s after shutdown (ray status below is what it saw); stopping"
+    fi
+    log "waiting for Serve to release the GPUs: ${used:-?} in use, ${elapsed}s of ${SHUTDOWN_TIMEOUT_S}s"
+    sleep "$POLL_INTERVAL_S"
+  done
+}
+
 wait_until_healthy() {
   local id="$1" app="$2" start now elapsed status
   start=$(date +%s)
@@ -128,6 +155,11 @@ wait_until_healthy() {
       DEPLOY_FAILED)
         serve status --name "$app" >&2 || true
         fail "$id failed to deploy (application $app is DEPLOY_FAILED, details above); stopping"
+        ;;
+      NOT_STARTED)
+        if [ "$elapsed" -ge "$NOT_STARTED_TIMEOUT_S" ]; then
+          fail "$id: application $app never appeared ${elapsed}s after serve deploy (was the deploy ignored by a Serve controller still shutting down?); stopping"
+        fi
         ;;
     esac
     if [ "$elapsed" -ge "$HEALTH_TIMEOUT_S" ]; then
@@ -154,6 +186,7 @@ for entry in "${selected[@]}"; do
   IFS=: read -r id app experiment <<<"$entry"
   log "[$n/${#selected[@]}] $id: deploying $BUNDLE_DIR/$id.yaml"
   serve shutdown -y >/dev/null 2>&1 || true
+  wait_until_gpus_free
   serve deploy "$BUNDLE_DIR/$id.yaml" || fail "serve deploy $id.yaml was rejected"
   deployed="$app"
   wait_until_healthy "$id" "$app"
