@@ -9,10 +9,10 @@
 require('v8-compile-cache');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
-const cacheDir = path.join(os.tmpdir(), 'p5-ray-kv-cluster-ts');
+// In the project, not a shared temp folder: compiled code found here is run with the deployer's credentials.
+const cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'p5-ray-kv-cluster', 'ts');
 const options = { loader: 'ts', format: 'cjs', target: 'node20', sourcemap: 'inline' };
 const compiler = `esbuild@${require('esbuild/package.json').version} ${JSON.stringify(options)}`;
 let esbuild;
@@ -27,7 +27,7 @@ require.extensions['.ts'] = (module, filename) => {
   } catch {
     esbuild ??= require('esbuild');
     code = esbuild.transformSync(source, { ...options, sourcefile: filename }).code;
-    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const partial = `${cached}.${process.pid}.tmp`;
     fs.writeFileSync(partial, code);
     fs.renameSync(partial, cached);

@@ -82,8 +82,9 @@ export class P5RayClusterStack extends Stack {
 
     // Resolved by CloudFormation at deploy time, so synth needs no AWS call and every deploy gets the newest DLAMI.
     const imageId = ssm.StringParameter.valueForTypedStringParameterV2(this, config.amiParameter, ssm.ParameterValueType.AWS_EC2_IMAGE_ID);
-    const placementGroup = config.capacityBlock ? undefined
-      : new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER });
+    // A Capacity Block is placed by AWS; an ODCR made in a placement group serves only instances launched into it.
+    const placementGroupName = config.capacityBlock ? undefined : config.placementGroupName
+      ?? new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER }).placementGroupName;
 
     const signalHandle = new CfnWaitConditionHandle(this, 'ReadinessHandle');
     // Nodes start installing at once: the private route to the NAT must already exist.
@@ -98,7 +99,7 @@ export class P5RayClusterStack extends Stack {
       securityGroupId: this.network.securityGroup.securityGroupId,
       gpuInstanceProfileArn: gpuRole.instanceProfile.attrArn,
       headInstanceProfileArn: headRole.instanceProfile.attrArn,
-      placementGroupName: placementGroup?.placementGroupName,
+      placementGroupName,
       tags: { [COST_TAG_KEY]: config.stackName },
       launchAfter,
       userData: (node) => renderUserData({

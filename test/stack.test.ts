@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { COST_TAG_KEY } from '../lib/stack';
@@ -110,6 +112,15 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
     s.template.hasResource('Custom::S3AutoDeleteObjects', {});
   });
 
+  it('declares the log group of the bucket-emptying function, so destroy removes it after the last run', () => {
+    const [[handlerId]] = resourcesOf(s, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('CustomS3AutoDeleteObjects'));
+    const groups = resourcesOf(s, 'AWS::Logs::LogGroup').filter(([, r]) => JSON.stringify(r.Properties.LogGroupName ?? '').includes(handlerId));
+    assert.equal(groups.length, 1, `a log group named after ${handlerId}`);
+    assert.match(JSON.stringify(groups[0][1].Properties.LogGroupName), /\/aws\/lambda\//);
+    const [[, emptying]] = resourcesOf(s, 'Custom::S3AutoDeleteObjects');
+    assert.ok(emptying.DependsOn.includes(groups[0][0]), 'the emptying runs while its log group still exists');
+  });
+
   it('encrypts the artifacts bucket, blocks public access and refuses plain HTTP', () => {
     s.template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -216,6 +227,21 @@ describe('capacity options', () => {
     const lt = launchTemplateOf(s, gpuInstances(s)[0]);
     assert.equal(lt.InstanceMarketOptions, undefined);
     assert.equal(lt.CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId, 'cr-0123456789abcdef0');
+    // The reservation bills whether the nodes run or not: the cost review must not promise savings from a stop.
+    const report = JSON.parse(readFileSync(join(s.outdir, 'cost-report.json'), 'utf8'));
+    const gpuLines = report.lines.filter((l: any) => /p5\.48xlarge in On-Demand Capacity Reservation cr-0123456789abcdef0/.test(l.description));
+    assert.equal(gpuLines.length, 2);
+    for (const l of gpuLines) assert.equal(l.stopsWithInstances, false);
+    assert.ok(report.spendGuard.hourlyAfterStopUsd > 110, `after the stop the reservation still bills: ${report.spendGuard.hourlyAfterStopUsd}`);
+    assert.ok(report.warnings.some((w: string) => /cancel-capacity-reservation/.test(w)));
+  });
+});
+
+describe('an existing placement group', () => {
+  it('launches the GPU nodes into it and creates none (an ODCR made in a placement group serves only that group)', async () => {
+    const s = await synth({ capacityReservationId: 'cr-0123456789abcdef0', placementGroupName: 'odcr-pg' }, {}, { cfnValidation: false });
+    s.template.resourceCountIs('AWS::EC2::PlacementGroup', 0);
+    for (const g of gpuInstances(s)) assert.equal(g.Properties.PlacementGroupName, 'odcr-pg');
   });
 });
 

@@ -29,6 +29,8 @@ export interface ClusterConfig {
   readonly lmcacheDiskGb: number;
   readonly capacityReservationId?: string;
   readonly capacityBlock: boolean;
+  /** An existing cluster placement group (e.g. the one an ODCR was created in) instead of a new one. */
+  readonly placementGroupName?: string;
   readonly maxHours: number;
   readonly budgetEmail?: string;
   readonly vpcId?: string;
@@ -63,10 +65,10 @@ export const CONFIG_KEYS: Readonly<Record<keyof ClusterConfig, KeySpec>> = {
   region: { kind: 'string', defaultText: 'us-east-1', doc: 'deploy region' },
   availabilityZone: { kind: 'string', defaultText: '<region>a', doc: 'AZ of the placement group, subnet and nodes; must belong to the region' },
   gpuInstanceType: { kind: 'string', defaultText: 'p5.48xlarge', doc: `GPU node type, one of ${Object.keys(GPU_INSTANCES).join(', ')}` },
-  gpuNodes: { kind: 'integer', defaultText: '2', doc: 'number of GPU nodes (1–16; the PD configurations need at least 2)' },
+  gpuNodes: { kind: 'integer', defaultText: '2', doc: 'number of GPU nodes, 2–16 (the PD configurations put prefill and decode on separate nodes)' },
   headInstanceType: { kind: 'string', defaultText: 'm7i.2xlarge', doc: `Ray head node type, one of ${Object.keys(CPU_INSTANCES).join(', ')}, or none (head on the first GPU node)` },
   efaLayout: { kind: 'string', defaultText: 'efa-only', doc: 'EFA interface layout: efa-only (AWS current: ENA primary + efa-only on every card) or efa (older: efa on every card)' },
-  amiParameter: { kind: 'string', defaultText: 'DLAMI Base OSS Nvidia Driver GPU Ubuntu 24.04', doc: 'public SSM parameter holding the AMI id, resolved at deploy time' },
+  amiParameter: { kind: 'string', defaultText: 'DLAMI Base OSS Nvidia Driver GPU Ubuntu 24.04', doc: 'SSM parameter holding the AMI id, resolved at deploy time; AWS public parameters must be x86_64 Ubuntu 24.04 (what the bootstrap supports)' },
   rootVolumeGiB: { kind: 'integer', defaultText: '300', doc: 'encrypted gp3 root volume per node, GiB (100–16384)' },
   model: { kind: 'string', defaultText: 'openai/gpt-oss-120b', doc: 'Hugging Face model id served' },
   servedModelName: { kind: 'string', defaultText: 'gptoss', doc: 'model name clients send (the OpenAI `model` field)' },
@@ -80,7 +82,8 @@ export const CONFIG_KEYS: Readonly<Record<keyof ClusterConfig, KeySpec>> = {
   lmcacheDiskGb: { kind: 'number', defaultText: '0', doc: 'LMCache disk tier per rank on the NVMe instance store, GB (0 = off)' },
   capacityReservationId: { kind: 'string', doc: 'On-Demand Capacity Reservation or Capacity Block id (cr-…) for the GPU nodes' },
   capacityBlock: { kind: 'boolean', defaultText: 'false', doc: 'launch the GPU nodes into a Capacity Block (needs capacityReservationId)' },
-  maxHours: { kind: 'number', defaultText: '8', doc: 'spend guard: stop the GPU nodes this many hours after creation (0 = off, warned about)' },
+  placementGroupName: { kind: 'string', doc: 'existing cluster placement group for the GPU nodes instead of a new one: required when the ODCR was created in a placement group (not with capacityBlock)' },
+  maxHours: { kind: 'number', defaultText: '8', doc: 'spend guard: stop the GPU nodes this many hours after creation (0 = off, warned about; else at least the bootstrap timeout + 30 min)' },
   budgetEmail: { kind: 'string', doc: 'e-mail address for an AWS Budgets alert on this stack\'s cost-allocation tag' },
   vpcId: { kind: 'string', doc: 'existing VPC to use instead of creating one (needs subnetId)' },
   subnetId: { kind: 'string', doc: 'private subnet of vpcId in availabilityZone, with NAT egress (needs vpcId)' },
@@ -140,6 +143,12 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
 
   const efaLayout = read.oneOf('efaLayout', 'efa-only', EFA_LAYOUTS) as EfaLayout;
   const amiParameter = read.string('amiParameter', DEFAULT_AMI_PARAMETER, /^\/[\w.\-/]+$/, 'an SSM parameter name starting with /');
+  // The bootstrap is Ubuntu 24.04 only (Python 3.12, apt, /dev/sda1 root) and the GPU types are x86_64: an AWS
+  // public parameter for anything else would boot, bill, and fail minutes later.
+  if (amiParameter.startsWith('/aws/service/') && !(amiParameter.includes('/x86_64/') && amiParameter.includes('ubuntu-24.04'))) {
+    problems.push(invalid('amiParameter', amiParameter,
+      'the node bootstrap supports x86_64 Ubuntu 24.04 AMIs only, e.g. ' + DEFAULT_AMI_PARAMETER));
+  }
   const rootVolumeGiB = read.integer('rootVolumeGiB', 300, 100, 16384);
 
   const model = read.string('model', 'openai/gpt-oss-120b', /^[\w.-]+\/[\w.-]+$/, 'a Hugging Face model id such as openai/gpt-oss-120b');
@@ -171,6 +180,11 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
     problems.push(invalid('capacityBlock', true, 'a Capacity Block launch needs capacityReservationId=cr-… (the block\'s reservation id)'));
   }
 
+  const placementGroupName = read.optionalString('placementGroupName', /^[A-Za-z0-9_.-]{1,255}$/, 'a placement group name (letters, digits, _ . -)');
+  if (placementGroupName !== undefined && capacityBlock) {
+    problems.push(invalid('placementGroupName', placementGroupName, 'a Capacity Block is placed by AWS: launch it without a placement group'));
+  }
+
   const maxHours = read.number('maxHours', 8, 0, 24 * 30);
   const budgetEmail = read.optionalString('budgetEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address');
   const vpcId = read.optionalString('vpcId', /^vpc-[0-9a-f]{8,17}$/, 'a VPC id: vpc- and 8–17 hex digits');
@@ -183,6 +197,14 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
   }
   const hfTokenSecretName = read.optionalString('hfTokenSecretName', /^[\w/+=.@-]{1,512}$/, 'a Secrets Manager secret name');
   const bootstrapTimeoutMinutes = read.integer('bootstrapTimeoutMinutes', 90, 20, 240);
+  // A guard that fires during the bootstrap stops the nodes before they can report ready: the deploy then waits
+  // out the whole timeout and rolls back, billing all the while.
+  const minGuardHours = Math.ceil((bootstrapTimeoutMinutes / 60 + 0.5) * 2) / 2;
+  if (maxHours > 0 && maxHours < minGuardHours) {
+    problems.push(invalid('maxHours', maxHours,
+      `the spend guard would stop the GPU nodes before they finish bootstrapping (bootstrapTimeoutMinutes=` +
+      `${bootstrapTimeoutMinutes}); use 0 (off) or at least ${minGuardHours}`));
+  }
   const stackName = read.string('stackName', 'P5RayKvCluster', /^[A-Za-z][A-Za-z0-9-]{0,99}$/, 'a CloudFormation stack name: a letter, then letters, digits or -');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -190,7 +212,7 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
     stackName, region, availabilityZone, gpuInstanceType, gpuNodes, headInstanceType, efaLayout, amiParameter,
     rootVolumeGiB, model, servedModelName, maxModelLen, tensorParallelSize, prefillReplicas, decodeReplicas,
     nixlBackend, lmcacheChunkSize, lmcacheCpuGbPerRank, lmcacheDiskGb, capacityReservationId, capacityBlock,
-    maxHours, budgetEmail, vpcId, subnetId, hfTokenSecretName, bootstrapTimeoutMinutes,
+    placementGroupName, maxHours, budgetEmail, vpcId, subnetId, hfTokenSecretName, bootstrapTimeoutMinutes,
   };
 }
 

@@ -349,10 +349,18 @@ function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<R
     return;
   }
 
-  ctx.priced(logicalId, type, `${instanceType} on-demand${isGpu ? ' (GPU node)' : ''}${via}`, 1, 'instance',
+  // An On-Demand Capacity Reservation bills the on-demand rate while it is active, whether the instance runs or not.
+  const reservation = literalString(((ltData.CapacityReservationSpecification as Record<string, unknown> | undefined)
+    ?.CapacityReservationTarget as Record<string, unknown> | undefined)?.CapacityReservationId);
+  const what = reservation ? `${instanceType} in On-Demand Capacity Reservation ${reservation}` : `${instanceType} on-demand`;
+  ctx.priced(logicalId, type, `${what}${isGpu ? ' (GPU node)' : ''}${via}`, 1, 'instance',
     (t) => t.ec2OnDemandHourly[instanceType], 'on-demand');
   const line = ctx.lines[ctx.lines.length - 1];
-  if (line.pricing === 'on-demand') {
+  if (line.pricing === 'on-demand' && reservation) {
+    ctx.lines[ctx.lines.length - 1] = { ...line, note: 'reserved capacity bills whether or not the instance runs: stopping it saves nothing until the reservation is cancelled' };
+    ctx.warn(`${logicalId} targets On-Demand Capacity Reservation ${reservation}: it bills at the on-demand rate until you ` +
+      'cancel it (aws ec2 cancel-capacity-reservation), whether the nodes run, are stopped by the spend guard, or the stack is deleted.');
+  } else if (line.pricing === 'on-demand') {
     ctx.lines[ctx.lines.length - 1] = { ...line, stopsWithInstances: true };
   } else if (ctx.table) {
     ctx.warn(`no on-demand price for ${instanceType} in ${ctx.table.region}: ${logicalId} is listed as unknown.`);

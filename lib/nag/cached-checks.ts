@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
   IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, Validations,
@@ -13,7 +12,7 @@ export type NagPackFactory = () => IPolicyValidationPlugin;
 export interface CachedNagChecksProps {
   /** Use and fill the cache; false runs the pack every time. @default true */
   readonly cache?: boolean;
-  /** Folder for cached verdicts. @default `<os tmpdir>/p5-ray-kv-cluster-nag` */
+  /** Folder for cached verdicts. @default `node_modules/.cache/p5-ray-kv-cluster/nag` in the project */
   readonly cacheDir?: string;
   /** @default cdk-nag's AwsSolutionsChecks */
   readonly pack?: NagPackFactory;
@@ -24,8 +23,8 @@ export interface CachedNagChecksProps {
 /**
  * cdk-nag's AwsSolutions pack, run on every synth, with its verdict cached. A verdict depends on nothing but the
  * synthesized resources and the acknowledgements in the construct tree (cdk-nag reports construct paths, not
- * file paths), so it is keyed on exactly those: the bytes of every template, every acknowledgement with its
- * reason, and the pack's name and version. Any change is a miss and a full run. A hit skips loading and running
+ * file paths), so it is keyed on exactly those: the bytes of every template, every construct path, every
+ * acknowledgement with its reason, and the pack's name and version. Any change is a miss and a full run. A hit skips loading and running
  * the pack, about 0.8 s of a 2.8 s synth here; `-c nagCache=false` turns the cache off.
  */
 export class CachedNagChecks implements IPolicyValidationPlugin {
@@ -35,7 +34,8 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
   private readonly cacheDir: string;
 
   constructor(private readonly app: IConstruct, private readonly props: CachedNagChecksProps = {}) {
-    this.cacheDir = props.cacheDir ?? join(tmpdir(), 'p5-ray-kv-cluster-nag');
+    // In the project, not a shared temp folder, where another user could plant a passing verdict.
+    this.cacheDir = props.cacheDir ?? join(__dirname, '..', '..', 'node_modules', '.cache', 'p5-ray-kv-cluster', 'nag');
   }
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
@@ -53,7 +53,7 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
     }
     const report = this.createPack().validate(context);
     this.lastOutcome = 'miss';
-    mkdirSync(this.cacheDir, { recursive: true });
+    mkdirSync(this.cacheDir, { recursive: true, mode: 0o700 });
     // Write-then-rename, so a concurrent synth never reads half a verdict.
     const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, JSON.stringify(report));
@@ -75,7 +75,10 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
     for (const path of [...context.templatePaths].sort()) {
       hash.update(`template ${basename(path)}\n`).update(readFileSync(path)).update('\n');
     }
+    // Every construct path too: acknowledgements apply to a construct's descendants, so moving a resource under
+    // another parent can change the verdict even where the template (without path metadata) does not change.
     for (const construct of this.app.node.findAll()) {
+      hash.update(`node ${construct.node.path}\n`);
       for (const entry of construct.node.metadata) {
         if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
           hash.update(`ack ${construct.node.path} ${JSON.stringify(entry.data)}\n`);

@@ -37,11 +37,11 @@ describe('cluster configuration', () => {
   });
 
   it('coerces the strings that `-c key=value` gives', () => {
-    const c = parseClusterConfig({ gpuNodes: '3', tensorParallelSize: '8', capacityBlock: 'false', maxHours: '0.5' });
+    const c = parseClusterConfig({ gpuNodes: '3', tensorParallelSize: '8', capacityBlock: 'false', maxHours: '2.5' });
     assert.equal(c.gpuNodes, 3);
     assert.equal(c.tensorParallelSize, 8);
     assert.equal(c.capacityBlock, false);
-    assert.equal(c.maxHours, 0.5);
+    assert.equal(c.maxHours, 2.5);
   });
 
   it('follows the region into the default availability zone', () => {
@@ -54,6 +54,10 @@ describe('cluster configuration', () => {
     ['zero GPU nodes', { gpuNodes: '0' }, /^invalid setting gpuNodes=0: must be a whole number from 1 to 16$/],
     ['one GPU node, since PD needs two', { gpuNodes: 1 }, /^invalid setting gpuNodes=1: .*at least 2 GPU nodes/],
     ['a negative maxHours', { maxHours: '-1' }, /^invalid setting maxHours=-1: must be a number from 0 to 720$/],
+    ['a spend guard that fires during the bootstrap', { maxHours: '0.25' }, /^invalid setting maxHours=0\.25: the spend guard would stop the GPU nodes before they finish bootstrapping \(bootstrapTimeoutMinutes=90\); use 0 \(off\) or at least 2$/],
+    ['an arm64 DLAMI', { amiParameter: '/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id' }, /^invalid setting amiParameter=.*arm64.*: the node bootstrap supports x86_64 Ubuntu 24\.04 AMIs only/],
+    ['an Amazon Linux DLAMI', { amiParameter: '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id' }, /^invalid setting amiParameter=.*: the node bootstrap supports x86_64 Ubuntu 24\.04 AMIs only/],
+    ['a placement group with a Capacity Block', { capacityReservationId: 'cr-0123456789abcdef0', capacityBlock: 'true', placementGroupName: 'my-pg' }, /^invalid setting placementGroupName=my-pg: a Capacity Block is placed by AWS/],
     ['a malformed reservation id', { capacityReservationId: 'foo' }, /^invalid setting capacityReservationId=foo: must be a capacity reservation id/],
     ['a Capacity Block without a reservation', { capacityBlock: 'true' }, /^invalid setting capacityBlock=true: .*needs capacityReservationId/],
     ['an AZ of another region', { region: 'us-east-2', availabilityZone: 'us-west-2b' }, /^invalid setting availabilityZone=us-west-2b: must be a zone of region us-east-2/],
@@ -72,6 +76,11 @@ describe('cluster configuration', () => {
   for (const [what, raw, expected] of rejections) {
     it(`rejects ${what}`, () => assert.match(onlyProblem(raw), expected));
   }
+
+  it('accepts maxHours=0 (off) and a guard that outlasts a shorter bootstrap', () => {
+    assert.equal(parseClusterConfig({ maxHours: '0' }).maxHours, 0);
+    assert.equal(parseClusterConfig({ maxHours: '1', bootstrapTimeoutMinutes: '30' }).maxHours, 1);
+  });
 
   it('reports every problem at once, one line each', () => {
     const problems = problemsOf({ tensorParallelSize: '3', maxHours: '-1', efaLayout: 'x' });
