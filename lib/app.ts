@@ -45,8 +45,7 @@ export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Prom
     config,
     serveBundleDir,
   });
-  const nagCache = inputs.context[APP_FLAGS.nagCache] !== false && inputs.context[APP_FLAGS.nagCache] !== 'false';
-  const nag = new CachedNagChecks(app, { cache: nagCache, cacheDir: inputs.nagCacheDir });
+  const nag = new CachedNagChecks(app, { cache: appFlag(inputs.context, APP_FLAGS.nagCache, true), cacheDir: inputs.nagCacheDir });
   Validations.of(app).addPlugins(nag);
 
   const assembly = app.synth();

@@ -20,9 +20,15 @@ export const APP_FLAGS = {
   nagCache: 'nagCache',
 } as const;
 
-/** A boolean app flag from context: `true` from cdk.json or the string `true` from `-c`. */
-export function appFlag(context: Readonly<Record<string, unknown>>, flag: string): boolean {
-  return context[flag] === true || context[flag] === 'true';
+/**
+ * A boolean app flag from context: `true`/`false` from cdk.json, or the strings `-c` gives; absent or anything
+ * else is the flag's default.
+ */
+export function appFlag(context: Readonly<Record<string, unknown>>, flag: string, fallback = false): boolean {
+  const value = context[flag];
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return fallback;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ClusterConfig } from '../config/cluster-config';
+import { SERVE_CONFIG_IDS } from '../serve/configs';
+import { DEFAULT_CONCURRENCY, PROMPTS_PER_CONCURRENCY } from '../serve/workloads';
 
 /**
  * How long one full `run_all.sh` takes, for the cost review: per configuration a deploy (vLLM engine start,
@@ -7,9 +9,9 @@ import type { ClusterConfig } from '../config/cluster-config';
  * 2x p5.48xlarge with gpt-oss-120b); other models and instance types will differ.
  */
 export const BENCHMARK_ASSUMPTIONS = {
-  configurations: 4,
-  concurrency: 64,
-  promptsPerConcurrency: 5,
+  configurations: SERVE_CONFIG_IDS.length,
+  concurrency: DEFAULT_CONCURRENCY,
+  promptsPerConcurrency: PROMPTS_PER_CONCURRENCY,
   slowestRequestsPerSecond: 2.76,
   deployMinutes: 8,
   smokeAndShutdownMinutes: 2,
