@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { CONFIG_KEYS, RawConfig } from './cluster-config';
+import { RawConfig } from './cluster-config';
+import { SETTING_KEYS } from './schema';
 import { ConfigError, invalid } from './errors';
 
 /** The context key naming an optional YAML configuration file. */
@@ -66,7 +67,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): RawCo
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError([invalid(CONFIG_FILE_KEY, path, `must hold a YAML mapping of settings (${Object.keys(CONFIG_KEYS).slice(0, 4).join(', ')}, …)`)]);
+    throw new ConfigError([invalid(CONFIG_FILE_KEY, path, `must hold a YAML mapping of settings (${SETTING_KEYS.slice(0, 4).join(', ')}, …)`)]);
   }
   return doc as RawConfig;
 }

@@ -6,7 +6,13 @@ export const COST_REPORT_JSON = 'cost-report.json';
 export const COST_REPORT_MD = 'cost-report.md';
 
 const usd = (value: number | null, digits = 4): string => (value === null ? 'unknown' : `$${value.toFixed(digits)}`);
-const total = (report: CostReport, value: number): string => `${report.totalIsLowerBound ? '≥ ' : ''}$${value.toFixed(2)}`;
+/** A total as printed: unknown when an instance has no price (never a near-zero figure for a GPU cluster). */
+export const formatTotal = (report: CostReport, value: number): string => (report.instancePriceUnknown
+  ? `unknown (the priced lines alone: $${value.toFixed(2)})`
+  : `${report.totalIsLowerBound ? '≥ ' : ''}$${value.toFixed(2)}`);
+const benchmarkLine = (report: CostReport): string => (report.benchmarkRun
+  ? `${formatTotal(report, report.benchmarkRun.usd)} for ~${report.benchmarkRun.estimatedHours} h (${report.benchmarkRun.basis})`
+  : 'no estimate: the reference example measured only openai/gpt-oss-120b on p5.48xlarge, so no rate applies to this stack');
 
 /** The short table printed on every synth: one row per line, then totals, guard, price date and source. */
 export function formatCostTable(report: CostReport): string {
@@ -23,12 +29,11 @@ export function formatCostTable(report: CostReport): string {
   const out = [
     `Cost review: ${report.region}${report.capacityBlock ? ' (Capacity Block)' : ''}`,
     render(header), rule, ...rows.map(render), rule,
-    `Total: ${total(report, report.totalHourlyUsd)}/h, ${total(report, report.totalDailyUsd)}/day (${report.currency})`,
-    `Benchmark run: ${total(report, report.benchmarkRun.usd)} for ~${report.benchmarkRun.estimatedHours} h ` +
-      `(${report.benchmarkRun.basis})`,
+    `Total: ${formatTotal(report, report.totalHourlyUsd)}/h, ${formatTotal(report, report.totalDailyUsd)}/day (${report.currency})`,
+    `Benchmark run: ${benchmarkLine(report)}`,
     report.spendGuard.enabled
       ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after creation; cost until then ` +
-        `${total(report, report.spendGuard.costAtStopUsd)}, then ${total(report, report.spendGuard.hourlyAfterStopUsd)}/h`
+        `${formatTotal(report, report.spendGuard.costAtStopUsd)}, then ${formatTotal(report, report.spendGuard.hourlyAfterStopUsd)}/h`
       : `Spend guard: OFF (maxHours=0)`,
     `Prices: ${report.priceDate}, ${report.priceSource}`,
     ...report.warnings.map((w) => `WARNING: ${w}`),
@@ -45,14 +50,14 @@ export function formatCostMarkdown(report: CostReport): string {
     ? `GPU nodes stop ${report.spendGuard.maxHours} h after the stack creates them ` +
       `(schedule ${report.spendGuard.scheduleLogicalIds.join(', ') || 'missing'}, targets ` +
       `${report.spendGuard.targetInstanceLogicalIds.join(', ') || 'none found'}). Cost until the stop: ` +
-      `${total(report, report.spendGuard.costAtStopUsd)}; afterwards ${total(report, report.spendGuard.hourlyAfterStopUsd)}/h ` +
+      `${formatTotal(report, report.spendGuard.costAtStopUsd)}; afterwards ${formatTotal(report, report.spendGuard.hourlyAfterStopUsd)}/h ` +
       `until the stack is deleted. Stop time: ${report.spendGuard.stopTime}.`
     : `**OFF** — ${report.spendGuard.warning}`;
   const list = (items: readonly string[]) => (items.length ? items.map((i) => `- ${i}`).join('\n') : '- none');
   return [
     `# Cost review — ${report.region}`,
     '',
-    `**Total: ${total(report, report.totalHourlyUsd)}/h, ${total(report, report.totalDailyUsd)}/day (${report.currency})**` +
+    `**Total: ${formatTotal(report, report.totalHourlyUsd)}/h, ${formatTotal(report, report.totalDailyUsd)}/day (${report.currency})**` +
       (report.capacityBlock ? ' — GPU compute on the Capacity Block model (paid up front).' : ''),
     '',
     `Prices as of ${report.priceDate}. Source: ${report.priceSource}.`,
@@ -63,7 +68,7 @@ export function formatCostMarkdown(report: CostReport): string {
     '',
     `## Benchmark run`,
     '',
-    `${total(report, report.benchmarkRun.usd)} for about ${report.benchmarkRun.estimatedHours} h: ${report.benchmarkRun.basis}.`,
+    `${benchmarkLine(report)}.`,
     '',
     '## Spend guard',
     '',

@@ -12,6 +12,8 @@ export interface LiveRefreshOptions {
 export interface LiveRefreshResult {
   /** The dated table with the live on-demand prices merged in, or the table alone after a failure. */
   readonly prices: RegionPriceTable | undefined;
+  /** The instance prices read live (empty after a failure): they win over every table. */
+  readonly instancePrices: Readonly<Record<string, number>>;
   readonly live: boolean;
   readonly warnings: readonly string[];
 }
@@ -24,8 +26,9 @@ export interface LiveRefreshResult {
 export async function refreshPricesLive(region: string, instanceTypes: readonly string[],
   options: LiveRefreshOptions = {}): Promise<LiveRefreshResult> {
   const base = priceTable(region);
-  // Loaded here, not at the top: only `-c livePrices=true` needs the SDK, and every synth would pay for it.
-  const { PricingClient } = await import('@aws-sdk/client-pricing');
+  // Loaded here, not at the top: only `-c livePrices=true` needs the SDK, and every synth would pay for it. A
+  // require, not import(): the cdk CLI runs this file through bin/register-ts.js, where import() has no loader.
+  const { PricingClient } = loadPricingSdk();
   const client = new PricingClient({
     region: 'us-east-1',
     endpoint: options.endpoint,
@@ -52,11 +55,12 @@ export async function refreshPricesLive(region: string, instanceTypes: readonly 
       warnings.push(`live prices: ${region} has no dated table for the other services; only instance prices are live ` +
         'and the rest of the report stays unknown');
     }
-    return { prices, live: true, warnings };
+    return { prices, instancePrices: found, live: true, warnings };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return {
       prices: base,
+      instancePrices: {},
       live: false,
       warnings: [`live price refresh failed (${reason}); using the dated table${base ? ` of ${base.priceDate}` : ''}`],
     };
@@ -69,7 +73,7 @@ export async function refreshPricesLive(region: string, instanceTypes: readonly 
 async function onDemandLinuxHourly(client: PricingClient, region: string, instanceType: string,
   abortSignal: AbortSignal): Promise<number | undefined> {
   const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH' as const, Field, Value });
-  const { GetProductsCommand } = await import('@aws-sdk/client-pricing');
+  const { GetProductsCommand } = loadPricingSdk();
   const out = await client.send(new GetProductsCommand({
     ServiceCode: 'AmazonEC2',
     Filters: [
@@ -89,6 +93,10 @@ async function onDemandLinuxHourly(client: PricingClient, region: string, instan
   // The SDK hands each product over as a JSON string, or as a lazy string wrapper object in newer releases.
   const prices = items.flatMap((item) => onDemandUsd(isProduct(item) ? item : JSON.parse(String(item))));
   return prices.length > 0 ? Math.max(...prices) : undefined;
+}
+
+function loadPricingSdk(): typeof import('@aws-sdk/client-pricing') {
+  return require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
 }
 
 function isProduct(item: unknown): boolean {

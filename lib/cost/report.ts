@@ -1,5 +1,6 @@
 import { instanceSpec } from '../catalog/instances';
-import { HOURS_PER_MONTH, RegionPriceTable, priceTable } from '../catalog/prices';
+import { HOURS_PER_MONTH, INSTANCE_PRICES, INSTANCE_PRICE_SOURCE, PRICE_TABLES, RegionPriceTable, priceTable } from '../catalog/prices';
+import { SPEND_GUARD_RESOURCE_TYPE } from '../guard/stop-time-handler';
 import { LiveRefreshOptions, refreshPricesLive } from './live-prices';
 import { freeReason } from './resource-types';
 
@@ -33,17 +34,31 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   bucketGb: 10,
 };
 
-export interface CostReportInput {
+/**
+ * What a template cannot show, and the cost review needs: the one typed input beside the template. Everything
+ * else (instance types, Capacity Block market type, reservations, volumes, the spend guard's hours) is read from
+ * the synthesized template itself.
+ */
+export interface CostInputs {
+  /** One full benchmark run, when this stack's model and hardware have a measured basis; absent otherwise. */
+  readonly benchmark?: BenchmarkEstimate;
+  readonly usage?: Partial<UsageAssumptions>;
+}
+
+export interface BenchmarkEstimate {
+  readonly estimatedHours: number;
+  /** Where the figure comes from, printed with it. */
+  readonly basis: string;
+}
+
+export interface CostReportInput extends CostInputs {
   /** The synthesized template (e.g. the cloud assembly's `<stack>.template.json`): the source of truth. */
   readonly template: object;
   readonly region: string;
-  /** Whether the GPU nodes run in a Capacity Block (paid up front for the block). */
-  readonly capacityBlock: boolean;
-  readonly benchmark: { readonly estimatedHours: number; readonly basis: string };
-  readonly maxHours: number;
   /** Overrides the dated table, e.g. with the result of `refreshPricesLive`. */
   readonly prices?: RegionPriceTable;
-  readonly usage?: Partial<UsageAssumptions>;
+  /** Instance prices that win over every table (the live refresh's). */
+  readonly instancePrices?: Readonly<Record<string, number>>;
   /** Extra warnings to carry into the report (e.g. from a failed live refresh). */
   readonly warnings?: readonly string[];
 }
@@ -97,6 +112,8 @@ export interface CostReport {
   readonly totalHourlyUsd: number;
   readonly totalDailyUsd: number;
   readonly totalIsLowerBound: boolean;
+  /** An instance's price is unknown: the totals would hide most of the bill, so they are printed as unknown. */
+  readonly instancePriceUnknown: boolean;
   readonly lines: readonly CostLine[];
   readonly unknownLines: readonly CostLine[];
   /** Resource types ignored as free, with their counts. */
@@ -104,7 +121,8 @@ export interface CostReport {
   readonly assumptions: readonly string[];
   readonly notes: readonly string[];
   readonly warnings: readonly string[];
-  readonly benchmarkRun: { readonly estimatedHours: number; readonly basis: string; readonly usd: number };
+  /** Absent when no measured basis applies to this stack's model and hardware. */
+  readonly benchmarkRun?: BenchmarkEstimate & { readonly usd: number };
   readonly spendGuard: SpendGuardSummary;
 }
 
@@ -113,10 +131,10 @@ export function buildCostReport(input: CostReportInput): CostReport {
   const resources = ((input.template as CfnTemplate).Resources ?? {}) as Record<string, CfnResourceJson>;
   const table = input.prices ?? priceTable(input.region);
   const usage: UsageAssumptions = { ...DEFAULT_USAGE, ...input.usage };
-  const ctx = new PricingContext(resources, table, usage, input.capacityBlock);
+  const ctx = new PricingContext(resources, input.region, table, usage, input.instancePrices ?? {});
   if (!table) {
-    ctx.warn(`no price table for region ${input.region}: every billable line is unknown. Known regions have a ` +
-      'dated table in lib/catalog/prices.ts; add one, or use the live refresh (--live).');
+    ctx.warn(`no dated price table for the services of region ${input.region} (lib/catalog/prices.ts has ` +
+      `${Object.keys(PRICE_TABLES).join(', ')}): only instance prices are known there; every other billable line is unknown.`);
   }
   ctx.warnings.push(...(input.warnings ?? []));
 
@@ -141,26 +159,25 @@ export function buildCostReport(input: CostReportInput): CostReport {
   if (totalIsLowerBound) {
     ctx.warn(`${unknownLines.length} line(s) have no known price: the totals are a lower bound.`);
   }
-  if (input.capacityBlock && !lines.some((l) => l.pricing === 'capacity-block')) {
-    ctx.warn('capacityBlock is set but no GPU instance was found in the template to price as a Capacity Block.');
-  }
-  if (lines.some((l) => l.pricing === 'capacity-block')) {
+  const capacityBlock = lines.some((l) => l.pricing === 'capacity-block');
+  if (capacityBlock) {
     ctx.notes.push('Capacity Block: the reservation fee for the whole block (all its instances × all its hours) is ' +
       'charged up front when you purchase the block, whether the instances run or not; stopping or deleting the ' +
       'stack does not refund it. The hourly figure is the block\'s effective rate; the real price is the UpfrontFee ' +
       'quoted by DescribeCapacityBlockOfferings at purchase.');
   }
 
-  const benchmarkUsd = round(totalHourlyUsd * Math.max(0, input.benchmark.estimatedHours));
+  const benchmark = input.benchmark;
   return {
     region: input.region,
     currency: 'USD',
-    priceDate: table?.priceDate ?? 'unknown',
-    priceSource: table?.source ?? 'none: no price table for this region',
-    capacityBlock: input.capacityBlock,
+    priceDate: table?.priceDate ?? `instances ${INSTANCE_PRICE_SOURCE.asOf}; no dated table for other services`,
+    priceSource: table?.source ?? `instances: ${INSTANCE_PRICE_SOURCE.source}; other services: none for ${input.region}`,
+    capacityBlock,
     totalHourlyUsd,
     totalDailyUsd: round(totalHourlyUsd * 24),
     totalIsLowerBound,
+    instancePriceUnknown: unknownLines.some((l) => l.resourceType === 'AWS::EC2::Instance' && l.unit === 'instance'),
     lines,
     unknownLines,
     freeResources,
@@ -172,8 +189,8 @@ export function buildCostReport(input: CostReportInput): CostReport {
     ],
     notes: ctx.notes,
     warnings: ctx.warnings,
-    benchmarkRun: { estimatedHours: input.benchmark.estimatedHours, basis: input.benchmark.basis, usd: benchmarkUsd },
-    spendGuard: spendGuardSummary(input.maxHours, resources, lines, totalHourlyUsd, ctx),
+    ...(benchmark ? { benchmarkRun: { ...benchmark, usd: round(totalHourlyUsd * Math.max(0, benchmark.estimatedHours)) } } : {}),
+    spendGuard: spendGuardSummary(spendGuardHours(resources), resources, lines, totalHourlyUsd, ctx),
   };
 }
 
@@ -187,6 +204,7 @@ export async function reviewCost(input: CostReportInput & { readonly live?: bool
   return buildCostReport({
     ...input,
     prices: refreshed.prices ?? input.prices,
+    instancePrices: refreshed.instancePrices,
     warnings: [...(input.warnings ?? []), ...refreshed.warnings],
   });
 }
@@ -215,13 +233,20 @@ class PricingContext {
 
   constructor(
     readonly resources: Record<string, CfnResourceJson>,
+    readonly region: string,
     readonly table: RegionPriceTable | undefined,
     readonly usage: UsageAssumptions,
-    readonly capacityBlock: boolean,
+    private readonly instancePrices: Readonly<Record<string, number>>,
   ) {
     const all = Object.values(resources);
     this.ec2InstanceCount = all.filter((r) => r.Type === 'AWS::EC2::Instance').length;
     this.natGatewayCount = all.filter((r) => r.Type === 'AWS::EC2::NatGateway').length;
+  }
+
+  /** On-demand hourly price of an instance type here: live, else the region's table, else the instance catalog. */
+  instanceHourly(instanceType: string): number | undefined {
+    return this.instancePrices[instanceType] ?? this.table?.ec2OnDemandHourly[instanceType]
+      ?? INSTANCE_PRICES[instanceType]?.[this.region];
   }
 
   warn(message: string): void {
@@ -322,12 +347,8 @@ function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<R
   const marketType = literalString((ltData.InstanceMarketOptions as Record<string, unknown> | undefined)?.MarketType);
   const templateSaysBlock = marketType === 'capacity-block';
   const isGpu = spec?.kind === 'gpu';
-  if (ctx.capacityBlock && isGpu && !templateSaysBlock) {
-    ctx.warn(`${logicalId}: capacityBlock is set but its launch template has no InstanceMarketOptions.MarketType ` +
-      'capacity-block; priced as a Capacity Block per the setting.');
-  }
 
-  if (templateSaysBlock || (ctx.capacityBlock && isGpu)) {
+  if (templateSaysBlock) {
     const rate = ctx.table?.capacityBlockHourly[instanceType];
     const description = `${instanceType} in a Capacity Block${via}`;
     if (!rate) {
@@ -353,8 +374,10 @@ function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<R
   const reservation = literalString(((ltData.CapacityReservationSpecification as Record<string, unknown> | undefined)
     ?.CapacityReservationTarget as Record<string, unknown> | undefined)?.CapacityReservationId);
   const what = reservation ? `${instanceType} in On-Demand Capacity Reservation ${reservation}` : `${instanceType} on-demand`;
-  ctx.priced(logicalId, type, `${what}${isGpu ? ' (GPU node)' : ''}${via}`, 1, 'instance',
-    (t) => t.ec2OnDemandHourly[instanceType], 'on-demand');
+  const hourly = ctx.instanceHourly(instanceType);
+  const description = `${what}${isGpu ? ' (GPU node)' : ''}${via}`;
+  if (hourly === undefined) ctx.unknown(logicalId, type, description, 1, 'instance');
+  else ctx.add({ logicalId, resourceType: type, description, quantity: 1, unit: 'instance', unitHourlyUsd: hourly, pricing: 'on-demand' });
   const line = ctx.lines[ctx.lines.length - 1];
   if (line.pricing === 'on-demand' && reservation) {
     ctx.lines[ctx.lines.length - 1] = { ...line, note: 'reserved capacity bills whether or not the instance runs: stopping it saves nothing until the reservation is cancelled' };
@@ -362,8 +385,9 @@ function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<R
       'cancel it (aws ec2 cancel-capacity-reservation), whether the nodes run, are stopped by the spend guard, or the stack is deleted.');
   } else if (line.pricing === 'on-demand') {
     ctx.lines[ctx.lines.length - 1] = { ...line, stopsWithInstances: true };
-  } else if (ctx.table) {
-    ctx.warn(`no on-demand price for ${instanceType} in ${ctx.table.region}: ${logicalId} is listed as unknown.`);
+  } else {
+    ctx.warn(`no on-demand price for ${instanceType} in ${ctx.region}: ${logicalId} is listed as unknown, and the ` +
+      'totals with it.');
   }
 }
 
@@ -470,6 +494,13 @@ function describeServiceName(value: unknown): string {
     if (typeof last === 'string') return last.replace(/^\./, '');
   }
   return '(service from a token)';
+}
+
+/** The spend guard's hours, as the template's stop-time custom resource carries them; 0 when there is none. */
+function spendGuardHours(resources: Record<string, CfnResourceJson>): number {
+  const stopTime = Object.values(resources).find((r) => r.Type === SPEND_GUARD_RESOURCE_TYPE);
+  const hours = Number(stopTime?.Properties?.MaxHours);
+  return Number.isFinite(hours) && hours > 0 ? hours : 0;
 }
 
 function spendGuardSummary(maxHours: number, resources: Record<string, CfnResourceJson>, lines: readonly CostLine[],

@@ -7,11 +7,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../config/cluster-config';
-import { STOP_TIME_HANDLER_SOURCE } from './stop-time-handler';
+import { SETTINGS } from '../config/schema';
+import { SPEND_GUARD_RESOURCE_TYPE, STOP_TIME_HANDLER_SOURCE } from './stop-time-handler';
 
 /** The EventBridge Scheduler universal target for EC2 StopInstances (format arn:<partition>:scheduler:::aws-sdk:<service>:<action>). */
 export const STOP_INSTANCES_TARGET = 'scheduler:::aws-sdk:ec2:stopInstances';
-export const MAX_GUARD_HOURS = 24 * 30;
+export const MAX_GUARD_HOURS = SETTINGS.maxHours.max;
 
 export interface SpendGuardProps {
   /** The GPU nodes to stop. Only these instances are named in the schedule and its IAM policy. */
@@ -97,7 +98,7 @@ export class SpendGuard extends Construct {
     const instanceIds = props.gpuInstances.map((i) => i.ref);
     const stopTime = new CustomResource(this, 'StopTime', {
       serviceToken: fn.functionArn,
-      resourceType: 'Custom::SpendGuardStopTime',
+      resourceType: SPEND_GUARD_RESOURCE_TYPE,
       // InstanceIds make it run after the instances exist, and again whenever one is replaced.
       properties: { InstanceIds: instanceIds, MaxHours: String(props.maxHours) },
     });
@@ -151,23 +152,26 @@ export class SpendGuard extends Construct {
   }
 }
 
-/** Lines bin/ prints on every synth: loud when the guard is off, and the preconditions of the budget. */
-export function spendGuardWarnings(config: Pick<ClusterConfig, 'maxHours' | 'budgetEmail' | 'capacityBlock'>,
-  costTagKey?: string): string[] {
+/**
+ * Lines the app prints on every synth: loud when the guard is off, and the preconditions of the budget.
+ * `hourly` is what the cost review computed for this stack, e.g. "$111.20/h" (never a constant of the default).
+ */
+export function spendGuardWarnings(config: Pick<ClusterConfig, 'maxHours' | 'budgetEmail' | 'capacityBlock' | 'gpuNodes' | 'gpuInstanceType'>,
+  costTagKey: string, hourly: string): string[] {
   const warnings: string[] = [];
   if (config.maxHours <= 0) {
     const bar = '!'.repeat(78);
     warnings.push([bar,
-      '!!! SPEND GUARD OFF (maxHours=0): nothing will stop the GPU nodes. Two p5.48xlarge cost about $110/h',
-      '!!! ($2,640/day) until you run `cdk destroy`. Set maxHours (default 8) to have them stopped.',
+      `!!! SPEND GUARD OFF (maxHours=0): nothing will stop the ${config.gpuNodes} ${config.gpuInstanceType} GPU nodes.`,
+      `!!! This stack costs ${hourly} (cost review above) until you run \`cdk destroy\`.`,
+      '!!! Set maxHours (default 8) to have the GPU nodes stopped.',
       bar].join('\n'));
   }
   if (config.budgetEmail === undefined) {
     warnings.push('No budget alert: set budgetEmail to be e-mailed when this stack\'s tagged cost passes its budget.');
   } else {
-    warnings.push(`Budget alert to ${config.budgetEmail}: activate the cost-allocation tag ` +
-      `${costTagKey ?? '(the stack\'s cost tag)'} in the Billing console, or the budget sees $0 (tags show up in ` +
-      'billing data up to 24 h after activation).');
+    warnings.push(`Budget alert to ${config.budgetEmail}: activate the cost-allocation tag ${costTagKey} in the ` +
+      'Billing console, or the budget sees $0 (tags show up in billing data up to 24 h after activation).');
   }
   if (config.capacityBlock && config.maxHours > 0) {
     warnings.push('Capacity Block: the block is paid up front; the spend guard stops the nodes but refunds nothing.');
@@ -191,8 +195,9 @@ function validate(props: SpendGuardProps): void {
   if (props.budgetLimitUsd !== undefined && !(props.budgetLimitUsd > 0)) {
     throw new Error(`SpendGuard: budgetLimitUsd must be a positive number of USD, got ${props.budgetLimitUsd}`);
   }
-  if (props.budgetEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.budgetEmail)) {
-    throw new Error(`SpendGuard: budgetEmail must be an e-mail address, got "${props.budgetEmail}"`);
+  const email = SETTINGS.budgetEmail;
+  if (props.budgetEmail !== undefined && !email.pattern?.test(props.budgetEmail)) {
+    throw new Error(`SpendGuard: budgetEmail must be ${email.shape}, got "${props.budgetEmail}"`);
   }
 }
 

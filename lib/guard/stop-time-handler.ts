@@ -1,3 +1,6 @@
+/** The CloudFormation type of the spend guard's stop-time custom resource; the cost review reads its MaxHours. */
+export const SPEND_GUARD_RESOURCE_TYPE = 'Custom::SpendGuardStopTime';
+
 /**
  * Source of the inline Lambda behind the spend guard's custom resource. It runs at deploy time, after the GPU
  * instances exist, and returns the one-time EventBridge Scheduler expression `at(yyyy-mm-ddThh:mm:ss)` (UTC)

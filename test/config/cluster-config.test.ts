@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { CONFIG_KEYS, parseClusterConfig } from '../../lib/config/cluster-config';
+import { parseClusterConfig } from '../../lib/config/cluster-config';
+import { SETTINGS, defaultText } from '../../lib/config/schema';
 import { ConfigError } from '../../lib/config/errors';
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -51,9 +52,9 @@ describe('cluster configuration', () => {
   const rejections: Array<[string, Record<string, unknown>, RegExp]> = [
     ['a tensor-parallel size that does not divide the GPUs per node', { tensorParallelSize: '3' }, /^invalid setting tensorParallelSize=3: must divide the 8 GPUs per p5\.48xlarge node \(allowed: 1, 2, 4, 8\)$/],
     ['a GPU type outside the catalog', { gpuInstanceType: 'm5.large' }, /^invalid setting gpuInstanceType=m5\.large: must be one of p5\.48xlarge, .*p6-b200\.48xlarge$/],
-    ['zero GPU nodes', { gpuNodes: '0' }, /^invalid setting gpuNodes=0: must be a whole number from 1 to 16$/],
-    ['one GPU node, since PD needs two', { gpuNodes: 1 }, /^invalid setting gpuNodes=1: .*at least 2 GPU nodes/],
-    ['a negative maxHours', { maxHours: '-1' }, /^invalid setting maxHours=-1: must be a number from 0 to 720$/],
+    ['zero GPU nodes', { gpuNodes: '0' }, /^invalid setting gpuNodes=0: must be a whole number from 2 to 16 \(the PD configurations put prefill and decode on separate GPU nodes, so at least 2\)$/],
+    ['one GPU node, saying the real lower bound', { gpuNodes: 1 }, /^invalid setting gpuNodes=1: must be a whole number from 2 to 16 /],
+    ['a negative maxHours', { maxHours: '-1' }, /^invalid setting maxHours=-1: must be a number from 0 to 720 \(0 turns the spend guard off; otherwise at least the bootstrap timeout \+ 30 min\)$/],
     ['a spend guard that fires during the bootstrap', { maxHours: '0.25' }, /^invalid setting maxHours=0\.25: the spend guard would stop the GPU nodes before they finish bootstrapping \(bootstrapTimeoutMinutes=90\); use 0 \(off\) or at least 2$/],
     ['an arm64 DLAMI', { amiParameter: '/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id' }, /^invalid setting amiParameter=.*arm64.*: the node bootstrap supports x86_64 Ubuntu 24\.04 AMIs only/],
     ['an Amazon Linux DLAMI', { amiParameter: '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id' }, /^invalid setting amiParameter=.*: the node bootstrap supports x86_64 Ubuntu 24\.04 AMIs only/],
@@ -61,7 +62,12 @@ describe('cluster configuration', () => {
     ['a malformed reservation id', { capacityReservationId: 'foo' }, /^invalid setting capacityReservationId=foo: must be a capacity reservation id/],
     ['a Capacity Block without a reservation', { capacityBlock: 'true' }, /^invalid setting capacityBlock=true: .*needs capacityReservationId/],
     ['an AZ of another region', { region: 'us-east-2', availabilityZone: 'us-west-2b' }, /^invalid setting availabilityZone=us-west-2b: must be a zone of region us-east-2/],
-    ['an unknown key', { gpuNode: 3 }, /^unknown setting gpuNode: allowed settings are stackName, region/],
+    ['an unknown key, suggesting the nearest', { gpuNode: 3 }, /^unknown setting gpuNode: did you mean gpuNodes\? \(allowed settings: stackName, region/],
+    ['an unknown key with no near match, listing all', { colour: 'blue' }, /^unknown setting colour: allowed settings are stackName, region, /],
+    ['a region that does not exist', { region: 'us-east-9' }, /^invalid setting region=us-east-9: is not an AWS region known to aws-cdk-lib \(e\.g\. us-east-1, us-east-2, us-west-2\); did you mean us-east-1\?$/],
+    ['a known region that does not sell the GPU type (head on the GPU node)', { region: 'af-south-1', headInstanceType: 'none' }, /^invalid setting region=af-south-1: p5\.48xlarge \(gpuInstanceType\) is not sold there according to the offline region catalog of \d{4}-\d\d-\d\d; regions that offer it: ap-northeast-1, .*us-west-2 \(if the catalog is stale, set ignoreRegionCatalog=true and run npm run preflight\)$/],
+    ['a max_model_len shorter than a benchmark workload', { maxModelLen: 9000 }, /^invalid setting maxModelLen=9000: the prefix-reuse benchmark workload needs 12600 tokens \(input \+ output\) per request: at least 12600$/],
+    ['a misspelt choice, suggesting the nearest', { nixlBackend: 'LIBFABRC' }, /^invalid setting nixlBackend=LIBFABRC: must be one of UCX, LIBFABRIC; did you mean LIBFABRIC\?$/],
     ['a non-boolean capacityBlock', { capacityBlock: 'yes' }, /^invalid setting capacityBlock=yes: must be true or false$/],
     ['a fractional node count', { gpuNodes: '2.5' }, /^invalid setting gpuNodes=2\.5: must be a whole number/],
     ['an unknown EFA layout', { efaLayout: 'fast' }, /^invalid setting efaLayout=fast: must be one of efa-only, efa$/],
@@ -95,9 +101,24 @@ describe('cluster configuration', () => {
     assert.equal(c.headInstanceType, 'none');
   });
 
-  it('documents every setting it reads', () => {
-    const c = parseClusterConfig({});
-    for (const key of Object.keys(c)) assert.ok(key in CONFIG_KEYS, `${key} has no entry in CONFIG_KEYS`);
-    for (const [key, spec] of Object.entries(CONFIG_KEYS)) assert.ok(spec.doc.length > 10, `${key} lacks a doc line`);
+  it('reads every setting from the schema, whose documented defaults are the values it applies', () => {
+    const c = parseClusterConfig({}) as unknown as Record<string, unknown>;
+    for (const key of Object.keys(c)) assert.ok(key in SETTINGS, `${key} has no entry in the schema`);
+    for (const [key, spec] of Object.entries(SETTINGS)) {
+      assert.ok(spec.doc.length > 10, `${key} lacks a doc line`);
+      const text = defaultText(spec);
+      if (spec.defaultText !== undefined || text === undefined) continue;
+      assert.equal(String(c[key]), text, `${key}: the docs say the default is ${text}`);
+    }
+    assert.equal(c.availabilityZone, SETTINGS.availabilityZone.defaultText?.replace('<region>', String(c.region)));
+  });
+
+  it('checks the head type against the region catalog too', () => {
+    const problems = problemsOf({ region: 'af-south-1' });
+    assert.deepEqual(problems.map((p) => /\((\w+)\) is not sold/.exec(p)?.[1]), ['gpuInstanceType', 'headInstanceType']);
+  });
+
+  it('lets a stale region catalog be overridden explicitly', () => {
+    assert.equal(parseClusterConfig({ region: 'af-south-1', ignoreRegionCatalog: 'true' }).region, 'af-south-1');
   });
 });

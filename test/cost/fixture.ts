@@ -61,6 +61,8 @@ export function costFixtureTemplate(): Record<string, any> {
       input: stack.toJsonString({ InstanceIds: [stack.node.findChild('GpuNode0'), stack.node.findChild('GpuNode1')].map((c) => (c as ec2.CfnInstance).ref) }),
     },
   });
+  // The spend guard's stop-time resource carries its hours: the cost review reads maxHours from here.
+  new CfnResource(stack, 'StopTime', { type: 'Custom::SpendGuardStopTime', properties: { ServiceToken: 'arn:aws:lambda:us-east-1:111122223333:function:f', MaxHours: '8' } });
   new CfnResource(stack, 'Mystery', { type: 'AWS::Mystery::Thing', properties: {} });
   cached = Template.fromStack(stack).toJSON();
   return cached;

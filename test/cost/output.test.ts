@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildCostReport, formatCostTable, refreshPricesLive, reviewCost, writeCostReport } from '../../lib/cost';
 import { costFixtureTemplate } from './fixture';
 
-const input = { region: 'us-east-1', capacityBlock: false, maxHours: 8, benchmark: { estimatedHours: 2.5, basis: 'test basis' } };
+const input = { region: 'us-east-1', benchmark: { estimatedHours: 2.5, basis: 'test basis' } };
 
 describe('cost report output', () => {
   it('prints an aligned table with the total, price date and source', () => {

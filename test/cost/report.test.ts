@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PRICE_TABLES } from '../../lib/catalog/prices';
-import { CostLine, buildCostReport } from '../../lib/cost';
+import { CostLine, buildCostReport, formatCostTable } from '../../lib/cost';
 import { costFixtureTemplate } from './fixture';
 
 const benchmark = { estimatedHours: 3, basis: 'four configurations, test basis' };
 const report = (overrides: Partial<Parameters<typeof buildCostReport>[0]> = {}) => buildCostReport({
-  template: costFixtureTemplate(), region: 'us-east-1', capacityBlock: false, benchmark, maxHours: 8, ...overrides,
+  template: costFixtureTemplate(), region: 'us-east-1', benchmark, ...overrides,
 });
 const linesOf = (lines: readonly CostLine[], logicalId: string) => lines.filter((l) => l.logicalId === logicalId);
 const near = (actual: number | null, expected: number) =>
@@ -53,7 +53,7 @@ describe('buildCostReport on a synthesized template', () => {
     const sum = r.lines.reduce((a, l) => a + (l.hourlyUsd ?? 0), 0);
     near(r.totalHourlyUsd, Math.round(sum * 1e6) / 1e6);
     near(r.totalDailyUsd, r.totalHourlyUsd * 24);
-    near(r.benchmarkRun.usd, r.totalHourlyUsd * 3);
+    near(r.benchmarkRun?.usd ?? null, r.totalHourlyUsd * 3);
     assert.equal(r.currency, 'USD');
     assert.equal(r.priceDate, PRICE_TABLES['us-east-1'].priceDate);
   });
@@ -67,19 +67,31 @@ describe('buildCostReport on a synthesized template', () => {
     assert.equal(r.totalIsLowerBound, true);
   });
 
-  it('flags an unknown region: every billable line unknown, total zero as a lower bound, a warning', () => {
-    const r = report({ region: 'ap-nowhere-9' });
-    const billable = r.lines.filter((l) => l.pricing !== 'fixed' || l.note !== 'free');
-    assert.ok(billable.length > 10);
-    assert.ok(billable.every((l) => l.hourlyUsd === null && l.pricing === 'unknown'), 'every billable line unknown');
-    assert.equal(r.totalHourlyUsd, 0);
+  it('prices the instances of a region without a services table from the instance catalog, the rest unknown', () => {
+    const r = report({ region: 'ap-northeast-1' });
+    const gpu = r.lines.filter((l) => l.logicalId.startsWith('GpuNode') && l.unit === 'instance');
+    assert.deepEqual(gpu.map((l) => l.unitHourlyUsd), [68.8, 68.8]);
+    assert.equal(linesOf(r.lines, 'Nat').every((l) => l.hourlyUsd === null), true);
     assert.equal(r.totalIsLowerBound, true);
-    assert.equal(r.priceDate, 'unknown');
-    assert.ok(r.warnings.some((w) => w.includes('no price table for region ap-nowhere-9')));
+    assert.equal(r.instancePriceUnknown, false);
+    assert.ok(r.warnings.some((w) => w.includes('no dated price table for the services of region ap-northeast-1')));
+    assert.match(r.priceSource, /SkyPilot AWS catalog/);
   });
 
-  it('prices the GPU nodes on the Capacity Block model when capacityBlock is set, and says so', () => {
-    const r = report({ capacityBlock: true });
+  it('marks the totals unknown, never $0, when an instance has no price (p5e has no on-demand price anywhere)', () => {
+    const template = structuredClone(costFixtureTemplate());
+    template.Resources.GpuLaunchTemplate.Properties.LaunchTemplateData.InstanceType = 'p5e.48xlarge';
+    const r = report({ template });
+    assert.equal(r.instancePriceUnknown, true);
+    assert.ok(r.warnings.some((w) => w.includes('no on-demand price for p5e.48xlarge in us-east-1')));
+    assert.match(formatCostTable(r), /^Total: unknown \(the priced lines alone: \$\d+\.\d\d\)\/h/m);
+    assert.doesNotMatch(formatCostTable(r), /Total: ≥ \$/);
+  });
+
+  it('prices the GPU nodes on the Capacity Block model when their launch template says capacity-block', () => {
+    const template = structuredClone(costFixtureTemplate());
+    template.Resources.GpuLaunchTemplate.Properties.LaunchTemplateData.InstanceMarketOptions = { MarketType: 'capacity-block' };
+    const r = report({ template });
     const gpu = r.lines.filter((l) => l.logicalId.startsWith('GpuNode') && l.unit === 'instance');
     assert.equal(gpu.length, 2);
     for (const line of gpu) {
@@ -89,17 +101,16 @@ describe('buildCostReport on a synthesized template', () => {
     }
     assert.equal(linesOf(r.lines, 'HeadNode').find((l) => l.unit === 'instance')?.pricing, 'on-demand');
     assert.ok(r.notes.some((n) => n.includes('charged up front')));
-    assert.ok(r.warnings.some((w) => w.includes('no InstanceMarketOptions.MarketType capacity-block')));
+    assert.equal(r.capacityBlock, true);
   });
 
   it('reads a capacity-block market type from the launch template, and reports an unknown block rate', () => {
     const template = structuredClone(costFixtureTemplate());
     template.Resources.GpuLaunchTemplate.Properties.LaunchTemplateData.InstanceMarketOptions = { MarketType: 'capacity-block' };
-    const r = report({ template, capacityBlock: true, region: 'us-west-2' });
+    const r = report({ template, region: 'us-west-2' });
     const gpu = r.lines.filter((l) => l.logicalId.startsWith('GpuNode') && l.unit === 'instance');
     assert.ok(gpu.every((l) => l.hourlyUsd === null), 'us-west-2 has no p5 Capacity Block rate');
     assert.ok(r.warnings.some((w) => w.includes('no Capacity Block rate for p5.48xlarge in us-west-2')));
-    assert.ok(!r.warnings.some((w) => w.includes('no InstanceMarketOptions.MarketType')));
   });
 
   it('summarizes the spend guard from the template schedule, or warns loudly when it is off', () => {
@@ -110,7 +121,9 @@ describe('buildCostReport on a synthesized template', () => {
       near(on.spendGuard.costAtStopUsd, on.totalHourlyUsd * 8);
       near(on.spendGuard.hourlyAfterStopUsd, on.totalHourlyUsd - 2 * 55.04);
     }
-    const off = report({ maxHours: 0 });
+    const withoutGuard = structuredClone(costFixtureTemplate());
+    delete withoutGuard.Resources.StopTime;
+    const off = report({ template: withoutGuard });
     assert.equal(off.spendGuard.costAtStopUsd, 'off');
     assert.ok(off.warnings.some((w) => w.startsWith('SPEND GUARD OFF')));
   });

@@ -103,10 +103,14 @@ describe('SpendGuard with maxHours = 0 and no budget e-mail', () => {
     assert.equal(g.json.Outputs.SpendGuardStopTime, undefined);
   });
 
-  it('gives bin a loud warning to print', () => {
-    const warnings = spendGuardWarnings({ maxHours: 0, capacityBlock: false });
+  it('gives the app a loud warning to print, with this stack\'s own nodes and the cost review\'s hourly figure', () => {
+    const cluster = { capacityBlock: false, gpuNodes: 3, gpuInstanceType: 'p4d.24xlarge' };
+    const warnings = spendGuardWarnings({ ...cluster, maxHours: 0 }, 'p5-ray:cluster', '$67.12/h');
     assert.match(warnings[0], /SPEND GUARD OFF/);
-    assert.equal(spendGuardWarnings({ maxHours: 8, capacityBlock: false }).some((w) => w.includes('SPEND GUARD OFF')), false);
+    assert.match(warnings[0], /the 3 p4d\.24xlarge GPU nodes/);
+    assert.match(warnings[0], /costs \$67\.12\/h \(cost review above\)/);
+    assert.doesNotMatch(warnings[0], /\$110|p5\.48xlarge/, 'no figure of the default cluster');
+    assert.equal(spendGuardWarnings({ ...cluster, maxHours: 8 }, 'p5-ray:cluster', '$67.12/h').some((w) => w.includes('SPEND GUARD OFF')), false);
   });
 });
 

@@ -1,0 +1,127 @@
+import { GPU_INSTANCES } from '../catalog/instances';
+import { REGION_CATALOG_SOURCE, regionsOffering } from '../catalog/regions';
+import { WORKLOADS, workloadTokens } from '../serve/workloads';
+import type { ClusterConfig } from './cluster-config';
+import { invalid } from './errors';
+
+/**
+ * Rules between settings, each naming the setting the user should change. They run after every setting has been
+ * read on its own, and a rule is skipped when a setting it reads was itself invalid (one mistake, one message).
+ */
+export interface CrossSettingRule {
+  /** Every setting the rule reads. */
+  readonly reads: ReadonlyArray<keyof ClusterConfig>;
+  /** Problems found (one line each), given the settings and which of them the user set explicitly. */
+  readonly check: (c: ClusterConfig, isSet: (key: keyof ClusterConfig) => boolean) => readonly string[];
+}
+
+const gpuOf = (c: ClusterConfig) => GPU_INSTANCES[c.gpuInstanceType];
+const divisors = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+
+export const RULES: readonly CrossSettingRule[] = [
+  {
+    reads: ['region', 'availabilityZone'],
+    check: (c, isSet) => (isSet('availabilityZone') && !c.availabilityZone.startsWith(c.region)
+      ? [invalid('availabilityZone', c.availabilityZone, `must be a zone of region ${c.region} (${c.region}a, ${c.region}b, …)`)] : []),
+  },
+  {
+    reads: ['region', 'gpuInstanceType', 'headInstanceType', 'ignoreRegionCatalog'],
+    check: (c) => {
+      if (c.ignoreRegionCatalog) return [];
+      const types = [['gpuInstanceType', c.gpuInstanceType], ['headInstanceType', c.headInstanceType]] as const;
+      return types.flatMap(([key, type]) => {
+        const regions = regionsOffering(type);
+        if (regions === undefined || regions.includes(c.region)) return [];
+        return [invalid('region', c.region, `${type} (${key}) is not sold there according to the offline region ` +
+          `catalog of ${REGION_CATALOG_SOURCE.asOf}; regions that offer it: ${regions.join(', ')} ` +
+          '(if the catalog is stale, set ignoreRegionCatalog=true and run npm run preflight)')];
+      });
+    },
+  },
+  {
+    reads: ['gpuInstanceType', 'tensorParallelSize'],
+    check: (c) => {
+      const gpus = gpuOf(c).gpus;
+      return gpus % c.tensorParallelSize === 0 ? [] : [invalid('tensorParallelSize', c.tensorParallelSize,
+        `must divide the ${gpus} GPUs per ${c.gpuInstanceType} node (allowed: ${divisors(gpus).join(', ')})`)];
+    },
+  },
+  {
+    // One Serve LLM deployment has a single placement_group_config for all its replicas, so each PD side is pinned
+    // to one node: its replicas must fit that node's GPUs.
+    reads: ['gpuInstanceType', 'tensorParallelSize', 'prefillReplicas', 'decodeReplicas'],
+    check: (c) => {
+      const gpus = gpuOf(c).gpus;
+      const perNode = Math.max(1, Math.floor(gpus / c.tensorParallelSize));
+      return (['prefillReplicas', 'decodeReplicas'] as const).filter((key) => c[key] > perNode).map((key) =>
+        invalid(key, c[key], `${c[key]} replicas × TP=${c.tensorParallelSize} need ${c[key] * c.tensorParallelSize} GPUs ` +
+          `on one node, but a ${c.gpuInstanceType} has ${gpus} (each PD side is pinned to one node; at most ${perNode})`));
+    },
+  },
+  {
+    reads: ['gpuInstanceType', 'lmcacheCpuGbPerRank'],
+    check: (c) => {
+      const gpu = gpuOf(c);
+      const budget = Math.floor(gpu.memoryGiB * 0.75);
+      const total = c.lmcacheCpuGbPerRank * gpu.gpus;
+      return total <= budget ? [] : [invalid('lmcacheCpuGbPerRank', c.lmcacheCpuGbPerRank,
+        `${gpu.gpus} TP ranks per ${c.gpuInstanceType} node × ${c.lmcacheCpuGbPerRank} GB = ${total} GB pinned RAM ` +
+        `exceeds 75% of its ${gpu.memoryGiB} GiB (at most ${Math.floor(budget / gpu.gpus)} GB per rank)`)];
+    },
+  },
+  {
+    reads: ['gpuInstanceType', 'lmcacheDiskGb'],
+    check: (c) => {
+      const gpu = gpuOf(c);
+      const usable = gpu.nvmeDisks * gpu.nvmeDiskGB * 0.8;
+      return c.lmcacheDiskGb * gpu.gpus <= usable ? [] : [invalid('lmcacheDiskGb', c.lmcacheDiskGb,
+        `${gpu.gpus} ranks × ${c.lmcacheDiskGb} GB exceeds 80% of the ${gpu.nvmeDisks * gpu.nvmeDiskGB} GB NVMe instance ` +
+        `store (at most ${Math.floor(usable / gpu.gpus)} GB per rank)`)];
+    },
+  },
+  {
+    reads: ['maxModelLen'],
+    check: (c) => {
+      const longest = Math.max(...WORKLOADS.map(workloadTokens));
+      if (c.maxModelLen >= longest) return [];
+      const worst = WORKLOADS.filter((w) => workloadTokens(w) === longest).map((w) => w.mode).join(', ');
+      return [invalid('maxModelLen', c.maxModelLen,
+        `the ${worst} benchmark workload needs ${longest} tokens (input + output) per request: at least ${longest}`)];
+    },
+  },
+  {
+    reads: ['capacityBlock', 'capacityReservationId'],
+    check: (c) => (c.capacityBlock && c.capacityReservationId === undefined
+      ? [invalid('capacityBlock', true, 'a Capacity Block launch needs capacityReservationId=cr-… (the block\'s reservation id)')] : []),
+  },
+  {
+    reads: ['capacityBlock', 'placementGroupName'],
+    check: (c) => (c.capacityBlock && c.placementGroupName !== undefined
+      ? [invalid('placementGroupName', c.placementGroupName, 'a Capacity Block is placed by AWS: launch it without a placement group')] : []),
+  },
+  {
+    reads: ['vpcId', 'subnetId'],
+    check: (c) => [
+      ...(c.vpcId !== undefined && c.subnetId === undefined
+        ? [invalid('vpcId', c.vpcId, 'an existing VPC also needs subnetId: a private subnet in availabilityZone with NAT egress')] : []),
+      ...(c.subnetId !== undefined && c.vpcId === undefined
+        ? [invalid('subnetId', c.subnetId, 'needs vpcId, the VPC the subnet belongs to')] : []),
+    ],
+  },
+  {
+    // A guard that fires during the bootstrap stops the nodes before they can report ready: the deploy then waits
+    // out the whole timeout and rolls back, billing all the while.
+    reads: ['maxHours', 'bootstrapTimeoutMinutes'],
+    check: (c) => {
+      const least = minimumGuardHours(c.bootstrapTimeoutMinutes);
+      return c.maxHours > 0 && c.maxHours < least ? [invalid('maxHours', c.maxHours,
+        `the spend guard would stop the GPU nodes before they finish bootstrapping (bootstrapTimeoutMinutes=` +
+        `${c.bootstrapTimeoutMinutes}); use 0 (off) or at least ${least}`)] : [];
+    },
+  },
+];
+
+/** The shortest spend guard that cannot fire during the bootstrap: its timeout + 30 min, rounded up to half hours. */
+export function minimumGuardHours(bootstrapTimeoutMinutes: number): number {
+  return Math.ceil((bootstrapTimeoutMinutes / 60 + 0.5) * 2) / 2;
+}
