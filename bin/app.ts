@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The CDK app: reads the settings (the only place that does) and hands them to lib/app.ts, which validates them,
- * writes the serve bundle, builds the stack, runs cdk-nag and writes the cost review into the cloud assembly.
- * User errors end as one `error:` line each and exit code 1, never as a stack trace.
+ * The CDK app: the only place that reads the process (context, files, stderr). It hands the settings to
+ * lib/app.ts, which validates them and builds one stack with one P5RayCluster. User errors end as one `error:` line
+ * each and exit code 1, never as a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +12,10 @@ import { APP_FLAGS, appFlag } from '../lib/config/sources';
 import { synthesizeCluster } from '../lib/app';
 
 async function main(): Promise<void> {
-  // The App reads the context itself, so the validation flag is read from a first, unused App.
-  const fast = new App({ builtinCloudFormationValidation: false });
-  const app = appFlag(fast.node.getAllContext(), APP_FLAGS.cfnValidation) ? new App() : fast;
+  // The App reads the context itself, so the validation flag is read from a first App, which must never synthesize:
+  // under the cdk CLI an App synthesizes itself on exit, and an empty one would overwrite the real assembly.
+  const probe = new App({ autoSynth: false, builtinCloudFormationValidation: false });
+  const app = new App({ builtinCloudFormationValidation: appFlag(probe.node.getAllContext(), APP_FLAGS.cfnValidation) });
   await synthesizeCluster(app, {
     context: app.node.getAllContext(),
     readFile: (path) => readFileSync(path, 'utf8'),

@@ -1,14 +1,14 @@
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { CachedNagChecks } from './nag/cached-checks';
+import { COST_TAG_KEY } from './cluster/p5-ray-cluster';
 import { ClusterConfig, parseClusterConfig } from './config/cluster-config';
 import { APP_FLAGS, appFlag, collectRawConfig } from './config/sources';
-import { formatCostTable, reviewCost, writeCostReport } from './cost';
-import { estimateBenchmarkRun } from './estimates/benchmark-run';
+import { formatCostTable, formatTotal, writeCostReport } from './cost';
+import { reviewClusterCosts } from './cost/cluster-review';
 import { spendGuardWarnings } from './guard/spend-guard';
-import { renderServeBundle, writeServeBundle } from './serve';
-import { COST_TAG_KEY, P5RayClusterStack } from './stack';
+import { CachedNagChecks } from './nag/cached-checks';
+import { P5RayClusterStack } from './stack';
 
 export interface SynthesisInputs {
   /** All CDK context (cdk.json and `-c key=value`), as the app received it. */
@@ -27,42 +27,28 @@ export interface SynthesisResult {
 }
 
 /**
- * Settings → validated config → stack → cloud assembly, then the two generated products beside the template:
- * `serve/` (the serve bundle) and `cost-report.{json,md}` computed from the synthesized template.
+ * This repository's app: settings (defaults → YAML → context) → one stack with one P5RayCluster, cdk-nag as a
+ * validation plugin, then the app-level products beside the template: `cost-report.{json,md}` reviewed from the
+ * synthesized template, and `serve/`, a readable copy of the cluster's serve bundle.
  */
 export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Promise<SynthesisResult> {
   const config = parseClusterConfig(collectRawConfig(inputs.context, inputs.readFile));
-  const serveFiles = renderServeBundle(config);
-  // Written before the stack is built: the folder is the source of the stack's serve-bundle asset, so a file
-  // left from an earlier synth must not ride along.
-  const serveBundleDir = join(app.outdir, 'serve');
-  rmSync(serveBundleDir, { recursive: true, force: true });
-  writeServeBundle(serveBundleDir, serveFiles);
-  const stack = new P5RayClusterStack(app, config.stackName, {
-    // Region only: an explicit account would make the VPC look up AZs and need credentials at synth.
-    env: { region: config.region },
-    description: `Ray + vLLM (NIXL, LMCache) on ${config.gpuNodes}x ${config.gpuInstanceType} with EFA`,
-    config,
-    serveBundleDir,
-  });
+  const stack = new P5RayClusterStack(app, config.stackName, { config });
   const nag = new CachedNagChecks(app, { cache: appFlag(inputs.context, APP_FLAGS.nagCache, true), cacheDir: inputs.nagCacheDir });
   Validations.of(app).addPlugins(nag);
 
   const assembly = app.synth();
 
-  const template = assembly.getStackByName(stack.stackName).template;
-  const report = await reviewCost({
-    template,
-    region: config.region,
-    capacityBlock: config.capacityBlock,
-    maxHours: config.maxHours,
-    benchmark: estimateBenchmarkRun(config),
-    live: appFlag(inputs.context, APP_FLAGS.livePrices),
-  });
-  writeCostReport(assembly.directory, report);
-  for (const line of formatCostTable(report).split('\n')) inputs.log(line);
-  inputs.log(`serve bundle: ${serveBundleDir} (${serveFiles.length} files)`);
+  const [review] = await reviewClusterCosts(app, assembly, { live: appFlag(inputs.context, APP_FLAGS.livePrices) });
+  writeCostReport(assembly.directory, review.report);
+  for (const line of formatCostTable(review.report).split('\n')) inputs.log(line);
+  const serveDir = join(assembly.directory, 'serve');
+  rmSync(serveDir, { recursive: true, force: true });
+  cpSync(stack.cluster.serveBundle.directory, serveDir, { recursive: true });
+  inputs.log(`serve bundle: ${serveDir} (${stack.cluster.serveBundle.files.length} files)`);
   inputs.log(`cdk-nag AwsSolutions: passed${nag.lastOutcome === 'hit' ? ' (verdict cached for this exact template and acknowledgements)' : ''}`);
-  for (const warning of spendGuardWarnings(config, COST_TAG_KEY)) inputs.log(warning);
+  for (const warning of spendGuardWarnings(config, COST_TAG_KEY, `${formatTotal(review.report, review.report.totalHourlyUsd)}/h`)) {
+    inputs.log(warning);
+  }
   return { config, stack, outdir: assembly.directory };
 }

@@ -1,18 +1,38 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 
 const root = resolve(__dirname, '..');
 const cdk = join(root, 'node_modules', '.bin', 'cdk');
 
-/** Runs the real cdk CLI as a user would, offline: no credentials, no metadata service. */
+/** Runs the real cdk CLI as a user would, offline: no credentials, no metadata service (unless `extraEnv` adds some). */
 function cdkSynth(args: string[], outdir: string) {
+  return spawnSync(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args], { cwd: root, env: offlineEnv(), encoding: 'utf8', timeout: 120_000 });
+}
+
+function offlineEnv(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
-  for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[k];
-  return spawnSync(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) delete env[k];
+  return { ...env, ...extraEnv };
+}
+
+/** The same, asynchronously, so a local fake endpoint in this process can answer it. */
+async function cdkSynthAsync(args: string[], outdir: string, extraEnv: NodeJS.ProcessEnv) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args],
+      { cwd: root, env: offlineEnv(extraEnv), encoding: 'utf8', timeout: 120_000 });
+    return { status: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
 
 describe('the cdk CLI, offline', () => {
@@ -58,7 +78,69 @@ describe('the cdk CLI, offline', () => {
     writeFileSync(file, 'gpuNodes: 2\nmaxHour: 4\n');
     const bad = cdkSynth(['-c', `config=${file}`], join(dir, 'out'));
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /^error: unknown setting maxHour: allowed settings are /m);
+    assert.match(bad.stderr, /^error: unknown setting maxHour: did you mean maxHours\? /m);
     assert.doesNotMatch(bad.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m);
+  });
+});
+
+/** Every context flag the README documents, through the real cdk CLI (bin/register-ts.js), not only through tsx. */
+describe('the documented context flags, through the cdk CLI', () => {
+  let server: Server;
+  let endpoint = '';
+  before(async () => {
+    // The AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
+    server = createServer(async (req, res) => {
+      for await (const chunk of req) void chunk;
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ FormatVersion: 'aws_v1', NextToken: null, PriceList: [JSON.stringify({
+        terms: { OnDemand: { a: { priceDimensions: { b: { unit: 'Hrs', pricePerUnit: { USD: '51.2345000000' } } } } } },
+      })] }));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((ok) => server.close(() => ok())));
+
+  it('livePrices=true reads the Price List API and dates the source', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-live-'));
+    const r = await cdkSynthAsync(['-c', 'livePrices=true'], outdir,
+      { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDFAKEFORTEST', AWS_SECRET_ACCESS_KEY: 'fake', AWS_REGION: 'us-east-1' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    const report = JSON.parse(readFileSync(join(outdir, 'cost-report.json'), 'utf8'));
+    const gpu = report.lines.find((l: any) => l.unit === 'instance' && l.description.startsWith('p5.48xlarge'));
+    assert.equal(gpu.unitHourlyUsd, 51.2345);
+    assert.match(report.priceSource, /AWS Price List API \(live/);
+  });
+
+  it('livePrices=true without credentials falls back to the dated table with a warning, as documented', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-live-off-'));
+    const r = await cdkSynthAsync(['-c', 'livePrices=true'], outdir, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /WARNING: live price refresh failed/);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  });
+
+  it('nagCache=false runs cdk-nag in full; cfnValidation=true adds CloudFormation\'s schema validation', () => {
+    const r = cdkSynth(['-c', 'nagCache=false', '-c', 'cfnValidation=true'], mkdtempSync(join(tmpdir(), 'p5-cli-flags-')));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^cdk-nag AwsSolutions: passed$/m);
+  });
+
+  it('config=<file> reads a YAML file of settings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p5-cli-cfg-'));
+    writeFileSync(join(dir, 'cluster.yaml'), 'gpuNodes: 3\nregion: us-west-2\n');
+    const r = cdkSynth(['-c', `config=${join(dir, 'cluster.yaml')}`], join(dir, 'out'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^Cost review: us-west-2/m);
+    const template = JSON.parse(readFileSync(join(dir, 'out', 'P5RayKvCluster.template.json'), 'utf8'));
+    assert.equal(Object.values(template.Resources).filter((res: any) => res.Type === 'AWS::EC2::Instance').length, 4);
+  });
+
+  it('an unknown region fails at synth, naming the setting, before any money is spent', () => {
+    const bad = cdkSynth(['-c', 'region=us-east-9'], mkdtempSync(join(tmpdir(), 'p5-cli-region-')));
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /^error: invalid setting region=us-east-9: is not an AWS region known to aws-cdk-lib/m);
+    assert.doesNotMatch(bad.stderr, /\$0\.00/);
   });
 });

@@ -1,31 +1,58 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { settingsTableMarkdown } from '../lib/config/settings-table';
+import { SETTINGS_PROPS_FILE, settingsPropsSource } from '../lib/config/docs';
+import { withSettingsTable } from '../scripts/generate';
 
-const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const root = join(__dirname, '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-describe('README', () => {
-  it('starts with the set-up + main-job command and the set-up + test command', () => {
+/** README.md and every Markdown file under docs/. */
+function markdownFiles(): string[] {
+  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f)) : [];
+  return [join(root, 'README.md'), ...docs];
+}
+
+describe('README and docs', () => {
+  it('start with the set-up + main-job command and the set-up + test command', () => {
     const head = readme.split('\n').slice(0, 4).join('\n');
     assert.match(head, /`npm ci && npx cdk synth --quiet`/);
     assert.match(head, /`bash scripts\/setup\.sh && npm test`/);
   });
 
-  it('names the same test command that .ci/run runs', () => {
-    const ci = readFileSync(join(__dirname, '..', '.ci', 'run'), 'utf8');
+  it('name the same test command that .ci/run runs', () => {
+    const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
     assert.match(ci, /^bash scripts\/setup\.sh$/m);
     assert.match(ci, /^npm test$/m);
   });
 
-  it('documents every setting, exactly as the schema defines it', () => {
-    const section = readme.split('<!-- settings:begin')[1]?.split('<!-- settings:end -->')[0];
-    assert.ok(section, 'the settings table markers are present');
-    assert.equal(section.slice(section.indexOf('\n') + 1).trim(), settingsTableMarkdown());
+  it('document every setting exactly as the schema defines it (npm run generate)', () => {
+    assert.equal(readme, withSettingsTable(readme), 'README.md settings table is stale: run npm run generate');
   });
 
-  it('has no unfilled placeholder', () => {
-    assert.doesNotMatch(readme, /[A-Z]+_PLACEHOLDER/);
+  it('keep the construct\'s generated props interface current (npm run generate)', () => {
+    assert.equal(readFileSync(join(root, SETTINGS_PROPS_FILE), 'utf8'), settingsPropsSource(), `${SETTINGS_PROPS_FILE} is stale: run npm run generate`);
+  });
+
+  it('have every relative link resolve inside the repository', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles()) {
+      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:|#)/.test(target)) continue;
+        const path = resolve(dirname(file), decodeURIComponent(target.split('#')[0]));
+        if (!path.startsWith(`${root}/`) || !existsSync(path)) broken.push(`${file.slice(root.length + 1)} → ${target}`);
+      }
+    }
+    assert.deepEqual(broken, []);
+  });
+
+  it('cite the upstream reference by name, never the brief, an issue number or a path outside the repository', () => {
+    for (const file of markdownFiles()) {
+      const text = readFileSync(file, 'utf8');
+      assert.doesNotMatch(text, /\bthe brief\b|\.\.\/shared|\bissue #?\d+/i, file);
+    }
+    assert.match(readme, /anyscale\/ray-serve-llm-perf-examples/);
   });
 });

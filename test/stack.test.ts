@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { COST_TAG_KEY } from '../lib/stack';
+import { COST_TAG_KEY } from '../lib/cluster/p5-ray-cluster';
 import { launchTemplateOf, resourcesOf, synth, Synthesized } from './helpers/synth';
 
 function gpuInstances(s: Synthesized): any[] {
@@ -146,6 +146,42 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
     const gpuPolicy = policies.find(([id]) => /GpuNodeRole/.test(id))![1];
     const gpuActions = gpuPolicy.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat());
     assert.ok(!gpuActions.includes('s3:PutObject'), 'GPU workers never write to the bucket when the head is separate');
+  });
+
+  it('lets the head role write serve/, cluster/ and results/ and nothing else; the GPU role only read cluster/', () => {
+    const statements = (role: RegExp) => resourcesOf(s, 'AWS::IAM::Policy').find(([id]) => role.test(id))![1].Properties.PolicyDocument.Statement;
+    const prefixesOf = (st: any) => [st.Resource].flat().map((r: any) => r['Fn::Join'][1][1]).sort();
+    const headWrites = statements(/HeadNodeRole/).filter((st: any) => [st.Action].flat().includes('s3:PutObject'));
+    assert.equal(headWrites.length, 1);
+    assert.deepEqual(prefixesOf(headWrites[0]), ['/cluster/*', '/results/*', '/serve/*']);
+    assert.deepEqual(prefixesOf(statements(/GpuNodeRole/).find((st: any) => st.Sid === 'ReadArtifacts')), ['/cluster/*']);
+  });
+
+  it('lets every node log only to this stack\'s own bootstrap log group', () => {
+    const [[logGroupId, logGroup]] = resourcesOf(s, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties.LogGroupName === '/p5-ray/P5RayKvCluster/bootstrap');
+    assert.ok(logGroup);
+    for (const [id, policy] of resourcesOf(s, 'AWS::IAM::Policy').filter(([pid]) => /NodeRole/.test(pid))) {
+      const logs = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'BootstrapLogs');
+      assert.deepEqual(logs.Resource, { 'Fn::GetAtt': [logGroupId, 'Arn'] }, id);
+    }
+  });
+
+  it('wires the spend guard to exactly the GPU instances: the stop time, the schedule target and its role, never the head', () => {
+    const gpuIds = resourcesOf(s, 'AWS::EC2::Instance').filter(([, r]) => launchTemplateOf(s, r).InstanceType.startsWith('p')).map(([id]) => id).sort();
+    const [[headId]] = resourcesOf(s, 'AWS::EC2::Instance').filter(([, r]) => !launchTemplateOf(s, r).InstanceType.startsWith('p'));
+    const refs = (value: unknown) => [...JSON.stringify(value).matchAll(/\\?"Ref\\?":\s*\\?"([A-Za-z0-9]+)\\?"/g)].map((m) => m[1]).sort();
+    const [[, stopTime]] = resourcesOf(s, 'Custom::SpendGuardStopTime');
+    assert.deepEqual(refs(stopTime.Properties.InstanceIds), gpuIds);
+    assert.equal(stopTime.Properties.MaxHours, '8');
+    const [[, schedule]] = resourcesOf(s, 'AWS::Scheduler::Schedule');
+    assert.match(schedule.Properties.Target.Arn['Fn::Join'][1].join(''), /:scheduler:::aws-sdk:ec2:stopInstances$/);
+    assert.deepEqual(refs(schedule.Properties.Target.Input), gpuIds);
+    const roleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0];
+    const [[, rolePolicy]] = resourcesOf(s, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+    const [stop] = rolePolicy.Properties.PolicyDocument.Statement;
+    assert.equal(stop.Action, 'ec2:StopInstances');
+    assert.deepEqual(refs(stop.Resource), gpuIds);
+    assert.ok(!JSON.stringify([stopTime, schedule, rolePolicy]).includes(headId), 'the head is never stopped');
   });
 
   it('gates success on every node reporting ready: a wait condition for 3 signals after all instances', () => {

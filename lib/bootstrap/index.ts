@@ -4,6 +4,7 @@ import { gzipSync } from 'zlib';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { SOFTWARE } from '../catalog/software';
+import type { NodeIdentity } from '../compute/cluster-nodes';
 import { expectedEfaDevices } from '../compute/efa-interfaces';
 import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
 
@@ -11,14 +12,8 @@ import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-confi
  * What one node's user data needs. Values marked "token" may be unresolved CDK tokens: they are only ever
  * written into the user data verbatim, never inspected.
  */
-export interface NodeBootstrapContext {
+export interface NodeBootstrapContext extends NodeIdentity {
   readonly config: ClusterConfig;
-  /** `head` = the separate CPU head instance; `gpu` = a GPU node (which may also be the Ray head). */
-  readonly role: 'head' | 'gpu';
-  /** True for the CPU head, or for GPU node 0 when `config.headInstanceType` is `none`. */
-  readonly isRayHead: boolean;
-  /** 0..gpuNodes-1 for GPU nodes; 0 for the head. */
-  readonly gpuIndex: number;
   /** Token: the artifacts bucket name. */
   readonly bucketName: string;
   /** Token: the presigned URL of the AWS::CloudFormation::WaitConditionHandle this node signals. */
@@ -26,9 +21,9 @@ export interface NodeBootstrapContext {
   /** Token: CloudWatch Logs group for bootstrap progress (the node creates its own stream in it). */
   readonly logGroupName: string;
   readonly stackName: string;
-  /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
   /** Token: `s3://…` URL of the serve bundle zip (the stack's CDK asset), fetched by every node. */
   readonly serveBundleUrl: string;
+  /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
   readonly hfTokenSecretArn?: string;
 }
 
@@ -44,9 +39,6 @@ export const NODE_SCRIPT_DIR = `${NODE_PATHS.root}/bin`;
 
 /** The Ray head publishes `{"ip","port","instanceId","dashboardPort"}` here; GPU workers poll it. */
 export const HEAD_ADDRESS_KEY = `${BUCKET_PREFIXES.cluster}head.json`;
-
-/** The systemd unit running Ray on every node (`systemctl status ray`, `journalctl -u ray`). */
-export const RAY_SYSTEMD_UNIT = 'ray.service';
 
 const HEREDOC_END = 'P5RAY_END';
 

@@ -1,9 +1,18 @@
 import { Fn, Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
-import type { NodeBootstrapContext } from '../bootstrap';
 import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
 import { efaNetworkInterfaces } from './efa-interfaces';
 import { NodeLaunchTemplate } from './node-launch-template';
+
+/** Which node of the cluster a user data is for. */
+export interface NodeIdentity {
+  /** `head` = the separate CPU head instance; `gpu` = a GPU node (which may also be the Ray head). */
+  readonly role: 'head' | 'gpu';
+  /** True for the CPU head, or for GPU node 0 when `headInstanceType` is `none`. */
+  readonly isRayHead: boolean;
+  /** 0..gpuNodes-1 for GPU nodes; 0 for the head. */
+  readonly gpuIndex: number;
+}
 
 export interface ClusterNodesProps {
   readonly config: ClusterConfig;
@@ -16,8 +25,8 @@ export interface ClusterNodesProps {
   readonly placementGroupName?: string;
   readonly tags: Readonly<Record<string, string>>;
   /** Produces each node's user data (the bootstrap module). */
-  readonly userData: (ctx: Pick<NodeBootstrapContext, 'role' | 'isRayHead' | 'gpuIndex'>) => string;
-  /** What every node must wait for before it launches: NAT egress, the serve bundle in the bucket. */
+  readonly userData: (node: NodeIdentity) => string;
+  /** What every node must wait for before it launches: the NAT route it installs through. */
   readonly launchAfter: readonly IDependable[];
 }
 
@@ -87,8 +96,8 @@ export class ClusterNodes extends Construct {
       for (const dependency of props.launchAfter) instance.node.addDependency(dependency);
       Validations.of(instance).acknowledge({
         id: 'AwsSolutions-EC29',
-        reason: 'Termination protection would make `cdk destroy` fail and leave $55/hour GPU nodes running; ' +
-          'the nodes hold no state that is not in the artifacts bucket or reproducible by redeploying',
+        reason: 'Termination protection would make `cdk destroy` fail and leave GPU nodes running and billing by the ' +
+          'hour; the nodes hold no state that is not in the artifacts bucket or reproducible by redeploying',
       });
     }
   }

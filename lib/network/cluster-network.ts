@@ -1,10 +1,20 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { RemovalPolicy, Token, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ConfigError } from '../config/errors';
 
 export interface ClusterNetworkProps {
   readonly availabilityZone: string;
-  /** Use this VPC and private subnet instead of creating them (both or neither). */
-  readonly existing?: { readonly vpcId: string; readonly subnetId: string };
+  /**
+   * An existing VPC for the nodes. Its subnet must be private, in `availabilityZone`, with NAT (or equivalent)
+   * egress to PyPI and Hugging Face, and reach SSM and S3.
+   * @default - a new VPC with one public and one private subnet, a NAT gateway and SSM/S3 endpoints
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Which subnet of `vpc` the nodes use: the first one selected.
+   * @default - the private subnets with egress of `vpc` in `availabilityZone`
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /**
@@ -19,20 +29,16 @@ export class ClusterNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
-    if (props.existing) {
-      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-        vpcId: props.existing.vpcId,
-        availabilityZones: [props.availabilityZone],
-        privateSubnetIds: [props.existing.subnetId],
-      });
-      this.subnetId = props.existing.subnetId;
+    if (props.vpc) {
+      this.vpc = props.vpc;
+      this.subnetId = existingSubnet(props.vpc, props.vpcSubnets, props.availabilityZone).subnetId;
     } else {
       const vpc = this.createVpc(props.availabilityZone);
       this.vpc = vpc;
       this.subnetId = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds[0];
     }
     this.securityGroup = this.createSecurityGroup();
-    if (!props.existing) this.addEndpoints();
+    if (!props.vpc) this.addEndpoints();
   }
 
   private createVpc(availabilityZone: string): ec2.Vpc {
@@ -98,4 +104,25 @@ export class ClusterNetwork extends Construct {
       vpc.addInterfaceEndpoint(name, { service, subnets, securityGroups: [endpointSg], open: false });
     }
   }
+}
+
+/** The subnet the nodes use in an existing VPC: the first selected, which must lie in the placement group's AZ. */
+function existingSubnet(vpc: ec2.IVpc, selection: ec2.SubnetSelection | undefined, availabilityZone: string): ec2.ISubnet {
+  const chosen = vpc.selectSubnets(selection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, availabilityZones: [availabilityZone] });
+  const subnet = chosen.subnets[0];
+  if (subnet === undefined) {
+    throw new ConfigError([`vpcSubnets selects no subnet of the given vpc${selection ? '' : ` (default: private subnets with egress in ${availabilityZone})`}: ` +
+      'the nodes need one private subnet in availabilityZone with NAT egress']);
+  }
+  let az: string | undefined;
+  try {
+    az = subnet.availabilityZone;
+  } catch {
+    // An imported subnet without its zone: nothing to compare (npm run preflight cannot either, offline).
+  }
+  if (az !== undefined && !Token.isUnresolved(az) && az !== '' && az !== availabilityZone) {
+    throw new ConfigError([`invalid setting availabilityZone=${availabilityZone}: the selected subnet ${subnet.subnetId} is in ${az}; ` +
+      'the placement group, subnet and nodes must share one zone']);
+  }
+  return subnet;
 }

@@ -2,14 +2,13 @@ import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { Document } from 'yaml';
 import { ClusterConfig } from '../config/cluster-config';
-import { ConfigError, invalid } from '../config/errors';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { serveConfigs, ServeConfigSpec } from './configs';
 import { renderAsset } from './scripts';
 import {
   DEFAULT_CONCURRENCY, PREFIX_REUSE_REQUESTS_PER_PREFIX, PREFIX_REUSE_WORKLOAD, PROMPTS_PER_CONCURRENCY,
-  RANDOM_WORKLOAD, WORKLOADS, workloadTokens,
+  RANDOM_WORKLOAD,
 } from './workloads';
 
 export { serveConfigs, SERVE_CONFIG_IDS } from './configs';
@@ -29,7 +28,6 @@ export interface ServeFile {
  * configuration. Deterministic, so repeated synths produce identical files.
  */
 export function renderServeBundle(config: ClusterConfig): ServeFile[] {
-  validateServeConfig(config);
   const specs = serveConfigs(config);
   return [
     ...specs.map(yamlFile),
@@ -46,19 +44,6 @@ export function writeServeBundle(dir: string, files: readonly ServeFile[]): void
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, file.content);
     chmodSync(target, file.executable ? 0o755 : 0o644);
-  }
-}
-
-/**
- * The serving rule cluster-config.ts cannot check, because the workloads live here: every benchmark workload
- * must fit max_model_len. Throws a ConfigError naming the setting.
- */
-export function validateServeConfig(config: ClusterConfig): void {
-  const longest = Math.max(...WORKLOADS.map(workloadTokens));
-  if (config.maxModelLen < longest) {
-    const worst = WORKLOADS.filter((w) => workloadTokens(w) === longest).map((w) => w.mode).join(', ');
-    throw new ConfigError([invalid('maxModelLen', config.maxModelLen,
-      `the ${worst} benchmark workload needs ${longest} tokens (input + output) per request`)]);
   }
 }
 

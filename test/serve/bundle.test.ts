@@ -3,9 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NODE_PATHS } from '../../lib/catalog/paths';
-import { parseClusterConfig } from '../../lib/config/cluster-config';
-import { ConfigError } from '../../lib/config/errors';
-import { KV_TRANSFER_CONFIG_FIELDS, validateServeConfig } from '../../lib/serve';
+import { KV_TRANSFER_CONFIG_FIELDS } from '../../lib/serve';
 import { lmcacheConnector, multiConnector, nixlConnector } from '../../lib/serve/kv-transfer';
 import { renderAsset } from '../../lib/serve/scripts';
 import { bundleFor, file, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
@@ -138,18 +136,6 @@ describe('serve bundle', () => {
     assert.match(runBm, /OUTPUT_LEN="\$\{OUTPUT_LEN:-1000\}"/);
     assert.match(runBm, /CONCURRENCY_LIST="64"/);
     assert.doesNotMatch(runBm, /@@/);
-  });
-});
-
-describe('validateServeConfig', () => {
-  it('accepts the default configuration', () => {
-    validateServeConfig(parseClusterConfig({}));
-  });
-
-  it('rejects a max_model_len shorter than a benchmark workload', () => {
-    const config = parseClusterConfig({ maxModelLen: 9000 });
-    assert.throws(() => bundleFor({ maxModelLen: 9000 }), /maxModelLen=9000.*prefix-reuse.*12600 tokens/);
-    assert.throws(() => validateServeConfig(config), ConfigError);
   });
 });
 

@@ -1,0 +1,35 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
+import { P5RayClusterStack } from '../../lib/stack';
+
+/**
+ * Resource types whose replacement costs the user money or state: a new logical id for one of them makes
+ * CloudFormation delete the old resource and create a new one on the next `cdk deploy` (for a GPU node, a
+ * terminated $55/h instance and a fresh 30-minute bootstrap).
+ */
+export const GUARDED_RESOURCE_TYPES = [
+  'AWS::EC2::Instance', 'AWS::EC2::LaunchTemplate', 'AWS::EC2::PlacementGroup', 'AWS::EC2::VPC', 'AWS::EC2::Subnet',
+  'AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::S3::Bucket',
+  'AWS::Logs::LogGroup', 'AWS::CloudFormation::WaitCondition', 'AWS::CloudFormation::WaitConditionHandle',
+] as const;
+
+/** The stack shapes whose ids are guarded: the default, and the head on a GPU node (other instances). */
+export const GUARDED_SHAPES: Readonly<Record<string, RawConfig>> = {
+  default: {},
+  headOnGpuNode: { headInstanceType: 'none' },
+};
+
+/** For each shape, each guarded type: the sorted logical ids of the stack this app synthesizes. */
+export function guardedLogicalIds(): Record<string, Record<string, string[]>> {
+  const result: Record<string, Record<string, string[]>> = {};
+  for (const [shape, raw] of Object.entries(GUARDED_SHAPES)) {
+    const config = parseClusterConfig(raw);
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new P5RayClusterStack(app, config.stackName, { config });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
+    result[shape] = Object.fromEntries(GUARDED_RESOURCE_TYPES.map((type) => [type,
+      Object.entries(resources).filter(([, r]) => r.Type === type).map(([id]) => id).sort()]));
+  }
+  return result;
+}
