@@ -15,12 +15,16 @@ async function main(): Promise<void> {
   // The App reads the context itself, so the validation flag is read from a first App, which must never synthesize:
   // under the cdk CLI an App synthesizes itself on exit, and an empty one would overwrite the real assembly.
   const probe = new App({ autoSynth: false, builtinCloudFormationValidation: false });
-  const app = new App({ builtinCloudFormationValidation: appFlag(probe.node.getAllContext(), APP_FLAGS.cfnValidation) });
+  const app = new App({ builtinCloudFormationValidation: appFlag(contextOf(probe), APP_FLAGS.cfnValidation) });
   await synthesizeCluster(app, {
-    context: app.node.getAllContext(),
+    context: contextOf(app),
     readFile: (path) => readFileSync(path, 'utf8'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+}
+
+function contextOf(app: App): Readonly<Record<string, unknown>> {
+  return app.node.getAllContext() as Record<string, unknown>;
 }
 
 main().catch((err: unknown) => {

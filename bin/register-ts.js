@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 // In the project, not a shared temp folder: compiled code found here is run with the deployer's credentials.
-const cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'p5-ray-kv-cluster', 'ts');
+const cacheDir = path.join(__dirname, '..', require('../package.json').config.cacheDir, 'ts');
 const options = { loader: 'ts', format: 'cjs', target: 'node20', sourcemap: 'inline' };
 const compiler = `esbuild@${require('esbuild/package.json').version} ${JSON.stringify(options)}`;
 let esbuild;

@@ -47,9 +47,6 @@ export class P5RayClusterStack extends Stack {
 
 /** The `cluster`-scope settings of a config, as construct props. */
 export function clusterProps(config: ClusterConfig): P5RayClusterProps {
-  const props: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) {
-    if (SETTINGS[key].scope === 'cluster' && config[key] !== undefined) props[key] = config[key];
-  }
-  return props as P5RayClusterProps;
+  return Object.fromEntries(SETTING_KEYS.filter((key) => SETTINGS[key].scope === 'cluster' && config[key] !== undefined)
+    .map((key) => [key, config[key]]));
 }

@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
+import { LocalEndpoint, startLocalEndpoint } from './helpers/local-endpoint';
 
 const root = resolve(__dirname, '..');
 const cdk = join(root, 'node_modules', '.bin', 'cdk');
@@ -85,21 +84,19 @@ describe('the cdk CLI, offline', () => {
 
 /** Every context flag the README documents, through the real cdk CLI (bin/register-ts.js), not only through tsx. */
 describe('the documented context flags, through the cdk CLI', () => {
-  let server: Server;
+  let pricing: LocalEndpoint;
   let endpoint = '';
   before(async () => {
     // The AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
-    server = createServer(async (req, res) => {
-      for await (const chunk of req) void chunk;
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ FormatVersion: 'aws_v1', NextToken: null, PriceList: [JSON.stringify({
+    pricing = await startLocalEndpoint(() => ({
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: JSON.stringify({ FormatVersion: 'aws_v1', NextToken: null, PriceList: [JSON.stringify({
         terms: { OnDemand: { a: { priceDimensions: { b: { unit: 'Hrs', pricePerUnit: { USD: '51.2345000000' } } } } } },
-      })] }));
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      })] }),
+    }));
+    endpoint = pricing.url;
   });
-  after(() => new Promise<void>((ok) => server.close(() => ok())));
+  after(() => pricing.close());
 
   it('livePrices=true reads the Price List API and dates the source', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-live-'));

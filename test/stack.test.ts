@@ -84,7 +84,7 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
   });
 
   it('resolves the DLAMI from its public SSM parameter at deploy time', () => {
-    const params = Object.values((s.json as any).Parameters ?? {}) as any[];
+    const params: any[] = Object.values((s.json as any).Parameters ?? {});
     assert.ok(params.some((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>' &&
       p.Default === '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id'));
   });

@@ -16,8 +16,6 @@ export const SOFTWARE = {
   python: '3.12',
 } as const;
 
-export type SoftwareManifest = typeof SOFTWARE;
-
 /** DLAMI public SSM parameter: Base OSS Nvidia Driver GPU AMI, Ubuntu 24.04, x86_64 (FACTS.md §4). */
 export const DEFAULT_AMI_PARAMETER =
   '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id';

@@ -71,7 +71,7 @@ export function parseClusterConfig(raw: RawConfig): ClusterConfig {
   const isSet = (key: keyof ClusterConfig) => raw[key] !== undefined && raw[key] !== null;
   for (const key of SETTING_KEYS) {
     const spec: SettingSpec = SETTINGS[key];
-    const fallback = typeof spec.default === 'function' ? spec.default(values as Partial<ClusterConfig>) : spec.default;
+    const fallback = typeof spec.default === 'function' ? spec.default(values) : spec.default;
     if (!isSet(key)) {
       if (fallback !== undefined) values[key] = fallback;
       continue;

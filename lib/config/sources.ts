@@ -41,7 +41,11 @@ export function collectRawConfig(
   context: Readonly<Record<string, unknown>>,
   readFile: (path: string) => string,
 ): RawConfig {
-  const fromFile = context[CONFIG_FILE_KEY] === undefined ? {} : readConfigFile(String(context[CONFIG_FILE_KEY]), readFile);
+  const file = context[CONFIG_FILE_KEY];
+  if (file !== undefined && typeof file !== 'string') {
+    throw new ConfigError([invalid(CONFIG_FILE_KEY, file, 'must be the path of a YAML file of settings')]);
+  }
+  const fromFile = file === undefined ? {} : readConfigFile(file, readFile);
   const fromContext: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {
     if ((Object.values(APP_FLAGS) as string[]).includes(key) || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) continue;

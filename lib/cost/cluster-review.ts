@@ -27,7 +27,7 @@ export async function reviewClusterCosts(root: IConstruct, assembly: CloudAssemb
   return Promise.all(clustersIn(root).map(async (cluster) => {
     const stack = Stack.of(cluster);
     const report = await reviewCost({
-      template: assembly.getStackArtifact(stack.artifactId).template,
+      template: assembly.getStackArtifact(stack.artifactId).template as object,
       region: stack.region,
       ...cluster.costInputs,
       live: options.live,

@@ -96,6 +96,7 @@ async function onDemandLinuxHourly(client: PricingClient, region: string, instan
 }
 
 function loadPricingSdk(): typeof import('@aws-sdk/client-pricing') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, and import() has no loader under the cdk CLI
   return require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
 }
 

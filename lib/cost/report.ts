@@ -490,7 +490,7 @@ function describeServiceName(value: unknown): string {
   if (typeof value === 'string') return value.replace(/^com\.amazonaws\.[^.]+\./, '');
   const join = (value as Record<string, unknown> | undefined)?.['Fn::Join'];
   if (Array.isArray(join) && Array.isArray(join[1])) {
-    const last = join[1][join[1].length - 1];
+    const last: unknown = join[1][join[1].length - 1];
     if (typeof last === 'string') return last.replace(/^\./, '');
   }
   return '(service from a token)';

@@ -6,13 +6,16 @@ import {
 } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
+/** The package root (from lib/nag or dist/nag alike): package.json's `config.cacheDir` is relative to it. */
+const PROJECT_ROOT = join(__dirname, '..', '..');
+
 /** What runs the real checks; cdk-nag's AwsSolutionsChecks by default. */
 export type NagPackFactory = () => IPolicyValidationPlugin;
 
 export interface CachedNagChecksProps {
   /** Use and fill the cache; false runs the pack every time. @default true */
   readonly cache?: boolean;
-  /** Folder for cached verdicts. @default `node_modules/.cache/p5-ray-kv-cluster/nag` in the project */
+  /** Folder for cached verdicts. @default `<config.cacheDir of package.json>/nag` in the project */
   readonly cacheDir?: string;
   /** @default cdk-nag's AwsSolutionsChecks */
   readonly pack?: NagPackFactory;
@@ -35,7 +38,7 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
 
   constructor(private readonly app: IConstruct, private readonly props: CachedNagChecksProps = {}) {
     // In the project, not a shared temp folder, where another user could plant a passing verdict.
-    this.cacheDir = props.cacheDir ?? join(__dirname, '..', '..', 'node_modules', '.cache', 'p5-ray-kv-cluster', 'nag');
+    this.cacheDir = props.cacheDir ?? join(PROJECT_ROOT, readJson<{ config: { cacheDir: string } }>(join(PROJECT_ROOT, 'package.json')).config.cacheDir, 'nag');
   }
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
@@ -64,13 +67,14 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
   private createPack(): IPolicyValidationPlugin {
     if (this.props.pack) return this.props.pack();
     // Loaded only on a miss: loading the pack is a quarter of its cost.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on a cache miss
     const { AwsSolutionsChecks } = require('cdk-nag') as typeof import('cdk-nag');
     return new AwsSolutionsChecks(this.app);
   }
 
   private key(context: IPolicyValidationContext): string {
     const hash = createHash('sha256');
-    const version = this.props.packVersion ?? (require('cdk-nag/package.json') as { version: string }).version;
+    const version = this.props.packVersion ?? readJson<{ version: string }>(require.resolve('cdk-nag/package.json')).version;
     hash.update(`${this.name}@${version}\n`);
     for (const path of [...context.templatePaths].sort()) {
       hash.update(`template ${basename(path)}\n`).update(readFileSync(path)).update('\n');
@@ -87,4 +91,8 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
     }
     return hash.digest('hex');
   }
+}
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
 }

@@ -15,6 +15,3 @@ export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): st
   return `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(cfnBucket)}.Arn>/${keyPattern}]`;
 }
 
-export function wildcardActionFinding(action: string): string {
-  return `AwsSolutions-IAM5[Action::${action}]`;
-}

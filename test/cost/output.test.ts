@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildCostReport, formatCostTable, refreshPricesLive, reviewCost, writeCostReport } from '../../lib/cost';
+import { LocalEndpoint, startLocalEndpoint } from '../helpers/local-endpoint';
 import { costFixtureTemplate } from './fixture';
 
 const input = { region: 'us-east-1', benchmark: { estimatedHours: 2.5, basis: 'test basis' } };
@@ -44,7 +43,7 @@ describe('cost report output', () => {
 
 /** A stand-in for the Price List endpoint: answers GetProducts in the JSON 1.1 protocol, or fails on demand. */
 describe('live price refresh against a local Price List endpoint', () => {
-  let server: Server;
+  let server: LocalEndpoint;
   let endpoint = '';
   let fail = false;
   const requests: Array<{ target: string | undefined; body: any }> = [];
@@ -54,22 +53,15 @@ describe('live price refresh against a local Price List endpoint', () => {
   });
 
   before(async () => {
-    server = createServer(async (req: IncomingMessage, res) => {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
+    server = await startLocalEndpoint((req, raw) => {
       requests.push({ target: req.headers['x-amz-target'] as string | undefined, body: JSON.parse(raw) });
-      if (fail) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'not authorized for pricing:GetProducts' }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ FormatVersion: 'aws_v1', PriceList: [product('49.1234000000')], NextToken: null }));
+      const headers = { 'content-type': 'application/x-amz-json-1.1' };
+      if (fail) return { status: 400, headers, body: JSON.stringify({ __type: 'AccessDeniedException', message: 'not authorized for pricing:GetProducts' }) };
+      return { headers, body: JSON.stringify({ FormatVersion: 'aws_v1', PriceList: [product('49.1234000000')], NextToken: null }) };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    endpoint = server.url;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => server.close());
   const credentials = { accessKeyId: 'AKIDFAKEFORTEST', secretAccessKey: 'fake-secret' };
 
   it('merges the live on-demand price over the table and dates the source', async () => {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as vm from 'node:vm';
 import { App, Stack } from 'aws-cdk-lib';
@@ -8,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SpendGuard, SpendGuardProps, spendGuardWarnings } from '../../lib/guard/spend-guard';
+import { LocalEndpoint, startLocalEndpoint } from '../helpers/local-endpoint';
 
 interface GuardStack { stack: Stack; guard: SpendGuard; template: Template; json: any }
 
@@ -128,7 +127,7 @@ describe('SpendGuard props validation', () => {
  * CloudFormation's pre-signed response URL.
  */
 describe('the stop-time custom resource handler (inline code from the template)', () => {
-  let server: Server;
+  let server: LocalEndpoint;
   let responseUrl = '';
   let responses: any[] = [];
   let handler: (event: any) => Promise<void>;
@@ -143,17 +142,13 @@ describe('the stop-time custom resource handler (inline code from the template)'
     })(mod.exports, require, mod);
     handler = mod.exports.handler;
 
-    server = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+    server = await startLocalEndpoint((req, body) => {
       responses.push({ method: req.method, body: JSON.parse(body) });
-      res.writeHead(200);
-      res.end();
+      return {};
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response?X-Amz-Signature=fake`;
+    responseUrl = `${server.url}/response?X-Amz-Signature=fake`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => server.close());
 
   const event = (RequestType: string, MaxHours: string) => ({
     RequestType, ResponseURL: responseUrl, StackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/x/y',

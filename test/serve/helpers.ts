@@ -21,7 +21,6 @@ export function file(files: readonly ServeFile[], path: string): ServeFile {
   return found;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export function yamlOf(files: readonly ServeFile[], path: string): Json {
