@@ -8,7 +8,7 @@ import { ConfigError } from '../../lib/config/errors';
 import { KV_TRANSFER_CONFIG_FIELDS, validateServeConfig } from '../../lib/serve';
 import { lmcacheConnector, multiConnector, nixlConnector } from '../../lib/serve/kv-transfer';
 import { renderAsset } from '../../lib/serve/scripts';
-import { bundleFor, file, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
+import { bundleFor, file, Json, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
 
 describe('serve bundle', () => {
   it('holds the four configs, builder.py and the two scripts, only the scripts executable', () => {
@@ -42,6 +42,33 @@ describe('serve bundle', () => {
       }
       // lmcache 1 + nixl 2 + multiconnector 2 × (1 + 2 subs)
       assert.equal(checked, 9);
+    }
+  });
+
+  it('writes every connector field of every kv_transfer_config exactly, MultiConnector sub-connectors included', () => {
+    // The reference example (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading/*.yaml) runs every connector
+    // with kv_role kv_both, on both PD sides and inside the MultiConnector; only `backends` moves (see README).
+    const lmcache = { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_both' };
+    const nixl = (backend: string): Json => ({ kv_connector: 'NixlConnector', kv_role: 'kv_both', kv_connector_extra_config: { backends: [backend] } });
+    const multi = (backend: string): Json => ({
+      kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors: [lmcache, nixl(backend)] },
+    });
+    for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
+      const files = bundleFor({ nixlBackend });
+      const expected: Record<string, Record<string, Json>> = {
+        'collocated_baseline.yaml': { llm_config: undefined },
+        'collocated_lmcache.yaml': { llm_config: lmcache },
+        'pd_nixl.yaml': { prefill_config: nixl(nixlBackend), decode_config: nixl(nixlBackend) },
+        'pd_multiconnector.yaml': { prefill_config: multi(nixlBackend), decode_config: multi(nixlBackend) },
+      };
+      assert.deepEqual(Object.keys(expected).sort(), [...YAML_FILES].sort());
+      for (const path of YAML_FILES) {
+        const configs = llmConfigs(yamlOf(files, path));
+        assert.deepEqual(Object.keys(configs).sort(), Object.keys(expected[path]).sort(), path);
+        for (const [role, kv] of Object.entries(expected[path])) {
+          assert.deepEqual(configs[role].engine_kwargs.kv_transfer_config, kv, `${path} ${role} (${nixlBackend})`);
+        }
+      }
     }
   });
 
@@ -142,8 +169,11 @@ describe('serve bundle', () => {
 });
 
 describe('validateServeConfig', () => {
-  it('accepts the default configuration', () => {
-    validateServeConfig(parseClusterConfig({}));
+  it('accepts the default configuration and a max_model_len exactly as long as the longest workload', () => {
+    assert.doesNotThrow(() => validateServeConfig(parseClusterConfig({})));
+    // prefix-reuse: 12000 prefix + 500 suffix + 100 output tokens = 12600, the longest request of any workload.
+    assert.doesNotThrow(() => validateServeConfig(parseClusterConfig({ maxModelLen: 12600 })));
+    assert.throws(() => validateServeConfig(parseClusterConfig({ maxModelLen: 12599 })), /maxModelLen=12599/);
   });
 
   it('rejects a max_model_len shorter than a benchmark workload', () => {
