@@ -13,6 +13,8 @@ export interface Workload {
   /** Distinct prefixes the requests cycle through. */
   readonly numPrefixes: number;
   readonly outputLen: number;
+  /** Which block of SEED_BLOCK seeds this workload's points draw from (see pointSeed). Unique per workload. */
+  readonly seedBlock: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export const RANDOM_WORKLOAD: Workload = {
   suffixLen: 8000,
   numPrefixes: 1,
   outputLen: 1000,
+  seedBlock: 1,
 };
 
 /**
@@ -42,6 +45,7 @@ export const PREFIX_REUSE_WORKLOAD: Workload = {
   suffixLen: 500,
   numPrefixes: 400,
   outputLen: 100,
+  seedBlock: 2,
 };
 
 /** Each prefix is asked about this many times on average, so reuse dominates. */
@@ -52,6 +56,26 @@ export const WORKLOADS: readonly Workload[] = [RANDOM_WORKLOAD, PREFIX_REUSE_WOR
 /** Concurrency of the brief's table; prompts per run are PROMPTS_PER_CONCURRENCY × concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
 export const PROMPTS_PER_CONCURRENCY = 5;
+
+/**
+ * Seeds of the benchmark points. vLLM's prefix_repetition dataset seeds numpy once per run
+ * (vllm-project/vllm, vllm/benchmarks/datasets.py, PrefixRepetitionRandomDataset.__init__) and draws prompts in
+ * order, so two runs with one seed share their first prompts: a sweep that reused its seed would send the larger point
+ * the exact prompts of the smaller one, straight into the prefix cache and LMCache. Under one seed the random
+ * workload's first prompt also starts with the same draws as the prefix-reuse workload's first prefix (numpy draws in
+ * sequence whatever the length asked for). Every point therefore gets
+ * base + SEED_BLOCK × workload.seedBlock + concurrency: distinct across points and workloads, identical across the
+ * serve configurations (they are compared on the same prompts) and across repeated runs of the same base.
+ */
+export const SEED_BLOCK = 1_000_000;
+/** Concurrency stays below SEED_BLOCK so blocks never overlap. */
+export const MAX_CONCURRENCY = SEED_BLOCK - 1;
+/** numpy's legacy seed must fit 32 bits: the base leaves room for every block. */
+export const MAX_BASE_SEED = 2 ** 32 - 1 - SEED_BLOCK * (Math.max(...WORKLOADS.map((w) => w.seedBlock)) + 1);
+
+export function pointSeed(base: number, workload: Workload, concurrency: number): number {
+  return base + SEED_BLOCK * workload.seedBlock + concurrency;
+}
 
 export function workloadTokens(w: Workload): number {
   return w.prefixLen + w.suffixLen + w.outputLen;
