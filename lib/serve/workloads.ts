@@ -18,12 +18,13 @@ export interface Workload {
 }
 
 /**
- * The brief's floor: random prompts, no cache hits. 8000 in / 1000 out is what its result files show (320 requests,
- * 2,560,000 input and 320,000 output tokens), not the 5000 / 250 its prose states (../shared/FACTS.md §1).
+ * The reference example's floor (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading): random prompts, no cache
+ * hits. 8000 in / 1000 out is what its bm_results/<experiment>/conc64.json files show (320 requests, 2,560,000 input and
+ * 320,000 output tokens), not the 5000 / 250 its README states.
  */
 export const RANDOM_WORKLOAD: Workload = {
   mode: 'mixed',
-  description: 'random prompts, no prefix reuse (the brief\'s no-cache-hit floor)',
+  description: 'random prompts, no prefix reuse (the no-cache-hit floor of anyscale/ray-serve-llm-perf-examples pd+kv_offloading)',
   prefixLen: 0,
   suffixLen: 8000,
   numPrefixes: 1,
@@ -32,7 +33,7 @@ export const RANDOM_WORKLOAD: Workload = {
 };
 
 /**
- * Beyond the brief: multi-turn style reuse. 400 distinct 12,000-token prefixes are ~4.8 M tokens of KV: about 1.3×
+ * Beyond the reference example: multi-turn style reuse. 400 distinct 12,000-token prefixes are ~4.8 M tokens of KV: about 1.3×
  * what gpt-oss-120b at TP=4 keeps in H100 memory (~3.8 M tokens), yet within what LMCache's default CPU tier holds
  * (100 GB per rank ÷ ~18.4 KB per token per rank ≈ 5.4 M tokens). So a prefix that comes back has often been evicted
  * from the GPU but is still in CPU RAM: recomputed without LMCache, loaded with it. Short answers keep the run about
@@ -53,7 +54,7 @@ export const PREFIX_REUSE_REQUESTS_PER_PREFIX = 4;
 
 export const WORKLOADS: readonly Workload[] = [RANDOM_WORKLOAD, PREFIX_REUSE_WORKLOAD];
 
-/** Concurrency of the brief's table; prompts per run are PROMPTS_PER_CONCURRENCY × concurrency. */
+/** Concurrency of the reference example's table; prompts per run are PROMPTS_PER_CONCURRENCY × concurrency. */
 export const DEFAULT_CONCURRENCY = 64;
 export const PROMPTS_PER_CONCURRENCY = 5;
 
