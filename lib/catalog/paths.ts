@@ -25,4 +25,10 @@ export const BUCKET_PREFIXES = {
   results: 'results/',
   /** Cluster rendezvous: the head publishes its address here for the GPU workers. */
   cluster: 'cluster/',
+  /**
+   * What each node verified at boot, one `<role>-<index>.json` per node (e.g. `gpu-0.json`: NIXL backend and
+   * libfabric provider, installed versions). Under `cluster/`, so the head can read it; run_all.sh copies it next
+   * to the benchmark results.
+   */
+  nodeFacts: 'cluster/nodes/',
 } as const;

@@ -4,7 +4,7 @@ import { PORTS } from '../catalog/ports';
 import { KVTransferConfig, lmcacheConnector, multiConnector, nixlConnector } from './kv-transfer';
 import { DeploymentConfig, LLMConfig, ServeDeployConfig } from './schema';
 
-/** One of the brief's four configurations: a Serve config file plus the experiment name its results carry. */
+/** One of the reference example's four configurations: a Serve config file plus the experiment name its results carry. */
 export interface ServeConfigSpec {
   /** File name without `.yaml`; also what run_all.sh iterates over. */
   readonly id: ServeConfigId;
@@ -22,12 +22,12 @@ export const SERVE_CONFIG_IDS: readonly ServeConfigId[] = ['collocated_baseline'
 export const BUILDER_MODULE = 'builder';
 
 /**
- * The brief runs 16 ingress replicas so the OpenAI front end is never the bottleneck at concurrency 64. (Its PD
+ * The reference example runs 16 ingress replicas so the OpenAI front end is never the bottleneck at concurrency 64. (Its PD
  * proxy settings are gone: Ray 2.58 accepts but ignores proxy_deployment_config, the decode server now orchestrates.)
  */
 const INGRESS_REPLICAS = 16;
 
-/** The brief's collocated configurations run one TP replica; PD uses prefillReplicas + decodeReplicas. */
+/** The reference example's collocated configurations run one TP replica; PD uses prefillReplicas + decodeReplicas. */
 const COLLOCATED_REPLICAS = 1;
 
 export function serveConfigs(config: ClusterConfig): readonly ServeConfigSpec[] {
@@ -134,7 +134,7 @@ function engineEnv(config: ClusterConfig, kv: KVTransferConfig | undefined): Rec
   return env;
 }
 
-/** LMCache maps `LMCACHE_<FIELD>` env vars onto its config (FACTS §2); sizes are GB per TP rank. */
+/** LMCache maps `LMCACHE_<FIELD>` env vars onto its config (LMCache docs, configuration reference); sizes are GB per TP rank. */
 function lmcacheEnv(config: ClusterConfig): Record<string, string> {
   const env: Record<string, string> = {
     LMCACHE_CHUNK_SIZE: String(config.lmcacheChunkSize),

@@ -4,11 +4,12 @@ import { Document } from 'yaml';
 import { ClusterConfig } from '../config/cluster-config';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
-import { serveConfigs, ServeConfigSpec } from './configs';
+import { SOFTWARE } from '../catalog/software';
+import { connectorsOf, serveConfigs, ServeConfigSpec } from './configs';
 import { renderAsset } from './scripts';
 import {
-  DEFAULT_CONCURRENCY, PREFIX_REUSE_REQUESTS_PER_PREFIX, PREFIX_REUSE_WORKLOAD, PROMPTS_PER_CONCURRENCY,
-  RANDOM_WORKLOAD,
+  DEFAULT_CONCURRENCY, MAX_BASE_SEED, MAX_CONCURRENCY, PREFIX_REUSE_REQUESTS_PER_PREFIX, PREFIX_REUSE_WORKLOAD,
+  PROMPTS_PER_CONCURRENCY, RANDOM_WORKLOAD, SEED_BLOCK,
 } from './workloads';
 
 export { serveConfigs, SERVE_CONFIG_IDS } from './configs';
@@ -23,15 +24,19 @@ export interface ServeFile {
   readonly executable: boolean;
 }
 
+/** Python modules the scripts run with the node venv's Python; they take no rendered values. */
+const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py'];
+
 /**
- * The serve bundle: the four Serve configs, builder.py and the benchmark scripts, all derived from one validated
- * configuration. Deterministic, so repeated synths produce identical files.
+ * The serve bundle: the four Serve configs, builder.py, the benchmark scripts and their Python helpers, all derived
+ * from one validated configuration. Deterministic, so repeated synths produce identical files.
  */
 export function renderServeBundle(config: ClusterConfig): ServeFile[] {
   const specs = serveConfigs(config);
   return [
     ...specs.map(yamlFile),
     { path: 'builder.py', content: renderAsset('builder.py', {}), executable: false },
+    ...PYTHON_HELPERS.map((path) => ({ path, content: renderAsset(path, {}), executable: false })),
     { path: 'run_bm.sh', content: renderAsset('run_bm.sh', runBmValues(config)), executable: true },
     { path: 'run_all.sh', content: renderAsset('run_all.sh', runAllValues(config, specs)), executable: true },
   ];
@@ -56,6 +61,18 @@ function yamlFile(spec: ServeConfigSpec): ServeFile {
   return { path: `${spec.id}.yaml`, content: doc.toString({ lineWidth: 0 }), executable: false };
 }
 
+/** The versions every GPU node's facts are compared with, as `package=version` words. */
+function pinnedVersions(): string {
+  return (['ray', 'vllm', 'nixl', 'lmcache'] as const).map((p) => `${p}=${SOFTWARE[p]}`).join(' ');
+}
+
+/** Whether a configuration moves KV between engines over NIXL, so its numbers depend on the transport. */
+function usesNixl(spec: ServeConfigSpec): boolean {
+  const args = spec.document.applications[0].args;
+  const llms = 'llm_config' in args ? [args.llm_config] : [args.prefill_config, args.decode_config];
+  return llms.some((llm) => connectorsOf(llm.engine_kwargs.kv_transfer_config).includes('NixlConnector'));
+}
+
 function runBmValues(config: ClusterConfig): Record<string, string | number> {
   return {
     MODEL: config.model,
@@ -77,6 +94,14 @@ function runBmValues(config: ClusterConfig): Record<string, string | number> {
     PREFIX_SUFFIX_LEN: PREFIX_REUSE_WORKLOAD.suffixLen,
     PREFIX_NUM_PREFIXES: PREFIX_REUSE_WORKLOAD.numPrefixes,
     PREFIX_OUTPUT_LEN: PREFIX_REUSE_WORKLOAD.outputLen,
+    SEED_BLOCK,
+    MAX_BASE_SEED,
+    MAX_CONCURRENCY,
+    RANDOM_SEED_BLOCK: RANDOM_WORKLOAD.seedBlock,
+    PREFIX_SEED_BLOCK: PREFIX_REUSE_WORKLOAD.seedBlock,
+    GPU_NODES: config.gpuNodes,
+    NIXL_BACKEND: config.nixlBackend,
+    PINNED_VERSIONS: pinnedVersions(),
   };
 }
 
@@ -87,6 +112,13 @@ function runAllValues(config: ClusterConfig, specs: readonly ServeConfigSpec[]):
     SERVE_PORT: PORTS.serveHttp,
     SERVED_MODEL_NAME: config.servedModelName,
     RESULTS_PREFIX: BUCKET_PREFIXES.results,
-    CONFIG_LINES: specs.map((s) => `  ${s.id}:${s.document.applications[0].name}:${s.experiment}`).join('\n'),
+    NODE_FACTS_PREFIX: BUCKET_PREFIXES.nodeFacts,
+    GPU_NODES: config.gpuNodes,
+    NIXL_BACKEND: config.nixlBackend,
+    PINNED_VERSIONS: pinnedVersions(),
+    DEFAULT_CONCURRENCY,
+    MAX_BASE_SEED,
+    MAX_CONCURRENCY,
+    CONFIG_LINES: specs.map((s) => `  ${s.id}:${s.document.applications[0].name}:${s.experiment}:${usesNixl(s) ? 1 : 0}`).join('\n'),
   };
 }

@@ -2,7 +2,7 @@ import { NixlBackend } from '../config/cluster-config';
 
 /**
  * vLLM's `KVTransferConfig`, field for field. Since vLLM PR #31541 its config classes reject unknown keys, so this
- * type lists only the real fields (../shared/FACTS.md §2) and tests check every generated kv_transfer_config
+ * type lists only the real fields (vllm-project/vllm, vllm/config/kv_transfer.py) and tests check every generated kv_transfer_config
  * against KV_TRANSFER_CONFIG_FIELDS.
  */
 export interface KVTransferConfig {
@@ -38,7 +38,7 @@ export interface KvConnectorExtraConfig {
   readonly connectors?: readonly KVTransferConfig[];
 }
 
-/** GPU-to-GPU transfer between prefill and decode. `backends` lives here, never at the top level (FACTS §2). */
+/** GPU-to-GPU transfer between prefill and decode. `backends` lives here, never at the top level (README). */
 export function nixlConnector(backend: NixlBackend): KVTransferConfig {
   return { kv_connector: 'NixlConnector', kv_role: 'kv_both', kv_connector_extra_config: { backends: [backend] } };
 }
@@ -50,7 +50,7 @@ export function lmcacheConnector(): KVTransferConfig {
 
 /**
  * Loads come from the first sub-connector that reports matched tokens, saves go to all. LMCache goes first, as in
- * Ray's docs and the brief, so a CPU hit avoids a NIXL transfer; Ray 2.58 takes the P/D protocol from the first
+ * Ray's docs and the reference example (pd_multiconnector.yaml), so a CPU hit avoids a NIXL transfer; Ray 2.58 takes the P/D protocol from the first
  * sub-connector, which is why an empty or nested list is rejected here before Ray would.
  */
 export function multiConnector(connectors: readonly KVTransferConfig[]): KVTransferConfig {

@@ -67,7 +67,7 @@ export interface DeploymentConfig {
 }
 
 export interface ExperimentalConfigs {
-  /** 0 streams every token as produced instead of batching them: the brief measures TPOT this way. */
+  /** 0 streams every token as produced instead of batching them: the reference example measures TPOT this way. */
   readonly stream_batching_interval_ms?: number;
 }
 

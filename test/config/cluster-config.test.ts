@@ -118,6 +118,11 @@ describe('cluster configuration', () => {
     assert.deepEqual(problems.map((p) => /\((\w+)\) is not sold/.exec(p)?.[1]), ['gpuInstanceType', 'headInstanceType']);
   });
 
+  it('accepts a max_model_len exactly as long as the longest workload (prefix-reuse: 12000 + 500 + 100 tokens)', () => {
+    assert.equal(parseClusterConfig({ maxModelLen: 12600 }).maxModelLen, 12600);
+    assert.match(onlyProblem({ maxModelLen: 12599 }), /^invalid setting maxModelLen=12599: /);
+  });
+
   it('lets a stale region catalog be overridden explicitly', () => {
     assert.equal(parseClusterConfig({ region: 'af-south-1', ignoreRegionCatalog: 'true' }).region, 'af-south-1');
   });

@@ -6,13 +6,13 @@ import { NODE_PATHS } from '../../lib/catalog/paths';
 import { KV_TRANSFER_CONFIG_FIELDS } from '../../lib/serve';
 import { lmcacheConnector, multiConnector, nixlConnector } from '../../lib/serve/kv-transfer';
 import { renderAsset } from '../../lib/serve/scripts';
-import { bundleFor, file, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
+import { bundleFor, file, Json, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
 
 describe('serve bundle', () => {
-  it('holds the four configs, builder.py and the two scripts, only the scripts executable', () => {
+  it('holds the four configs, builder.py, the two scripts and their Python helpers, only the scripts executable', () => {
     const files = bundleFor();
     assert.deepEqual(files.map((f) => f.path).sort(),
-      [...YAML_FILES, 'builder.py', 'run_all.sh', 'run_bm.sh'].sort());
+      [...YAML_FILES, 'builder.py', 'bench_record.py', 'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
     assert.deepEqual(files.filter((f) => f.executable).map((f) => f.path).sort(), ['run_all.sh', 'run_bm.sh']);
   });
 
@@ -40,6 +40,33 @@ describe('serve bundle', () => {
       }
       // lmcache 1 + nixl 2 + multiconnector 2 × (1 + 2 subs)
       assert.equal(checked, 9);
+    }
+  });
+
+  it('writes every connector field of every kv_transfer_config exactly, MultiConnector sub-connectors included', () => {
+    // The reference example (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading/*.yaml) runs every connector
+    // with kv_role kv_both, on both PD sides and inside the MultiConnector; only `backends` moves (see README).
+    const lmcache = { kv_connector: 'LMCacheConnectorV1', kv_role: 'kv_both' };
+    const nixl = (backend: string): Json => ({ kv_connector: 'NixlConnector', kv_role: 'kv_both', kv_connector_extra_config: { backends: [backend] } });
+    const multi = (backend: string): Json => ({
+      kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors: [lmcache, nixl(backend)] },
+    });
+    for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
+      const files = bundleFor({ nixlBackend });
+      const expected: Record<string, Record<string, Json>> = {
+        'collocated_baseline.yaml': { llm_config: undefined },
+        'collocated_lmcache.yaml': { llm_config: lmcache },
+        'pd_nixl.yaml': { prefill_config: nixl(nixlBackend), decode_config: nixl(nixlBackend) },
+        'pd_multiconnector.yaml': { prefill_config: multi(nixlBackend), decode_config: multi(nixlBackend) },
+      };
+      assert.deepEqual(Object.keys(expected).sort(), [...YAML_FILES].sort());
+      for (const path of YAML_FILES) {
+        const configs = llmConfigs(yamlOf(files, path));
+        assert.deepEqual(Object.keys(configs).sort(), Object.keys(expected[path]).sort(), path);
+        for (const [role, kv] of Object.entries(expected[path])) {
+          assert.deepEqual(configs[role].engine_kwargs.kv_transfer_config, kv, `${path} ${role} (${nixlBackend})`);
+        }
+      }
     }
   });
 
@@ -130,6 +157,23 @@ describe('serve bundle', () => {
     assert.match(file(files, 'run_all.sh').content, /pd_nixl:qwen32-pd-nixl:pd-nixl/);
   });
 
+  it('tells run_all.sh which configurations move KV over NIXL, and what the node facts are checked against', () => {
+    const files = bundleFor({ gpuNodes: 3, nixlBackend: 'UCX' });
+    const runAll = file(files, 'run_all.sh').content;
+    for (const line of ['collocated_baseline:gptoss-collocated-baseline:collocated-baseline:0',
+      'collocated_lmcache:gptoss-collocated-lmcache:collocated-lmcache:0', 'pd_nixl:gptoss-pd-nixl:pd-nixl:1',
+      'pd_multiconnector:gptoss-pd-multiconnector:pd-multiconnector:1']) {
+      assert.ok(runAll.includes(`\n  ${line}\n`), line);
+    }
+    for (const script of ['run_all.sh', 'run_bm.sh']) {
+      const text = file(files, script).content;
+      assert.match(text, /^GPU_NODES=3$/m, script);
+      assert.match(text, /^NIXL_BACKEND="UCX"$/m, script);
+      assert.match(text, /^PINNED_VERSIONS="ray=2\.58\.0 vllm=0\.26\.0 nixl=1\.3\.1 lmcache=0\.5\.6"$/m, script);
+    }
+    assert.match(runAll, /^NODE_FACTS_PREFIX="cluster\/nodes\/"$/m);
+  });
+
   it('renders 8000 in / 1000 out at concurrency 64 as the benchmark defaults', () => {
     const runBm = file(bundleFor(), 'run_bm.sh').content;
     assert.match(runBm, /SUFFIX_LEN="\$\{INPUT_LEN:-8000\}"/);
@@ -142,7 +186,9 @@ describe('serve bundle', () => {
 describe('renderAsset', () => {
   it('refuses values that could break out of a shell word', () => {
     assert.throws(() => renderAsset('run_all.sh', {
-      CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c',
+      CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c:0',
+      NODE_FACTS_PREFIX: 'n/', GPU_NODES: 2, NIXL_BACKEND: 'UCX', PINNED_VERSIONS: 'ray=1', DEFAULT_CONCURRENCY: 64,
+      MAX_BASE_SEED: 1, MAX_CONCURRENCY: 1,
     }), /unsafe value for SERVED_MODEL_NAME/);
   });
 

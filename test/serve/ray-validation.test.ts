@@ -119,4 +119,14 @@ describe('serve bundle against Ray', () => {
     assert.match(run.error, /needs a GPU node with at least 4 GPUs.*alive GPU nodes: none/);
     assert.equal(scaled.builders.collocated_baseline.small_gpu_nodes.ok, true, 'TP 2 fits a 2-GPU node');
   });
+
+  it('refuses TP 4 on 2-GPU nodes even when the cluster has 4 GPUs in all: one replica cannot span nodes', () => {
+    for (const name of ['collocated_baseline', 'collocated_lmcache']) {
+      const run = defaults.builders[name].small_gpu_nodes;
+      assert.equal(run.ok, false, `${name} was built on two 2-GPU nodes with TP 4`);
+      assert.equal(run.error_type, 'PlacementError');
+      assert.match(run.error, /needs a GPU node with at least 4 GPUs \(one replica of tensor_parallel_size 4\); alive GPU nodes: 10\.0\.1\.12 \(2 GPUs\), 10\.0\.1\.21 \(2 GPUs\)/);
+      assert.deepEqual(run.calls, [], 'nothing is built after the error');
+    }
+  });
 });

@@ -11,9 +11,8 @@ import os
 import sys
 import types
 
-import yaml
-
 import ray
+import yaml
 from ray.llm._internal.common.placement import PlacementGroupConfig
 from ray.llm._internal.serve.core.configs.llm_config import LLMConfig
 from ray.serve.schema import ServeDeploySchema
@@ -130,7 +129,7 @@ def main(bundles):
         # Each bundle brings its own builder.py: forget the previous one.
         sys.modules.pop("builder", None)
         sys.path.insert(0, bundle)
-        import builder  # noqa: E402 - must come after the stubs
+        import builder
         sys.path.remove(bundle)
         entry = report["bundles"][bundle] = {"files": {}, "builders": {}}
         for path in sorted(glob.glob(os.path.join(bundle, "*.yaml"))):
