@@ -5,7 +5,7 @@ import { COST_TAG_KEY } from './cluster/p5-ray-cluster';
 import { ClusterConfig, parseClusterConfig } from './config/cluster-config';
 import { APP_FLAGS, appFlag, collectRawConfig } from './config/sources';
 import { formatCostTable, formatTotal, writeCostReport } from './cost';
-import { reviewClusterCosts } from './cost/cluster-review';
+import { reviewClusterCosts } from './cluster/cost-review';
 import { spendGuardWarnings } from './guard/spend-guard';
 import { CachedNagChecks } from './nag/cached-checks';
 import { P5RayClusterStack } from './stack';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { SETTINGS_PROPS_FILE, settingsPropsSource } from '../lib/config/docs';
-import { withSettingsTable } from '../scripts/generate';
+import { withModuleGraph, withSettingsTable } from '../scripts/generate';
 
 const root = join(__dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -33,6 +33,11 @@ describe('README and docs', () => {
 
   it('keep the construct\'s generated props interface current (npm run generate)', () => {
     assert.equal(readFileSync(join(root, SETTINGS_PROPS_FILE), 'utf8'), settingsPropsSource(), `${SETTINGS_PROPS_FILE} is stale: run npm run generate`);
+  });
+
+  it('show the module graph of lib/ as the imports stand (npm run generate)', () => {
+    const architecture = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
+    assert.equal(architecture, withModuleGraph(architecture), 'docs/architecture.md module graph is stale: run npm run generate');
   });
 
   it('have every relative link resolve inside the repository', () => {

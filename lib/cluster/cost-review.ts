@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
-import { P5RayCluster, clustersIn } from '../cluster/p5-ray-cluster';
-import { LiveRefreshOptions } from './live-prices';
-import { CostReport, reviewCost } from './report';
+import { P5RayCluster, clustersIn } from './p5-ray-cluster';
+import { LiveRefreshOptions } from '../cost/live-prices';
+import { CostReport, reviewCost } from '../cost/report';
 
 export interface ClusterCostReview {
   readonly cluster: P5RayCluster;
