@@ -3,7 +3,7 @@ import {
   aws_ec2 as ec2, aws_logs as logs, aws_s3_assets as s3_assets, aws_secretsmanager as secretsmanager, aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
-import { renderUserData } from './bootstrap';
+import { BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR, renderUserData } from './bootstrap';
 import { BUCKET_PREFIXES, NODE_PATHS } from './catalog/paths';
 import { PORTS } from './catalog/ports';
 import { ClusterNodes } from './compute/cluster-nodes';
@@ -48,6 +48,9 @@ export class P5RayClusterStack extends Stack {
     // it), it needs no copy function, and IAM can name the one object.
     const serveBundle = new s3_assets.Asset(this, 'ServeBundle', { path: props.serveBundleDir });
     const serveBundleArn = `arn:${this.partition}:s3:::${serveBundle.s3BucketName}/${serveBundle.s3ObjectKey}`;
+    // The nodes' Python checks: embedded too, they would push the user data past EC2's 16 KB.
+    const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: BOOTSTRAP_PYTHON_DIR, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
+    const bootstrapPythonArn = `arn:${this.partition}:s3:::${bootstrapPython.s3BucketName}/${bootstrapPython.s3ObjectKey}`;
     const bootstrapLogs = new logs.LogGroup(this, 'BootstrapLogs', {
       logGroupName: `/p5-ray/${config.stackName}/bootstrap`,
       retention: logs.RetentionDays.TWO_WEEKS,
@@ -66,8 +69,9 @@ export class P5RayClusterStack extends Stack {
       // Workers read only the head's address from the bucket (the serve bundle comes from the asset); with the
       // head on GPU node 0 they share its role.
       readPrefixes: headAccess.read,
-      writePrefixes: headOnGpu ? headAccess.write : [],
-      readObjectArns: [serveBundleArn],
+      // Every GPU node uploads its own facts file; with the head on GPU node 0, cluster/ already covers it.
+      writePrefixes: headOnGpu ? headAccess.write : [BUCKET_PREFIXES.nodeFacts],
+      readObjectArns: [serveBundleArn, bootstrapPythonArn],
       hfTokenSecretArn,
     });
     const headRole = headOnGpu ? gpuRole : new NodeRole(this, 'HeadNodeRole', {
@@ -76,7 +80,7 @@ export class P5RayClusterStack extends Stack {
       bootstrapLogGroup: bootstrapLogs,
       readPrefixes: headAccess.read,
       writePrefixes: headAccess.write,
-      readObjectArns: [serveBundleArn],
+      readObjectArns: [serveBundleArn, bootstrapPythonArn],
       hfTokenSecretArn,
     });
 
@@ -108,6 +112,7 @@ export class P5RayClusterStack extends Stack {
         bucketName: this.artifacts.bucket.bucketName,
         signalUrl: signalHandle.ref,
         serveBundleUrl: serveBundle.s3ObjectUrl,
+        pythonFilesUrl: bootstrapPython.s3ObjectUrl,
         logGroupName: bootstrapLogs.logGroupName,
         stackName: config.stackName,
         hfTokenSecretArn,
