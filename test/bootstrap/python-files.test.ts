@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_DIR } from '../../lib/bootstrap';
+import { App, Stack, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
+import { BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR } from '../../lib/bootstrap';
 import { SOFTWARE } from '../../lib/catalog/software';
 import { FAKES_DIR, FakePythonOptions, REAL_PYTHON, makeFakePython } from './python-env';
 
@@ -148,5 +149,18 @@ describe('read_cluster.py', () => {
     const r = runPython('read_cluster.py', ['10.0.0.10:6379', '10.0.0.21'], { STUB_IP: '10.0.0.21', STUB_CLUSTER: 'nodes=3 gpus=16 mine=8' });
     assert.equal(r.code, 0, r.out);
     assert.equal(r.out.trim(), 'nodes=3 gpus=16 mine=8');
+  });
+});
+
+describe('the Python asset', () => {
+  test('holds exactly the node-side Python files: no caches or lint config that would change its hash', () => {
+    const src = mkdtempSync(join(tmpdir(), 'p5-pyasset-'));
+    cpSync(BOOTSTRAP_PYTHON_DIR, src, { recursive: true });
+    mkdirSync(join(src, '__pycache__'), { recursive: true });
+    writeFileSync(join(src, '__pycache__', 'verify_stack.cpython-311.pyc'), 'x');
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'p5-pyasset-out-')) });
+    const asset = new s3_assets.Asset(new Stack(app, 'T'), 'Python', { path: src, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
+    const out = app.synth().directory;
+    assert.deepEqual(readdirSync(join(out, `asset.${asset.assetHash}`)).sort(), [...BOOTSTRAP_PYTHON].sort());
   });
 });
