@@ -55,7 +55,7 @@ export type BootstrapScript = (typeof BOOTSTRAP_SCRIPTS)[number];
 export const BOOTSTRAP_PYTHON = ['verify_stack.py', 'nixl_probe.py', 'node_facts.py', 'download_model.py', 'read_cluster.py'] as const;
 export const BOOTSTRAP_PYTHON_DIR = join(__dirname, 'python');
 /** Asset `exclude` globs for BOOTSTRAP_PYTHON_DIR: everything but the files above (no caches, no lint config). */
-export const BOOTSTRAP_PYTHON_ASSET_EXCLUDE: readonly string[] = ['*', ...BOOTSTRAP_PYTHON.map((f) => `!${f}`)];
+export const BOOTSTRAP_PYTHON_ASSET_EXCLUDE: readonly string[] = ['*', '.*', ...BOOTSTRAP_PYTHON.map((f) => `!${f}`)];
 
 /** Where the node files are unpacked on the node. */
 export const NODE_SCRIPT_DIR = `${NODE_PATHS.root}/bin`;

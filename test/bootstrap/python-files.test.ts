@@ -158,6 +158,8 @@ describe('the Python asset', () => {
     cpSync(BOOTSTRAP_PYTHON_DIR, src, { recursive: true });
     mkdirSync(join(src, '__pycache__'), { recursive: true });
     writeFileSync(join(src, '__pycache__', 'verify_stack.cpython-311.pyc'), 'x');
+    mkdirSync(join(src, '.ruff_cache'));
+    writeFileSync(join(src, '.ruff_cache', 'CACHEDIR.TAG'), 'x');
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'p5-pyasset-out-')) });
     const asset = new s3_assets.Asset(new Stack(app, 'T'), 'Python', { path: src, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
     const out = app.synth().directory;
