@@ -6,6 +6,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { COST_TAG_KEY } from '../lib/cluster/p5-ray-cluster';
 import { launchTemplateOf, resourcesOf, synth, Synthesized } from './helpers/synth';
 
+function artifactsBucketId(s: Synthesized): string {
+  return resourcesOf(s, 'AWS::S3::Bucket').map(([id]) => id).find((id) => /Artifacts/.test(id))!;
+}
+
 function gpuInstances(s: Synthesized): any[] {
   return resourcesOf(s, 'AWS::EC2::Instance').map(([, r]) => r)
     .filter((r) => launchTemplateOf(s, r).InstanceType.startsWith('p'));
@@ -144,8 +148,10 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
       }
     }
     const gpuPolicy = policies.find(([id]) => /GpuNodeRole/.test(id))![1];
-    const gpuActions = gpuPolicy.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat());
-    assert.ok(!gpuActions.includes('s3:PutObject'), 'GPU workers never write to the bucket when the head is separate');
+    const gpuWrites = gpuPolicy.Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().includes('s3:PutObject'));
+    // With a separate head, a GPU node writes only its own facts file (cluster/nodes/<role>-<index>.json).
+    assert.deepEqual(gpuWrites.map((st: any) => JSON.stringify(st.Resource)),
+      [JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [artifactsBucketId(s), 'Arn'] }, '/cluster/nodes/*']] })]);
   });
 
   it('lets the head role write serve/, cluster/ and results/ and nothing else; the GPU role only read cluster/', () => {

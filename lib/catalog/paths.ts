@@ -17,6 +17,8 @@ export const NODE_PATHS = {
   bootstrapLog: '/var/log/p5-ray-bootstrap.log',
   /** Instance-store NVMe mount on recent DLAMIs (dlami-nvme.service); Hugging Face cache and LMCache disk tier. */
   nvme: '/opt/dlami/nvme',
+  /** What a GPU node verified (GPUs, EFA, NIXL provider, LMCache kernels, versions), as JSON; also in the bucket. */
+  nodeFacts: '/etc/p5-ray/node-facts.json',
 } as const;
 
 /** Key prefixes in the artifacts bucket. IAM grants are scoped to these. */

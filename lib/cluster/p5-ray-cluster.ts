@@ -1,9 +1,10 @@
 import {
   CfnOutput, CfnWaitCondition, CfnWaitConditionHandle, RemovalPolicy, Stack, Tags, Token,
-  aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_s3 as s3, aws_secretsmanager as secretsmanager, aws_ssm as ssm,
+  aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_s3 as s3, aws_s3_assets as s3_assets, aws_secretsmanager as secretsmanager,
+  aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { renderUserData } from '../bootstrap';
+import { BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR, renderUserData } from '../bootstrap';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { ClusterNodes } from '../compute/cluster-nodes';
@@ -109,6 +110,9 @@ export class P5RayCluster extends Construct {
     // A CDK asset, not a BucketDeployment: `cdk deploy` uploads it before the stack starts (so no node waits for
     // it), it needs no copy function, and IAM can name the one object.
     this.serveBundle = new ServeBundle(this, 'ServeBundle', { config });
+    // The nodes' Python checks: embedded too, they would push the user data past EC2's 16 KB.
+    const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: BOOTSTRAP_PYTHON_DIR, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
+    const bootstrapPythonArn = `arn:${stack.partition}:s3:::${bootstrapPython.s3BucketName}/${bootstrapPython.s3ObjectKey}`;
     this.bootstrapLogGroup = new logs.LogGroup(this, 'BootstrapLogs', {
       logGroupName: `/p5-ray/${stack.stackName}/bootstrap`,
       retention: logs.RetentionDays.TWO_WEEKS,
@@ -124,7 +128,7 @@ export class P5RayCluster extends Construct {
       bucket: this.artifactsBucket,
       bootstrapLogGroup: this.bootstrapLogGroup,
       readPrefixes: headAccess.read,
-      readObjectArns: [this.serveBundle.objectArn],
+      readObjectArns: [this.serveBundle.objectArn, bootstrapPythonArn],
       hfTokenSecretArn,
     };
     // Workers read only the head's address from the bucket (the serve bundle comes from the asset); with the head
@@ -132,7 +136,8 @@ export class P5RayCluster extends Construct {
     const gpuRole = new NodeRole(this, 'GpuNodeRole', {
       ...roleProps,
       purpose: headOnGpu ? 'GPU node (first one also Ray head)' : 'GPU node',
-      writePrefixes: headOnGpu ? headAccess.write : [],
+      // Every GPU node uploads its own facts file; with the head on GPU node 0, cluster/ already covers it.
+      writePrefixes: headOnGpu ? headAccess.write : [BUCKET_PREFIXES.nodeFacts],
     });
     const headRole = headOnGpu ? gpuRole : new NodeRole(this, 'HeadNodeRole', { ...roleProps, purpose: 'Ray head', writePrefixes: headAccess.write });
     this.gpuRole = gpuRole.role;
@@ -164,6 +169,7 @@ export class P5RayCluster extends Construct {
         bucketName: this.artifactsBucket.bucketName,
         signalUrl: signalHandle.ref,
         serveBundleUrl: this.serveBundle.asset.s3ObjectUrl,
+        pythonFilesUrl: bootstrapPython.s3ObjectUrl,
         logGroupName: this.bootstrapLogGroup.logGroupName,
         stackName: stack.stackName,
         hfTokenSecretArn,

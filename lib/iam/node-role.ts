@@ -11,7 +11,7 @@ export interface NodeRoleProps {
   readonly readPrefixes: readonly string[];
   /** Bucket prefixes the nodes may write. */
   readonly writePrefixes: readonly string[];
-  /** ARNs of single objects elsewhere the nodes may read (the serve bundle asset). */
+  /** ARNs of single objects elsewhere the nodes may read (the serve bundle and bootstrap Python assets). */
   readonly readObjectArns: readonly string[];
   /** ARN of the Hugging Face token secret built from its name (no random suffix), when one is configured. */
   readonly hfTokenSecretArn?: string;

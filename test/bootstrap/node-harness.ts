@@ -1,17 +1,23 @@
 /**
  * Runs a rendered user data under bash with every node command replaced by a stub (first on PATH), all paths
- * under a temp dir (P5RAY_ROOT) and waits shortened. Stubs log their arguments; the fake S3 is a directory.
+ * under a temp dir (P5RAY_ROOT) and waits shortened. Stubs log their arguments; the fake S3 is a directory. The
+ * venv's `python` is the machine's real Python running the real node-side Python files against the stand-in
+ * packages of test/bootstrap/fakes (python-env.ts).
  */
 import { spawn } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
-import { NodeBootstrapContext, renderUserData } from '../../lib/bootstrap';
+import {
+  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_DIR, NodeBootstrapContext, renderUserData,
+} from '../../lib/bootstrap';
+import { FakePythonOptions, REAL_PYTHON, makeFakePython, writeZip } from './python-env';
 
 export const INSTANCE_ID = 'i-0123456789abcdef0';
 export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
 export const SERVE_BUNDLE_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/serve.zip';
+export const PYTHON_FILES_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/python.zip';
 export const SIGNAL_URL = 'https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/' +
   'arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/P5RayKvCluster/0c1d2e3f/NodesReadyHandle' +
   '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host' +
@@ -19,15 +25,22 @@ export const SIGNAL_URL = 'https://cloudformation-waitcondition-us-east-1.s3.ama
   `&X-Amz-Signature=${'0123456789abcdef'.repeat(4)}`;
 
 const STUBS: Record<string, string> = {
+  // STUB_SMI_NOISE=N: N warning lines after the GPUs, more than a pipe holds (a reader that stops early gets SIGPIPE'd writers).
   'nvidia-smi': `
-for i in $(seq 1 "\${STUB_GPUS:-8}"); do echo "\${STUB_GPU_NAME:-NVIDIA H100 80GB HBM3}"; done`,
+for i in $(seq 1 "\${STUB_GPUS:-8}"); do echo "\${STUB_GPU_NAME:-NVIDIA H100 80GB HBM3}"; done
+for i in $(seq 1 "\${STUB_SMI_NOISE:-0}"); do echo "WARNING: infoROM is corrupted at gpu 0000:53:00.0 (line $i)"; done`,
   fi_info: `
 n=\${STUB_EFA:-32}
 if [ "$n" -eq 0 ]; then echo "fi_getinfo: -61 (No data available)" >&2; exit 1; fi
 for p in efa efa-direct; do for i in $(seq 1 "$n"); do
   printf 'provider: %s\\n    fabric: efa\\n    domain: rdmap%ss0-rdm\\n    type: FI_EP_RDM\\n' "$p" "$i"
 done; done`,
-  mountpoint: `[ "\${STUB_NVME:-1}" = 1 ]`,
+  // STUB_KILL=TERM: the node is sent that signal (by cloud-init's shutdown, an operator) while it waits for the mount;
+  // STUB_HANG=N: the check hangs N seconds (a wedged device).
+  mountpoint: `
+if [ -n "\${STUB_KILL:-}" ]; then kill "-$STUB_KILL" "$PPID"; sleep 1; fi
+if [ -n "\${STUB_HANG:-}" ]; then sleep "$STUB_HANG"; fi
+[ "\${STUB_NVME:-1}" = 1 ]`,
   curl: `
 url="" body="" prev=""
 for a in "$@"; do
@@ -39,6 +52,9 @@ case $url in
   */latest/api/token) echo tok ;;
   */meta-data/instance-id) echo "\${STUB_INSTANCE_ID}" ;;
   */meta-data/local-ipv4) echo "\${STUB_IP}" ;;
+  */dynamic/instance-identity/document)
+    printf '{\\n  "instanceId" : "%s",\\n  "instanceType" : "%s",\\n  "pendingTime" : "%s",\\n  "privateIp" : "%s"\\n}\\n' \\
+      "$STUB_INSTANCE_ID" "$STUB_INSTANCE_TYPE" "$STUB_PENDING_TIME" "$STUB_IP" ;;
   *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
 esac`,
   aws: `
@@ -68,7 +84,8 @@ esac`,
 case $1 in
   --version) echo "uv 0.9.0 stub" ;;
   venv) for last; do :; done; mkdir -p "$last/bin"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray" ;;
-  pip) echo "uv-env TORCH_CUDA_ARCH_LIST=\${TORCH_CUDA_ARCH_LIST:-}" >>"$STUB_DIR/calls.log"; exit "\${STUB_PIP_RC:-0}" ;;
+  pip) echo "uv-env TORCH_CUDA_ARCH_LIST=\${TORCH_CUDA_ARCH_LIST:-} LMCACHE_CUDA_MAJOR=\${LMCACHE_CUDA_MAJOR:-} CUDA_HOME=\${CUDA_HOME:-}" >>"$STUB_DIR/calls.log"
+       exit "\${STUB_PIP_RC:-0}" ;;
 esac`,
   python3: `
 case $1 in
@@ -79,15 +96,6 @@ esac`,
   systemctl: ':',
   'apt-get': ':',
   mkfs: 'exit 1',
-  'venv-python': `
-cat >/dev/null
-case $2 in
-  verify) echo "ray=2.58.0 vllm=0.26.0 nixl=1.3.1 lmcache=0.3.9 torch=2.11.0+cu130 nixl_plugins=UCX,LIBFABRIC"
-          if [ -n "\${STUB_VERIFY_FAIL:-}" ]; then echo "$STUB_VERIFY_FAIL"; exit 1; fi ;;
-  download) echo "/opt/dlami/nvme/hf/hub/models--x/snapshots/abc" ;;
-  zipfile) [ "$(cat "$4")" = "stub zip" ] || exit 9; mkdir -p "$5"; cp -r "$STUB_DIR/bundle/." "$5" ;;
-  cluster) if [ "\${STUB_CLUSTER_DOWN:-}" = 1 ]; then exit 1; fi; echo "\${STUB_CLUSTER:-nodes=3 gpus=16 mine=8}" ;;
-esac`,
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
 };
 
@@ -101,7 +109,18 @@ export interface NodeRun {
   /** The bodies PUT to the signal URL, parsed. */
   readonly signals: Array<{ Status: string; Reason: string; UniqueId: string; Data: string }>;
   readonly signalUrls: string[];
+  /** The environment of each venv-python call, as the call received it: `{ args, env }`. */
+  readonly pythonCalls: Array<{ args: string; env: Record<string, string> }>;
   file(path: string): string;
+}
+
+export interface RunOptions {
+  /** Seconds from the start until the node's deadline (the stub's launch time is set to give this); default 600, far beyond any run. */
+  readonly waitLimit?: number;
+  /** The node's Python packages (LMCache kernels, installed versions). */
+  readonly python?: FakePythonOptions;
+  /** Changes the rendered user data before it runs (to break it on purpose). */
+  readonly editUserData?: (userData: string) => string;
 }
 
 export function testConfig(raw: RawConfig = {}) {
@@ -120,11 +139,22 @@ export function context(over: Partial<NodeBootstrapContext> & { raw?: RawConfig 
     logGroupName: '/p5-ray/P5RayKvCluster/bootstrap',
     stackName: 'P5RayKvCluster',
     serveBundleUrl: SERVE_BUNDLE_URL,
+    pythonFilesUrl: PYTHON_FILES_URL,
     ...rest,
   };
 }
 
-export async function runNode(ctx: NodeBootstrapContext, env: Record<string, string> = {}): Promise<NodeRun> {
+/** The launch time that puts the node's deadline `waitLimit` seconds from now. */
+export function launchTimeFor(ctx: NodeBootstrapContext, waitLimit: number): string {
+  const window = ctx.config.bootstrapTimeoutMinutes * 60 - BOOTSTRAP_DEADLINE_MARGIN_SECONDS;
+  return new Date(Date.now() - (window - waitLimit) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function shellQuoted(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runNode(ctx: NodeBootstrapContext, env: Record<string, string> = {}, options: RunOptions = {}): Promise<NodeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'p5-boot-'));
   const bin = join(dir, 'bin');
   const root = join(dir, 'root');
@@ -132,9 +162,33 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   mkdirSync(root);
   // The serve bundle asset: a stand-in zip in the CDK asset bucket, and what the venv python extracts from it.
   mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
-  writeFileSync(join(dir, 's3', 'assets', 'serve.zip'), 'stub zip');
-  mkdirSync(join(dir, 'bundle'));
-  writeFileSync(join(dir, 'bundle', 'run_bm.sh'), 'echo bm\n');
+  writeZip(join(dir, 's3', 'assets', 'serve.zip'), { 'run_bm.sh': 'echo bm\n' });
+  writeZip(join(dir, 's3', 'assets', 'python.zip'),
+    Object.fromEntries(BOOTSTRAP_PYTHON.map((f) => [f, readFileSync(join(BOOTSTRAP_PYTHON_DIR, f), 'utf8')])));
+  const stubEnv: Record<string, string> = {
+    STUB_DIR: dir,
+    STUB_BUCKET: ctx.bucketName,
+    STUB_INSTANCE_ID: INSTANCE_ID,
+    STUB_IP: '10.0.0.21',
+    STUB_INSTANCE_TYPE: ctx.role === 'gpu' ? ctx.config.gpuInstanceType : ctx.config.headInstanceType,
+    STUB_PENDING_TIME: launchTimeFor(ctx, options.waitLimit ?? 600),
+    ...env,
+  };
+  // The venv's python: logs its call and environment, then runs the real Python on the stand-in packages. The
+  // STUB_ settings come from a file, as the probes run under env -i.
+  const site = makeFakePython(dir, options.python);
+  writeFileSync(join(dir, 'stub.env'), Object.entries(stubEnv).filter(([k]) => k.startsWith('STUB_'))
+    .map(([k, v]) => `${k}=${shellQuoted(v)}\n`).join(''));
+  writeFileSync(join(dir, 'venv-python'), [
+    '#!/bin/bash',
+    `echo "venv-python $*" >>${shellQuoted(join(dir, 'calls.log'))}`,
+    `{ printf 'ARGS %s\\n' "$*"; env; echo END; } >>${shellQuoted(join(dir, 'python-env.log'))}`,
+    `set -a; . ${shellQuoted(join(dir, 'stub.env'))}; set +a`,
+    `export PYTHONPATH=${shellQuoted(site)} PYTHONDONTWRITEBYTECODE=1`,
+    `exec ${shellQuoted(REAL_PYTHON.executable)} "$@"`,
+    '',
+  ].join('\n'));
+  chmodSync(join(dir, 'venv-python'), 0o755);
   for (const [name, body] of Object.entries(STUBS)) {
     const target = name.startsWith('venv-') ? join(dir, name) : join(bin, name);
     writeFileSync(target, `#!/bin/bash\necho "${name} $*" >>"$STUB_DIR/calls.log"\n${body}\n`);
@@ -144,7 +198,8 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     // The node lacks the AWS CLI until the tools step installs one (the python3 -m venv stub writes a shim).
     renameSync(join(bin, 'aws'), join(dir, 'aws.real'));
   }
-  const userData = renderUserData(ctx);
+  const rendered = renderUserData(ctx);
+  const userData = options.editUserData ? options.editUserData(rendered) : rendered;
   writeFileSync(join(dir, 'user-data.sh'), userData);
   const child = spawn('bash', [join(dir, 'user-data.sh')], {
     env: {
@@ -154,16 +209,10 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
       P5RAY_IMDS_URL: 'http://imds.test',
       P5RAY_WAIT_INTERVAL: '0.02',
       P5RAY_PROGRESS_EVERY: '0',
-      // Generous, as a loaded CI box may take seconds to get there; the tests that time out set their own.
-      P5RAY_WAIT_LIMIT: '30',
       P5RAY_NVME_WAIT: '1',
       P5RAY_RAY_WAIT: '10',
       P5RAY_PYTHON: join(bin, 'python3'),
-      STUB_DIR: dir,
-      STUB_BUCKET: ctx.bucketName,
-      STUB_INSTANCE_ID: INSTANCE_ID,
-      STUB_IP: '10.0.0.21',
-      ...env,
+      ...stubEnv,
     },
   });
   let stdout = '';
@@ -180,6 +229,10 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     calls: lines(join(dir, 'calls.log')),
     signals: lines(join(dir, 'signals.jsonl')).map((l) => JSON.parse(l)),
     signalUrls: lines(join(dir, 'signal-urls')),
+    pythonCalls: read(join(dir, 'python-env.log')).split('END\n').filter((b) => b.startsWith('ARGS ')).map((block) => {
+      const [first, ...vars] = block.trimEnd().split('\n');
+      return { args: first.slice(5), env: Object.fromEntries(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
+    }),
     file: (p: string) => read(join(root, p)),
   };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -10,8 +10,8 @@ import { describe, test } from 'node:test';
 import { App, CfnResource, CfnWaitConditionHandle, Fn, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
-  BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, USER_DATA_LIMIT_BYTES, bootstrapSettings, embeddedScriptText,
-  renderUserData,
+  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, USER_DATA_LIMIT_BYTES,
+  bootstrapSettings, embeddedScriptText, nodeFilesStream, portableGzip, renderUserData,
 } from '../../lib/bootstrap';
 import { SOFTWARE } from '../../lib/catalog/software';
 import { context } from './node-harness';
@@ -24,6 +24,8 @@ const LONG = {
     `&X-Amz-Signature=${'f'.repeat(64)}`,
   logGroupName: 'P5RayKvCluster-BootstrapLogGroup0123456789-AbCdEfGhIjKlMnOpQrStUvWxYz0123',
   hfTokenSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:some/long/hugging-face-token-name-AbCdEf',
+  serveBundleUrl: `s3://cdk-hnb659fds-assets-123456789012-us-east-1/${'a'.repeat(64)}.zip`,
+  pythonFilesUrl: `s3://cdk-hnb659fds-assets-123456789012-us-east-1/${'b'.repeat(64)}.zip`,
 };
 const MARGIN_BYTES = 2_048;
 
@@ -48,6 +50,7 @@ describe('rendered user data', () => {
       userDataFor({ raw: { headInstanceType: 'none' }, isRayHead: true, gpuIndex: 0 }),
     ].map((u) => Buffer.byteLength(u, 'utf8'));
     for (const size of sizes) assert.ok(size <= USER_DATA_LIMIT_BYTES - MARGIN_BYTES, `${size} bytes`);
+    console.log(`user data sizes (GPU worker, CPU head, GPU head): ${sizes.join(', ')} bytes of ${USER_DATA_LIMIT_BYTES}`);
   });
 
   test('carries the configured region, NIXL backend, model, counts from the catalog and pinned versions', () => {
@@ -64,6 +67,10 @@ describe('rendered user data', () => {
     assert.equal(s.get('LMCACHE_VERSION'), SOFTWARE.lmcache);
     assert.equal(s.get('SIGNAL_URL'), LONG.signalUrl);
     assert.equal(s.get('BOOTSTRAP_TIMEOUT_SECONDS'), '5400');
+    assert.equal(s.get('DEADLINE_MARGIN_SECONDS'), String(BOOTSTRAP_DEADLINE_MARGIN_SECONDS));
+    assert.equal(s.get('NODE_FACTS'), '/etc/p5-ray/node-facts.json');
+    assert.equal(s.get('NODE_FACTS_PREFIX'), 'cluster/nodes/');
+    assert.equal(s.get('PYTHON_FILES_URL'), LONG.pythonFilesUrl);
   });
 
   test('expects 16 EFA devices on p5en.48xlarge and none on the CPU head', () => {
@@ -74,25 +81,36 @@ describe('rendered user data', () => {
     assert.equal(head.get('IS_RAY_HEAD'), '1');
   });
 
-  test('embeds the scripts so that they unpack byte for byte to their comment-stripped text', () => {
+  test('embeds the scripts in one gzip stream that unpacks, as the user data does it, byte for byte', () => {
     const userData = userDataFor();
-    const blobs = [...userData.matchAll(/base64 -d <<'P5RAY_END' \| gunzip >"\$R\/opt\/p5-ray\/bin\/([\w.-]+)"\n([\s\S]*?)\nP5RAY_END/g)];
-    assert.deepEqual(blobs.map((b) => b[1]), [...BOOTSTRAP_SCRIPTS]);
-    for (const [, name, blob] of blobs) {
-      const text = gunzipSync(Buffer.from(blob.replace(/\n/g, ''), 'base64')).toString('utf8');
-      assert.equal(text, embeddedScriptText(name as (typeof BOOTSTRAP_SCRIPTS)[number]));
+    const blobs = [...userData.matchAll(/base64 -d <<'P5RAY_END' \| gunzip \| awk .*\n([\s\S]*?)\nP5RAY_END/g)];
+    assert.equal(blobs.length, 1);
+    const gz = Buffer.from(blobs[0][1].replace(/\n/g, ''), 'base64');
+    assert.equal(gz[9], 3, 'gzip header OS byte fixed to Unix');
+    assert.equal(gunzipSync(gz).toString('utf8'), nodeFilesStream());
+    // Run the user data's own unpack line on it.
+    const dir = mkdtempSync(join(tmpdir(), 'p5-unpack-'));
+    const unpack = userData.split('\n').find((l) => l.startsWith("base64 -d <<'P5RAY_END'"))!;
+    execFileSync('bash', ['-c', `set -euo pipefail; R=${dir}; mkdir -p "$R/opt/p5-ray/bin"; ${unpack}\n${blobs[0][1]}\nP5RAY_END`]);
+    for (const name of BOOTSTRAP_SCRIPTS) {
+      const text = readFileSync(join(dir, 'opt/p5-ray/bin', name), 'utf8');
+      assert.equal(text, embeddedScriptText(name));
       assert.doesNotMatch(text, /^\s*#(?!!)/m);
     }
   });
 
-  test('renders identically every time, and gzip here gives the bytes it gives everywhere', () => {
+  test('renders identically every time, with a gzip header that does not depend on the platform', () => {
     assert.equal(userDataFor(), userDataFor());
+    const sample = Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} ${(i * 7919) % 1013}\n`).join(''));
+    // zlib on macOS writes OS byte 19 where Linux writes 3: the same synth must give the same user data.
+    const macZlib = (d: Buffer) => { const gz = gzipSync(d, { level: 9 }); gz[9] = 19; return gz; };
+    const fromMac = portableGzip(sample, macZlib);
+    assert.equal(fromMac[9], 3);
+    assert.deepEqual(fromMac, portableGzip(sample));
+    assert.deepEqual(gunzipSync(fromMac), sample);
     // A zlib that compresses differently would change the user data between machines, and a user-data change
     // stops and starts the GPU nodes. This pins Node's output for a fixed input.
-    const sample = Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} ${(i * 7919) % 1013}\n`).join(''));
-    const gz = gzipSync(sample, { level: 9 });
-    gz[9] = 3;
-    assert.equal(createHash('sha256').update(gz).digest('hex').slice(0, 16), '80ade3b07fac3b09');
+    assert.equal(createHash('sha256').update(portableGzip(sample)).digest('hex').slice(0, 16), '80ade3b07fac3b09');
   });
 
   test('passes CDK tokens through, so the template joins the WaitCondition handle URL into the user data', () => {

@@ -2,20 +2,31 @@
 # shellcheck disable=SC2154  # ROLE, GPU_INDEX, SIGNAL_URL, LOG_GROUP… come from cluster.env, sourced before this file
 #
 # Shared by the node bootstrap: progress lines (stdout → bootstrap log, and CloudWatch Logs), the one readiness
-# signal to CloudFormation, the failure traps and bounded waits.
+# signal to CloudFormation, the failure traps, the deadline and bounded waits.
+#
+# No pipeline here or in the steps ends in a reader that may stop early (head, grep -q, …): under pipefail and the
+# ERR trap, the writer's SIGPIPE would fail a healthy node. Use parameter expansion or here-strings instead
+# (test/bootstrap/no-sigpipe.test.ts checks this).
 
 # Tests point P5RAY_ROOT at a temp dir; on a node it is unset, so every path below is the real one.
 R="${P5RAY_ROOT:-}"
 IMDS="${P5RAY_IMDS_URL:-http://169.254.169.254}"
 WAIT_INTERVAL="${P5RAY_WAIT_INTERVAL:-10}"
 PROGRESS_EVERY="${P5RAY_PROGRESS_EVERY:-60}"
+# The watchdog stops a step still running this long after the deadline: waits give up at the deadline with their
+# own reason first, and the margin after it is still left for the signal.
+WATCHDOG_GRACE="${P5RAY_WATCHDOG_GRACE:-60}"
 STATE_DIR="$R$NODE_ROOT/state"
 SIGNALLED="$STATE_DIR/signalled"
+DEADLINE_PASSED="$STATE_DIR/deadline-passed"
 STEP="0/0 (starting)"
 INSTANCE_ID=""
 CW_STREAM=""
 CW_PENDING=()
 WAIT_NOTE=""
+DEADLINE=""
+WATCHDOG_PID=""
+MAIN_PID=$$
 
 say() {
   local line="[bootstrap $ROLE $GPU_INDEX] $*"
@@ -30,6 +41,11 @@ json_str() {
   s=${s//$'\t'/ }
   s=${s//$'\r'/}
   printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+}
+
+# json_field <key> <json>: a top-level string value of a small flat JSON document (IMDS, the probes' facts).
+json_field() {
+  sed -nE "s/.*\"$1\" *: *\"([^\"]*)\".*/\\1/p" <<<"$2"
 }
 
 # Batched, and never fatal: losing a log line must not fail a node that is otherwise fine. Lines wait in
@@ -80,13 +96,14 @@ fail() {
 }
 
 on_err() {
-  local rc=$1 cmd=${2%%$'\n'*} line=$3 out
+  local rc=$1 cmd=${2%%$'\n'*} line=$3 out="" lines=() i
   # Inside $(…) the trap fires in the subshell too (set -E), where its output would vanish into the captured
   # value: leave the report to the parent, which sees the same failure.
   if [ "$BASH_SUBSHELL" -gt 0 ]; then exit "$rc"; fi
   trap - ERR
   # The failing command's own last words (a pip resolver error, an ImportError) say more than our lines.
-  out=$(grep -v '\[bootstrap ' "$LOG_FILE" 2>/dev/null | tail -n 3 | cut -c1-200 | tr '\n' ' ' || true)
+  mapfile -t lines < <(grep -v '\[bootstrap ' "$LOG_FILE" 2>/dev/null || true)
+  for ((i = ${#lines[@]} > 3 ? ${#lines[@]} - 3 : 0; i < ${#lines[@]}; i++)); do out+="${lines[i]:0:200} "; done
   signal FAILURE "step $STEP failed: '${cmd:0:160}' exited $rc (line $line). Last output: ${out:-none} ($(where_logs))"
   exit "$rc"
 }
@@ -94,7 +111,13 @@ on_err() {
 # set -u and signals end the script without an ERR trap; this still reports, unless a signal was already sent.
 on_exit() {
   local rc=$?
-  [ -e "$SIGNALLED" ] || signal FAILURE "step $STEP: bootstrap ended unexpectedly (exit $rc; $(where_logs))"
+  stop_watchdog
+  [ ! -e "$SIGNALLED" ] || return 0
+  if [ -e "$DEADLINE_PASSED" ]; then
+    signal FAILURE "step $STEP: still running at the bootstrap deadline ($(deadline_text)), stopped so that CloudFormation hears why ($(where_logs))"
+  else
+    signal FAILURE "step $STEP: bootstrap ended unexpectedly (exit $rc; $(where_logs))"
+  fi
 }
 
 install_traps() {
@@ -103,10 +126,57 @@ install_traps() {
   trap 'exit 143' TERM INT HUP
 }
 
-# The WaitCondition timeout less a margin: a wait gives up here, with a reason, before CloudFormation times out.
+# deadline_from_launch <launch time, ISO 8601> <wait condition timeout, s> <margin, s>: the epoch second at which
+# the node gives up. ClusterReady's timer starts once the instances exist, so it counts from the launch (never
+# later than that start), and the margin is kept after the deadline: time left to send the failure signal.
+deadline_from_launch() {
+  local launched
+  launched=$(date -u -d "$1" +%s) || return 1
+  echo $((launched + $2 - $3))
+}
+
+deadline_text() {
+  printf 'launched %s, ClusterReady waits %ss, node deadline %s' "${LAUNCHED:-?}" "$BOOTSTRAP_TIMEOUT_SECONDS" \
+    "$( [ -n "$DEADLINE" ] && date -u -d "@$DEADLINE" +%FT%TZ || echo '?')"
+}
+
+# Seconds until the deadline, never negative: a wait gives up then, with a reason, before CloudFormation times out.
 time_left() {
-  local left=$((DEADLINE - SECONDS))
+  local left=$((DEADLINE - $(date +%s)))
   echo $((left > 0 ? left : 0))
+}
+
+# A step that hangs (a stuck download, a resolver loop) would outlive the wait condition and leave the stack
+# waiting in silence: at the deadline plus WATCHDOG_GRACE, stop the running step; on_exit says why.
+start_watchdog() {
+  local delay=$(($(time_left) + WATCHDOG_GRACE))
+  (
+    trap - ERR EXIT
+    me=$BASHPID
+    sleep "$delay" &
+    trap 'kill $! 2>/dev/null; exit 0' TERM
+    wait $!
+    : >"$DEADLINE_PASSED"
+    # Bash runs the main script's TERM trap only once its foreground command ends: stop that command first, with
+    # everything it started (which would otherwise hold the log open), but not the log's tee nor this watchdog.
+    # shellcheck disable=SC2046  # one pid per word
+    kill -TERM $(ps -e -o pid=,ppid= | awk -v root="$MAIN_PID" -v me="$me" -v tee="${TEE_PID:-0}" '
+      { parent[$1] = $2 }
+      END {
+        for (p in parent) {
+          q = p
+          while (q in parent && q != me && q != tee && parent[q] != root) q = parent[q]
+          if (q in parent && q != me && q != tee && parent[q] == root) print p
+        }
+      }') 2>/dev/null || true
+    kill -TERM "$MAIN_PID"
+  ) </dev/null >/dev/null 2>&1 &
+  WATCHDOG_PID=$!
+}
+
+stop_watchdog() {
+  [ -z "$WATCHDOG_PID" ] || kill "$WATCHDOG_PID" 2>/dev/null || true
+  WATCHDOG_PID=""
 }
 
 # wait_for <what> <seconds> <command…>: polls until the command succeeds, with a progress line now and then
@@ -125,7 +195,33 @@ wait_for() {
   done
 }
 
+# imds <path under latest/>
 imds() {
   curl -fsS --max-time 5 --retry 5 --retry-connrefused -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" \
-    "$IMDS/latest/meta-data/$1"
+    "$IMDS/latest/$1"
+}
+
+# as_ray_worker <command…>: runs a command with exactly the environment ray.service gives Ray's workers (systemd's
+# EnvironmentFile), and nothing inherited from cloud-init.
+as_ray_worker() {
+  local vars=()
+  mapfile -t vars <"$RAY_ENV_FILE"
+  env -i "${vars[@]}" "$@"
+}
+
+# run_probe <script in this directory> <args…>: a node-side Python check, run as a Ray worker would run it. All
+# of its output goes to the bootstrap log; its verdict (PROBE_VERDICT) is the line marked "p5-ray-verdict: ", or
+# the last line when it died without one (a traceback), and the failure reason if it exits non-zero.
+run_probe() {
+  local out rc=0 mark=$'\n''p5-ray-verdict: '
+  out=$(as_ray_worker "$VENV_DIR/bin/python" "$BIN_DIR/$1" "${@:2}" 2>&1 </dev/null) || rc=$?
+  printf '%s\n' "$out"
+  out=$'\n'$out
+  if [[ $out == *"$mark"* ]]; then
+    PROBE_VERDICT=${out##*"$mark"}
+    PROBE_VERDICT=${PROBE_VERDICT%%$'\n'*}
+  else
+    PROBE_VERDICT=${out##*$'\n'}
+  fi
+  [ "$rc" -eq 0 ] || fail "${PROBE_VERDICT:0:600}"
 }

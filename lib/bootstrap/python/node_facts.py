@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+# Writes what this GPU node verified, for the benchmark results to carry (cluster/nodes/<role>-<index>.json).
+# Usage: node_facts.py --out FILE --stack STACK_JSON --nixl NIXL_JSON key=value...
+# with the keys role, index, instanceId, privateIp, instanceType, gpus, gpuName, efaDevices.
+import argparse
+import json
+import sys
+
+# The shape other tools read: keep the keys and their order.
+ORDER = ["role", "index", "instanceId", "privateIp", "instanceType", "gpus", "gpuName", "efaDevices"]
+INTEGERS = {"index", "gpus", "efaDevices"}
+VERSIONS = ["ray", "vllm", "nixl", "lmcache", "torch"]
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--stack", required=True, help="verify_stack.py's facts")
+    parser.add_argument("--nixl", required=True, help="nixl_probe.py's facts")
+    parser.add_argument("fields", nargs="+", help="key=value")
+    args = parser.parse_args(argv)
+    given = dict(f.split("=", 1) for f in args.fields)
+    missing = [k for k in ORDER if k not in given]
+    if missing:
+        print(f"node_facts.py: missing {', '.join(missing)}")
+        return 2
+    with open(args.stack) as f:
+        stack = json.load(f)
+    with open(args.nixl) as f:
+        nixl = json.load(f)
+    facts = {k: int(given[k]) if k in INTEGERS else given[k] for k in ORDER}
+    facts["nixl"] = {"backend": nixl["backend"], "provider": nixl["provider"]}
+    facts["lmcache"] = {"compiledModules": stack["lmcache"]["compiledModules"]}
+    facts["versions"] = {k: stack["versions"][k] for k in VERSIONS}
+    with open(args.out, "w") as f:
+        json.dump(facts, f, separators=(",", ":"))
+        f.write("\n")
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,2 @@
+def multi_layer_kv_transfer(*args, **kwargs):
+    return None
