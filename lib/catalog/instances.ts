@@ -1,7 +1,8 @@
 /**
  * The instance catalog: every fact about an EC2 instance type that the stack, the serve configs and the cost
  * review derive from. Figures are from the EC2 instance-type pages and DescribeInstanceTypes (see
- * ../shared/FACTS.md §3); `npm run preflight` compares them with the live API when credentials are present.
+ * docs.aws.amazon.com/ec2/latest/instancetypes); `npm run preflight` compares them with the live API when credentials
+ * are present.
  */
 export interface GpuInstanceSpec {
   readonly kind: 'gpu';

@@ -1,6 +1,7 @@
 /**
  * The software manifest: every pinned version installed on the nodes, in one place. The set follows Ray's own
- * `llm` extra for this Ray release (ray 2.58.0 pins vllm 0.26.0 and nixl 1.3.1; ../shared/FACTS.md §2).
+ * `llm` extra for this Ray release (ray 2.58.0's wheel METADATA pins `vllm[audio]==0.26.0` and `nixl-cu13==1.3.1`;
+ * the `nixl` meta package of the same version provides the `nixl` import name).
  */
 export const SOFTWARE = {
   ray: '2.58.0',
@@ -16,7 +17,10 @@ export const SOFTWARE = {
   python: '3.12',
 } as const;
 
-/** DLAMI public SSM parameter: Base OSS Nvidia Driver GPU AMI, Ubuntu 24.04, x86_64 (FACTS.md §4). */
+/**
+ * DLAMI public SSM parameter: Base OSS Nvidia Driver GPU AMI, Ubuntu 24.04, x86_64 (the AWS Deep Learning AMI
+ * release notes name the parameter `/aws/service/deeplearning/ami/x86_64/<ami>/latest/ami-id`).
+ */
 export const DEFAULT_AMI_PARAMETER =
   '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id';
 
