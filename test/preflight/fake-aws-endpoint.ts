@@ -36,7 +36,10 @@ export interface FakeCapacityOffering {
   readonly instanceType: string;
   readonly instanceCount: number;
   readonly start: Date;
+  /** The length asked for (CapacityDurationHours) that this offering answers. */
   readonly hours: number;
+  /** The block's real length when shorter, e.g. a block that starts mid-day and ends at the usual 11:30 UTC. */
+  readonly actualHours?: number;
   /** As EC2 sends it: a decimal string. */
   readonly upfrontFee: string;
   readonly currency?: string;
@@ -332,7 +335,7 @@ function matchingOfferings(account: FakeAccount, form: URLSearchParams): FakeCap
 }
 
 function offeringEnd(o: FakeCapacityOffering): Date {
-  return new Date(o.start.getTime() + o.hours * 3_600_000);
+  return new Date(o.start.getTime() + (o.actualHours ?? o.hours) * 3_600_000);
 }
 
 function purchasedReservation(account: FakeAccount, p: FakePurchase): FakeReservation {
@@ -379,7 +382,8 @@ function offeringXml(o: FakeCapacityOffering): string {
   return `<item><capacityBlockOfferingId>${o.id}</capacityBlockOfferingId><instanceType>${o.instanceType}</instanceType>` +
     `<availabilityZone>${o.availabilityZone}</availabilityZone><instanceCount>${o.instanceCount}</instanceCount>` +
     `<startDate>${o.start.toISOString()}</startDate><endDate>${offeringEnd(o).toISOString()}</endDate>` +
-    `<capacityBlockDurationHours>${o.hours}</capacityBlockDurationHours><upfrontFee>${o.upfrontFee}</upfrontFee>` +
+    `<capacityBlockDurationHours>${Math.floor(o.actualHours ?? o.hours)}</capacityBlockDurationHours>` +
+    `<capacityBlockDurationMinutes>${Math.round(((o.actualHours ?? o.hours) % 1) * 60)}</capacityBlockDurationMinutes><upfrontFee>${o.upfrontFee}</upfrontFee>` +
     `<currencyCode>${o.currency ?? 'USD'}</currencyCode><tenancy>default</tenancy></item>`;
 }
 
