@@ -112,7 +112,7 @@ export function formatHelp(spec: CommandSpec): string {
   const options = { ...spec.options, ...COMMON_OPTIONS };
   const positionals = spec.positionals ?? [];
   const usageArgs = positionals.map((p) => (p.required ? `<${p.name}>` : `[<${p.name}>]`));
-  const lines = [`usage: ${[spec.invocation, ...usageArgs, '[options]'].join(' ')}`, '', spec.summary];
+  const lines = [`usage: ${[spec.invocation, ...usageArgs, '[options]'].join(' ')}`, '', ...wrap(spec.summary, 100)];
   const column = (left: string, right: string) => `  ${left.padEnd(28)} ${right}`;
   if (positionals.length > 0) {
     lines.push('', 'arguments:');
@@ -128,6 +128,20 @@ export function formatHelp(spec: CommandSpec): string {
   for (const [code, meaning] of exitCodes) lines.push(column(String(code), meaning));
   if (spec.notes && spec.notes.length > 0) lines.push('', ...spec.notes);
   return lines.join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return line ? [...lines, line] : lines;
 }
 
 export const DEFAULT_EXIT_CODES: ReadonlyArray<readonly [number, string]> = [

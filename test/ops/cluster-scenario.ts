@@ -95,7 +95,7 @@ export function deploying(real: RealCluster, created: Date) {
     },
     complete(stopTime: string) {
       stack.status = 'CREATE_COMPLETE';
-      stack.resources.ClusterReady.status = 'CREATE_COMPLETE';
+      stack.resources.ClusterReady = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_COMPLETE' };
       stack.outputs = { SpendGuardStopTime: stopTime, SpendGuardStatus: 'on', ArtifactsBucketName: BUCKET, HeadInstanceId: IDS.head, GpuInstanceIds: `${IDS['gpu-0']},${IDS['gpu-1']}` };
     },
     fail(reason: string, failedAtMs: number) {
