@@ -14,9 +14,9 @@ export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
 export const IDS: Record<string, string> = { 'gpu-0': 'i-0aaaaaaaaaaaaaaa0', 'gpu-1': 'i-0aaaaaaaaaaaaaaa1', head: 'i-0aaaaaaaaaaaaaaa2' };
 
 export interface RealCluster {
-  /** The synthesized template's JSON text. */
-  readonly template: string;
-  /** Node → its instance's logical id and Name tag, read from the template. */
+  /** The synthesized template's JSON text (only when asked for: a synth costs seconds). */
+  readonly template?: string;
+  /** Node → its instance's logical id, Name tag and type. */
   readonly instances: Record<string, { logicalId: string; nameTag: string; type: string }>;
   /** Node → the events its real bootstrap sent, re-stamped to start at 0 ms. */
   readonly logs: Record<string, FakeLogEvent[]>;
@@ -24,11 +24,35 @@ export interface RealCluster {
   readonly failReason: string;
 }
 
-let cached: Promise<RealCluster> | undefined;
+let logsOnce: Promise<Pick<RealCluster, 'logs' | 'failedGpu1' | 'failReason'>> | undefined;
+let templateOnce: Promise<Pick<RealCluster, 'template' | 'instances'>> | undefined;
 
-/** Synthesizes the default stack and runs the real bootstrap of each node role once per test process. */
-export function realCluster(): Promise<RealCluster> {
-  cached ??= (async () => {
+/** Runs the real bootstrap of each node role (a worker, the head, a worker that fails) once per test process. */
+function realLogs() {
+  logsOnce ??= (async () => {
+    const [gpu1, head, failed] = await Promise.all([
+      bootstrapLogs(),
+      bootstrapLogs({ role: 'head', isRayHead: true, gpuIndex: 0 }, { STUB_IP: '10.0.0.10' }),
+      bootstrapLogs({}, { STUB_GPUS: '7' }),
+    ]);
+    const restamp = (events: FakeLogEvent[], from: string, to: string) =>
+      events.map((e, i) => ({ timestamp: i * 1000, message: e.message.split(from).join(to) }));
+    return {
+      logs: {
+        'gpu-0': restamp(gpu1.events, '[bootstrap gpu 1]', '[bootstrap gpu 0]'),
+        'gpu-1': restamp(gpu1.events, '[bootstrap gpu 1]', '[bootstrap gpu 1]'),
+        head: restamp(head.events, '[bootstrap head 0]', '[bootstrap head 0]'),
+      },
+      failedGpu1: restamp(failed.events, '[bootstrap gpu 1]', '[bootstrap gpu 1]'),
+      failReason: failed.run.signals[0].Reason,
+    };
+  })();
+  return logsOnce;
+}
+
+/** Synthesizes the default stack once per test process: its template and its instances' logical ids and tags. */
+function realTemplate() {
+  templateOnce ??= (async () => {
     const s = await synth({}, {}, { cfnValidation: false });
     const instances: RealCluster['instances'] = {};
     for (const [logicalId, r] of Object.entries(s.json.Resources)) {
@@ -38,26 +62,26 @@ export function realCluster(): Promise<RealCluster> {
       const lt = s.json.Resources[r.Properties.LaunchTemplate.LaunchTemplateId.Ref];
       instances[node] = { logicalId, nameTag, type: lt.Properties.LaunchTemplateData.InstanceType };
     }
-    const [gpu1, head, failed] = await Promise.all([
-      bootstrapLogs(),
-      bootstrapLogs({ role: 'head', isRayHead: true, gpuIndex: 0 }, { STUB_IP: '10.0.0.10' }),
-      bootstrapLogs({}, { STUB_GPUS: '7' }),
-    ]);
-    const restamp = (events: FakeLogEvent[], from: string, to: string) =>
-      events.map((e, i) => ({ timestamp: i * 1000, message: e.message.replace(from, to) }));
-    return {
-      template: JSON.stringify(s.json),
-      instances,
-      logs: {
-        'gpu-0': restamp(gpu1.events, '[bootstrap gpu 1]', '[bootstrap gpu 0]'),
-        'gpu-1': restamp(gpu1.events, '', ''),
-        head: restamp(head.events, '', ''),
-      },
-      failedGpu1: restamp(failed.events, '', ''),
-      failReason: failed.run.signals[0].Reason,
-    };
+    return { template: JSON.stringify(s.json), instances };
   })();
-  return cached;
+  return templateOnce;
+}
+
+/**
+ * The default cluster's instances without a synth: the Name tags lib/compute/cluster-nodes.ts gives them (checked
+ * against the real stack by stack-facts.test.ts); logical ids only matter for the cost, which needs the template.
+ */
+const PLAIN_INSTANCES: RealCluster['instances'] = {
+  'gpu-0': { logicalId: 'NodesGpuNode0', nameTag: `${STACK}-gpu-0`, type: 'p5.48xlarge' },
+  'gpu-1': { logicalId: 'NodesGpuNode1', nameTag: `${STACK}-gpu-1`, type: 'p5.48xlarge' },
+  head: { logicalId: 'NodesHeadNode', nameTag: `${STACK}-head`, type: 'm7i.2xlarge' },
+};
+
+/** What a test needs of the real thing: the template (for the cost), and the real bootstrap logs. */
+export async function realCluster(need: { template?: boolean; logs?: boolean } = {}): Promise<RealCluster> {
+  const none = { logs: { 'gpu-0': [], 'gpu-1': [], head: [] }, failedGpu1: [], failReason: '' };
+  const [logs, template] = await Promise.all([need.logs === false ? none : realLogs(), need.template ? realTemplate() : undefined]);
+  return { ...logs, instances: template?.instances ?? PLAIN_INSTANCES, template: template?.template };
 }
 
 export function streamOf(node: string): string {
@@ -69,7 +93,7 @@ export function deploying(real: RealCluster, created: Date) {
   const stack: FakeStack = {
     name: STACK, id: STACK_ID, status: 'CREATE_IN_PROGRESS', creationTime: created, outputs: {}, resources: {},
     events: [{ logicalId: STACK, resourceType: 'AWS::CloudFormation::Stack', status: 'CREATE_IN_PROGRESS', reason: 'User Initiated', timestamp: created }],
-    template: real.template,
+    template: real.template ?? '{}',
   };
   const instances: FakeInstance[] = [];
   const group: Record<string, FakeLogEvent[]> = {};

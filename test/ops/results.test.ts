@@ -9,7 +9,7 @@ import { closeEndpoints, runWithFake } from './helpers';
 
 after(closeEndpoints);
 let real: RealCluster;
-before(async () => { real = await realCluster(); });
+before(async () => { real = await realCluster({ logs: false }); });
 
 /** A `vllm bench serve --save-result` file with the keys the report reads (FACTS §2). */
 function bench(concurrency: number, throughput: number): string {

@@ -12,7 +12,7 @@ let real: RealCluster;
 let fake: FakeEndpoint;
 let scenario: ReturnType<typeof deploying>;
 before(async () => {
-  real = await realCluster();
+  real = await realCluster({ logs: false });
   scenario = deploying(real, new Date('2026-11-24T12:00:00Z'));
   scenario.launch();
   scenario.complete('2026-11-24T20:00:00Z');

@@ -9,7 +9,7 @@ import { closeEndpoints, runWithFake } from './helpers';
 
 after(closeEndpoints);
 let real: RealCluster;
-before(async () => { real = await realCluster(); });
+before(async () => { real = await realCluster({ template: true }); });
 
 const CREATED = new Date('2026-11-24T12:00:00Z');
 const MIN = 60_000;
@@ -46,7 +46,7 @@ describe('npm run status', () => {
     d.launch(30 * MIN);
     d.complete('2026-11-24T20:30:00Z');
     const run = await status([], d.account, clock(CREATED.getTime() + 90 * MIN));
-    const report = buildCostReport({ template: JSON.parse(real.template), region: 'us-east-1', capacityBlock: false, benchmark: { estimatedHours: 0, basis: '' }, maxHours: 8 });
+    const report = buildCostReport({ template: JSON.parse(real.template ?? "{}"), region: 'us-east-1', capacityBlock: false, benchmark: { estimatedHours: 0, basis: '' }, maxHours: 8 });
     const compute = report.lines.filter((l) => l.pricing === 'on-demand' && l.stopsWithInstances).reduce((a, l) => a + (l.hourlyUsd ?? 0), 0);
     assert.equal(Math.round(compute * 1e4) / 1e4, 2 * 55.04 + 0.4032, 'two p5.48xlarge and the m7i.2xlarge head, from lib/catalog/prices.ts');
     const expected = compute * 1 + (report.totalHourlyUsd - compute) * 1.5;
