@@ -38,7 +38,7 @@ describe('npm run logs', () => {
     assert.deepEqual(last.out, all.out.slice(-3));
   });
 
-  it('--follow prints new lines as they arrive and stops once every node has signalled', async () => {
+  it('--follow prints new lines as they arrive and stops once every node has signalled', { timeout: 120_000 }, async () => {
     const d = deploying(real, CREATED);
     d.launch();
     const events = real.logs['gpu-1'];
@@ -56,7 +56,7 @@ describe('npm run logs', () => {
     assert.ok(reads >= Math.ceil(events.length / 5));
   });
 
-  it('--follow exits 1 when a node signals FAILURE', async () => {
+  it('--follow exits 1 when a node signals FAILURE', { timeout: 120_000 }, async () => {
     const d = deploying(real, CREATED);
     d.launch();
     d.log('gpu-1', real.failedGpu1);

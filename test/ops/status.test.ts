@@ -64,7 +64,7 @@ describe('npm run status', () => {
       'or select another with -c stackName=… / -c region=… / -c config=cluster.yaml']);
   });
 
-  it('--watch shows a node moving through its bootstrap steps, then the ready state, and stops by itself', async () => {
+  it('--watch shows a node moving through its bootstrap steps, then the ready state, and stops by itself', { timeout: 120_000 }, async () => {
     const d = deploying(real, CREATED);
     const t = clock(CREATED.getTime() + MIN);
     const n = real.logs['gpu-1'].length;
@@ -93,7 +93,7 @@ describe('npm run status', () => {
     assert.ok(n > 11);
   });
 
-  it('--watch stops on a failed deploy with the failing node, its reason and the last lines of its log', async () => {
+  it('--watch stops on a failed deploy with the failing node, its reason and the last lines of its log', { timeout: 120_000 }, async () => {
     const d = deploying(real, CREATED);
     d.launch(MIN);
     d.log('gpu-0', real.logs['gpu-0'], 8, 3 * MIN);
@@ -119,7 +119,7 @@ describe('npm run status', () => {
     assert.match(run.text, /the stack is rolling back \(ROLLBACK_IN_PROGRESS\)/);
   });
 
-  it('--watch waits for the stack to appear, and gives up at its timeout with exit code 3', async () => {
+  it('--watch waits for the stack to appear, and gives up at its timeout with exit code 3', { timeout: 120_000 }, async () => {
     const t = clock(CREATED.getTime());
     const run = await status(['--watch', '--timeout', '2', '--interval', '20'], defaultAccount(), t);
     assert.equal(run.code, 3, run.text);
