@@ -217,8 +217,17 @@ async function watch(c: CommandContext, clients: AwsClients, intervalMs: number,
   let previous: ClusterSnapshot | undefined;
   let lastPrint = started;
   let announcedMissing = false;
+  // A stack left in ROLLBACK_COMPLETE by an earlier deploy is deleted and created anew by the next `cdk deploy`:
+  // its old failure is reported once, then the watch waits for the new stack (a new stack id).
+  let staleId: string | undefined;
   for (;;) {
-    const stack = await describeStack(clients, c.config.stackName);
+    let stack = await describeStack(clients, c.config.stackName);
+    if (stack && !previous && !staleId && stack.status === 'ROLLBACK_COMPLETE') {
+      staleId = stack.id;
+      c.out(`stack ${stack.name} is ROLLBACK_COMPLETE from an earlier deploy (created ${iso(stack.created)}); \`npx cdk deploy\` ` +
+        'deletes it and creates it again: waiting for the new one');
+    }
+    if (stack && stack.id === staleId) stack = undefined;
     if (!stack) {
       if (previous) {
         c.out(`[+${elapsed()}] stack ${c.config.stackName} is gone (deleted)`);

@@ -139,3 +139,27 @@ describe('npm run status', () => {
     }
   });
 });
+
+describe('npm run status -- --watch after a failed deploy', () => {
+  it('waits for the new stack when the old one is ROLLBACK_COMPLETE, then follows the new one', { timeout: 120_000 }, async () => {
+    const d = deploying(real, CREATED);
+    d.stack.status = 'ROLLBACK_COMPLETE';
+    const t = clock(CREATED.getTime() + 60 * MIN);
+    let looks = 0;
+    const run = await status(['--watch'], d.account, {
+      ...t,
+      fake: {
+        onCall: (call: { action: string }) => {
+          if (call.action !== 'DescribeStacks') return;
+          looks++;
+          if (looks === 3) { d.stack.id = `${d.stack.id}-new`; d.stack.status = 'CREATE_IN_PROGRESS'; d.stack.creationTime = t.now(); }
+          if (looks === 5) { d.launch(61 * MIN); d.complete('2026-11-24T21:00:00Z'); }
+        },
+      },
+    });
+    assert.equal(run.code, 0, run.text);
+    assert.match(run.out[0], /^stack P5RayKvCluster is ROLLBACK_COMPLETE from an earlier deploy \(created 2026-11-24T12:00Z\); `npx cdk deploy` deletes it and creates it again: waiting for the new one$/);
+    assert.match(run.text, /stack P5RayKvCluster \(us-east-1\): CREATE_IN_PROGRESS/);
+    assert.match(run.text, /\] stack CREATE_COMPLETE/);
+  });
+});
