@@ -1,32 +1,40 @@
 /**
  * `npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart]`: compares benchmark results of the serve
- * configurations. Exit code 2 when some result files were skipped, 1 when nothing could be read.
+ * configurations. Exit code 2 when some result files were skipped, 1 when nothing could be read (or bad arguments).
  */
 import { existsSync, statSync } from 'fs';
+import { CommandSpec, parseCommandLine } from '../lib/cli/command-line';
 import { runReport } from '../lib/report';
 
-const USAGE = 'usage: npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart]';
+export const REPORT_COMMAND: CommandSpec = {
+  invocation: 'npm run report --',
+  summary: 'Compares the benchmark results (vllm bench serve --save-result files) of the serve configurations: ' +
+    'the table of anyscale/ray-serve-llm-perf-examples pd+kv_offloading per workload, and report.svg.',
+  positionals: [{ name: 'results-dir', help: 'a folder holding <served>_itl<IN>_otl<OUT>_<mode>_<experiment>/conc<N>.json', required: true }],
+  options: {
+    json: { type: 'boolean', help: 'print the tables as JSON' },
+    baseline: { type: 'string', value: 'NAME', help: 'the experiment the change column compares against' },
+    'no-chart': { type: 'boolean', help: 'do not write report.svg' },
+  },
+  exitCodes: [
+    [0, 'every result file was read'],
+    [1, 'nothing could be read, or bad arguments'],
+    [2, 'some result files were skipped (named on stderr); the rest is printed'],
+  ],
+};
 
 function main(argv: readonly string[]): number {
-  let dir: string | undefined;
-  let json = false;
-  let chart = true;
-  let baseline: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--no-chart') chart = false;
-    else if (arg === '--baseline' && i + 1 < argv.length) baseline = argv[++i];
-    else if (arg === '-h' || arg === '--help') { console.log(USAGE); return 0; }
-    else if (!arg.startsWith('-') && dir === undefined) dir = arg;
-    else { console.error(`unknown argument ${arg}\n${USAGE}`); return 1; }
-  }
-  if (dir === undefined) { console.error(USAGE); return 1; }
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) { console.error(`${dir} is not a folder\n${USAGE}`); return 1; }
-  const outcome = runReport(dir, { json, chart, baseline });
-  if (outcome.stdout) console.log(outcome.stdout);
-  if (outcome.stderr) console.error(outcome.stderr);
-  return outcome.exitCode;
+  const outcome = parseCommandLine(REPORT_COMMAND, argv);
+  if (outcome.kind === 'help') { console.log(outcome.text); return 0; }
+  if (outcome.kind === 'error') { console.error(`error: ${outcome.message}`); return 1; }
+  const { values, positionals } = outcome.parsed;
+  const dir = positionals[0];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) { console.error(`error: ${dir} is not a folder (see npm run report -- --help)`); return 1; }
+  const baseline = typeof values.baseline === 'string' ? values.baseline : undefined;
+  const outcomeOfReport = runReport(dir, { json: values.json === true, chart: values['no-chart'] !== true, baseline });
+  if (outcomeOfReport.stdout) console.log(outcomeOfReport.stdout);
+  if (outcomeOfReport.stderr) console.error(outcomeOfReport.stderr);
+  return outcomeOfReport.exitCode;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -7,6 +7,7 @@ import { Construct, IConstruct, IDependable } from 'constructs';
 import { BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR, renderUserData } from '../bootstrap';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
+import { COST_TAG_KEY, READINESS_GATE_LOGICAL_ID, STACK_OUTPUTS, bootstrapLogGroupName } from '../catalog/stack-names';
 import { ClusterNodes } from '../compute/cluster-nodes';
 import { ClusterConfig, hasSeparateHead, parseClusterConfig } from '../config/cluster-config';
 import { ConfigError } from '../config/errors';
@@ -20,8 +21,7 @@ import { ServeBundle } from '../serve/serve-bundle';
 import { ArtifactsBucket } from '../storage/artifacts-bucket';
 import { ClusterSettingsProps } from './settings-props.generated';
 
-/** The cost-allocation tag on every resource of a cluster; its value is the stack name. Budgets filter on it. */
-export const COST_TAG_KEY = 'p5-ray:cluster';
+export { COST_TAG_KEY };
 
 export interface P5RayClusterProps extends ClusterSettingsProps {
   /**
@@ -114,7 +114,7 @@ export class P5RayCluster extends Construct {
     const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: BOOTSTRAP_PYTHON_DIR, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
     const bootstrapPythonArn = `arn:${stack.partition}:s3:::${bootstrapPython.s3BucketName}/${bootstrapPython.s3ObjectKey}`;
     this.bootstrapLogGroup = new logs.LogGroup(this, 'BootstrapLogs', {
-      logGroupName: `/p5-ray/${stack.stackName}/bootstrap`,
+      logGroupName: bootstrapLogGroupName(stack.stackName),
       retention: logs.RetentionDays.TWO_WEEKS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -180,7 +180,7 @@ export class P5RayCluster extends Construct {
 
     // Every node reports once: GPU nodes after their GPU, EFA and import checks and joining Ray, the head after all
     // GPUs are in the cluster. One FAILURE ends the wait at once, and the rollback terminates the instances.
-    this.readiness = new CfnWaitCondition(this, 'ClusterReady', {
+    this.readiness = new CfnWaitCondition(this, READINESS_GATE_LOGICAL_ID, {
       handle: signalHandle.ref,
       count: config.gpuNodes + (hasSeparateHead(config) ? 1 : 0),
       timeout: String(config.bootstrapTimeoutMinutes * 60),
@@ -203,14 +203,14 @@ export class P5RayCluster extends Construct {
   private addOutputs(): void {
     const { config, commands } = this;
     const out = (id: string, description: string, value: string) => new CfnOutput(this, id, { description, value });
-    out('GpuInstanceIds', `The ${config.gpuNodes} ${config.gpuInstanceType} GPU nodes`, this.gpuInstances.map((i) => i.ref).join(','));
-    out('HeadInstanceId', 'The Ray head node', this.rayHead.ref);
-    out('HeadShellCommand', 'Open a shell on the Ray head (SSM Session Manager; no SSH)', commands.headShell);
-    out('DashboardPortForwardCommand', `Ray dashboard on http://localhost:${PORTS.rayDashboard}`, commands.dashboardPortForward);
-    out('ServePortForwardCommand', `OpenAI-compatible endpoint on http://localhost:${PORTS.serveHttp}/v1`, commands.servePortForward);
-    out('ArtifactsBucketName', 'Serve bundle copy (serve/), benchmark results (results/)', this.artifactsBucket.bucketName);
-    out('BootstrapLogsCommand', 'Follow node bootstrap progress', commands.followBootstrapLogs);
-    out('RunAllBenchmarksCommand', 'On the head node: deploy, smoke-test and benchmark every configuration in turn', commands.runAllBenchmarks);
+    out(STACK_OUTPUTS.gpuInstanceIds, `The ${config.gpuNodes} ${config.gpuInstanceType} GPU nodes`, this.gpuInstances.map((i) => i.ref).join(','));
+    out(STACK_OUTPUTS.headInstanceId, 'The Ray head node', this.rayHead.ref);
+    out(STACK_OUTPUTS.headShell, 'Open a shell on the Ray head (SSM Session Manager; no SSH)', commands.headShell);
+    out(STACK_OUTPUTS.dashboardPortForward, `Ray dashboard on http://localhost:${PORTS.rayDashboard}`, commands.dashboardPortForward);
+    out(STACK_OUTPUTS.servePortForward, `OpenAI-compatible endpoint on http://localhost:${PORTS.serveHttp}/v1`, commands.servePortForward);
+    out(STACK_OUTPUTS.artifactsBucket, 'Serve bundle copy (serve/), benchmark results (results/)', this.artifactsBucket.bucketName);
+    out(STACK_OUTPUTS.bootstrapLogs, 'Follow node bootstrap progress', commands.followBootstrapLogs);
+    out(STACK_OUTPUTS.runAllBenchmarks, 'On the head node: deploy, smoke-test and benchmark every configuration in turn', commands.runAllBenchmarks);
   }
 }
 

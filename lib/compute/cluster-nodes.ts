@@ -1,6 +1,7 @@
 import { Fn, Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
 import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
+import { nodeNameTag } from '../catalog/stack-names';
 import { efaNetworkInterfaces } from './efa-interfaces';
 import { NodeLaunchTemplate } from './node-launch-template';
 
@@ -67,7 +68,7 @@ export class ClusterNodes extends Construct {
         placementGroupName: props.placementGroupName,
         monitoring: true,
         userData: Fn.base64(props.userData({ role: 'gpu', isRayHead, gpuIndex: i })),
-        tags: [{ key: 'Name', value: `${config.stackName}-gpu-${i}${isRayHead ? '-head' : ''}` }],
+        tags: [{ key: 'Name', value: nodeNameTag(config.stackName, { role: 'gpu', gpuIndex: i, isRayHead }) }],
       });
       this.gpuInstances.push(instance);
     }
@@ -88,7 +89,7 @@ export class ClusterNodes extends Construct {
         launchTemplate: this.headLaunchTemplate.specification,
         monitoring: true,
         userData: Fn.base64(props.userData({ role: 'head', isRayHead: true, gpuIndex: 0 })),
-        tags: [{ key: 'Name', value: `${config.stackName}-head` }],
+        tags: [{ key: 'Name', value: nodeNameTag(config.stackName, { role: 'head', gpuIndex: 0, isRayHead: true }) }],
       });
     }
 

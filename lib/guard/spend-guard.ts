@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { ClusterConfig } from '../config/cluster-config';
 import { SETTINGS } from '../config/schema';
+import { STACK_OUTPUTS } from '../catalog/stack-names';
 import { SPEND_GUARD_RESOURCE_TYPE, STOP_TIME_HANDLER_SOURCE } from './stop-time-handler';
 
 /** The EventBridge Scheduler universal target for EC2 StopInstances (format arn:<partition>:scheduler:::aws-sdk:<service>:<action>). */
@@ -60,10 +61,10 @@ export class SpendGuard extends Construct {
       const { schedule, stopTimeIso } = this.createStopSchedule(props);
       this.schedule = schedule;
       this.stopTimeIso = stopTimeIso;
-      output(this, 'SpendGuardScheduleName', schedule.ref, 'EventBridge Scheduler schedule that stops the GPU nodes');
-      output(this, 'SpendGuardStopTime', stopTimeIso, 'When the GPU nodes stop (UTC)');
+      output(this, STACK_OUTPUTS.spendGuardScheduleName, schedule.ref, 'EventBridge Scheduler schedule that stops the GPU nodes');
+      output(this, STACK_OUTPUTS.spendGuardStopTime, stopTimeIso, 'When the GPU nodes stop (UTC)');
     }
-    output(this, 'SpendGuardStatus', status, 'Spend guard status');
+    output(this, STACK_OUTPUTS.spendGuardStatus, status, 'Spend guard status');
 
     if (props.budgetEmail !== undefined) this.budget = this.createBudget(props, props.budgetEmail);
   }

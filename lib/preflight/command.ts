@@ -1,8 +1,7 @@
-import { parseClusterConfig } from '../config/cluster-config';
+import { loadClusterConfig } from '../cli/settings';
 import { ConfigError } from '../config/errors';
-import { collectRawConfig } from '../config/sources';
 import { ClientOptions, createAwsClients, liveAccount } from './aws-account';
-import { mergeCdkContext, parseContextArguments } from './cli-arguments';
+import { parseContextArguments } from './cli-arguments';
 import { exitCodeFor, formatPreflightReport, runPreflight } from './runner';
 
 export interface PreflightCommandInputs {
@@ -22,8 +21,7 @@ export interface PreflightCommandInputs {
 export async function runPreflightCommand(inputs: PreflightCommandInputs): Promise<number> {
   let config;
   try {
-    const context = mergeCdkContext(inputs.contextFiles, parseContextArguments(inputs.argv));
-    config = parseClusterConfig(collectRawConfig(context, inputs.readFile));
+    config = loadClusterConfig({ contextFiles: inputs.contextFiles, commandLine: parseContextArguments(inputs.argv), readFile: inputs.readFile });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) inputs.err(`error: ${problem}`);

@@ -1,6 +1,6 @@
 export { createAwsClients, liveAccount } from './aws-account';
 export type { AwsClients, ClientOptions } from './aws-account';
-export { mergeCdkContext, parseContextArguments } from './cli-arguments';
+export { parseContextArguments } from './cli-arguments';
 export { PREFLIGHT_CHECKS } from './checks';
 export { PREFLIGHT_IAM_ACTIONS } from './required-permissions';
 export { exitCodeFor, formatPreflightReport, runPreflight } from './runner';

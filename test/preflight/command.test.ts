@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { mergeCdkContext, parseContextArguments, runPreflightCommand } from '../../lib/preflight';
+import { mergeCdkContext } from '../../lib/cli/settings';
+import { parseContextArguments, runPreflightCommand } from '../../lib/preflight';
 import { refusedEndpoint } from './fake-aws-endpoint';
 
 const root = resolve(__dirname, '..', '..');
