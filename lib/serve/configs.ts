@@ -42,6 +42,9 @@ export type ServeConfigId = 'collocated_baseline' | 'collocated_lmcache' | 'pd_n
 /** In the order run_all.sh runs them: the reference example's four, then the fifth. */
 export const SERVE_CONFIG_IDS: readonly ServeConfigId[] = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector', 'pd_prefill_lmcache'];
 
+/** The reference example's four configurations, the only ones of profile `reference`. */
+export const REFERENCE_CONFIG_IDS: readonly ServeConfigId[] = SERVE_CONFIG_IDS.slice(0, 4);
+
 /** The module builder.py is imported as; the application runtime_env puts the bundle folder on PYTHONPATH. */
 export const BUILDER_MODULE = 'builder';
 
@@ -98,7 +101,8 @@ export function serveConfigs(config: ClusterConfig): readonly ServeConfigSpec[] 
     pdShape('pd_prefill_lmcache', 'pd-prefill-lmcache', 'PD + LMCache on prefill only (prefill: NIXL + LMCache; decode: NIXL)',
       multiConnector([nixl, lmcache]), nixl, 'disabled'),
   ];
-  return shapes.map((shape) => ({
+  // The reference profile reproduces the example's table: its four configurations only.
+  return shapes.filter((shape) => config.profile !== 'reference' || REFERENCE_CONFIG_IDS.includes(shape.id)).map((shape) => ({
     id: shape.id,
     experiment: shape.experiment,
     title: shape.title,
