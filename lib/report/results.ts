@@ -139,8 +139,8 @@ function readLayout(sidecar: string): ResultLayout | string | undefined {
   const section = (doc as Record<string, unknown> | null)?.layout;
   if (section === undefined) return undefined;
   const l = section as Record<string, unknown>;
-  const num = (k: string) => (typeof l[k] === 'number' && Number.isFinite(l[k]) && (l[k] as number) > 0 ? l[k] as number : undefined);
-  const str = (k: string) => (typeof l[k] === 'string' ? l[k] as string : undefined);
+  const num = (k: string) => (typeof l[k] === 'number' && Number.isFinite(l[k]) && (l[k]) > 0 ? l[k] : undefined);
+  const str = (k: string) => (typeof l[k] === 'string' ? l[k] : undefined);
   const router = (l.router as Record<string, unknown> | undefined)?.name;
   const gpus = num('gpus');
   const clusterGpus = num('clusterGpus');
