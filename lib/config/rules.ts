@@ -1,7 +1,7 @@
 import { GPU_INSTANCES } from '../catalog/instances';
 import { REFERENCE_EXAMPLE } from '../catalog/reference-example';
 import { REGION_CATALOG_SOURCE, regionsOffering } from '../catalog/regions';
-import { LAYOUT_SETTING_KEYS, REFERENCE_LAYOUTS, describeLayout, layoutProblems } from '../serve/layouts';
+import { LAYOUT_SETTING_KEYS, REFERENCE_LAYOUTS, REFERENCE_SETTINGS, describeLayout, layoutProblems } from '../serve/layouts';
 import { WORKLOADS, workloadTokens } from '../serve/workloads';
 import type { ClusterConfig } from './cluster-config';
 import { invalid } from './errors';
@@ -53,9 +53,10 @@ export const RULES: readonly CrossSettingRule[] = [
     },
   },
   {
-    // The reference profile reproduces the example's table: its layouts are fixed.
+    // The reference profile reproduces the example's table: its layouts are fixed. Restating its value is fine (the
+    // construct passes every setting of a parsed configuration back as a prop).
     reads: ['profile', ...LAYOUT_SETTING_KEYS],
-    check: (c, isSet) => (c.profile !== 'reference' ? [] : LAYOUT_SETTING_KEYS.filter((key) => isSet(key)).map((key) =>
+    check: (c, isSet) => (c.profile !== 'reference' ? [] : LAYOUT_SETTING_KEYS.filter((key) => isSet(key) && c[key] !== REFERENCE_SETTINGS[key]).map((key) =>
       invalid(key, c[key], `profile=reference fixes every layout to the reference example's (${REFERENCE_EXAMPLE.name}: ` +
         `${describeLayout(REFERENCE_LAYOUTS.collocated)} collocated, ${describeLayout(REFERENCE_LAYOUTS.pd)} PD); ` +
         `leave ${key} unset, or use profile=full-cluster for your own layout`))),

@@ -105,6 +105,16 @@ export const REFERENCE_LAYOUTS: { readonly collocated: CollocatedLayout; readonl
   },
 };
 
+/** The value of each layout setting under profile `reference`; a setting equal to it does not change the layout. */
+export const REFERENCE_SETTINGS: Readonly<Record<(typeof LAYOUT_SETTING_KEYS)[number], number>> = {
+  tensorParallelSize: REF_TP,
+  collocatedReplicas: REF.collocatedReplicas,
+  prefillTensorParallelSize: REF_TP,
+  prefillReplicas: REF.prefillReplicas,
+  decodeTensorParallelSize: REF_TP,
+  decodeReplicas: REF.decodeReplicas,
+};
+
 /**
  * How many of the cluster's GPU nodes the full-cluster profile gives prefill; decode gets the rest (the larger half
  * when the count is odd: decode holds every running request's KV cache, prefill only the ones being computed).

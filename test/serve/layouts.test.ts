@@ -76,6 +76,9 @@ describe('layouts', () => {
       'decodeReplicas unset, or use profile=full-cluster for your own layout',
     ]);
     assert.match(problems({ profile: 'fastest' })[0], /^invalid setting profile=fastest: must be one of full-cluster, reference$/);
+    // Restating the reference value is not a change: the construct passes a parsed configuration back as props.
+    const parsed = parseClusterConfig({ profile: 'reference' });
+    assert.deepEqual(parseClusterConfig({ ...parsed }), parsed);
   });
 
   it('rejects layouts the cluster does not fit, with what is allowed', () => {
