@@ -1,20 +1,27 @@
 /**
- * `npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart]`: compares benchmark results of the serve
- * configurations. Exit code 2 when some result files were skipped, 1 when nothing could be read (or bad arguments).
+ * `npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart] [--profile NAME] [--region R]
+ * [--ttft-budget-ms N] [--tpot-budget-ms N]`: compares benchmark results of the serve configurations. Exit code 2
+ * when some result files were skipped, 1 when nothing could be read (or bad arguments).
  */
 import { existsSync, statSync } from 'fs';
 import { CommandSpec, parseCommandLine } from '../lib/cli/command-line';
-import { runReport } from '../lib/report';
+import { DEFAULT_BUDGET, isProfile, runReport } from '../lib/report';
 
 export const REPORT_COMMAND: CommandSpec = {
   invocation: 'npm run report --',
-  summary: 'Compares the benchmark results (vllm bench serve --save-result files) of the serve configurations: ' +
-    'the table of anyscale/ray-serve-llm-perf-examples pd+kv_offloading per workload, and report.svg.',
+  summary: 'Compares the benchmark results (vllm bench serve --save-result files and their sidecars) of the serve ' +
+    'configurations: per workload, the table of anyscale/ray-serve-llm-perf-examples pd+kv_offloading with GPUs, ' +
+    'tokens per GPU and dollars per million output tokens, comparisons at equal GPU count and concurrency, a ' +
+    'summary within a latency budget, and report.svg.',
   positionals: [{ name: 'results-dir', help: 'a folder holding <served>_itl<IN>_otl<OUT>_<mode>_<experiment>/conc<N>.json', required: true }],
   options: {
     json: { type: 'boolean', help: 'print the tables as JSON' },
     baseline: { type: 'string', value: 'NAME', help: 'the experiment the change column compares against' },
     'no-chart': { type: 'boolean', help: 'do not write report.svg' },
+    profile: { type: 'string', value: 'NAME', help: 'reference or full-cluster: layouts for results whose sidecars carry none (e.g. the reference example\'s own files)' },
+    region: { type: 'string', value: 'REGION', help: 'region those layouts are priced in (default: the settings\' default region)' },
+    'ttft-budget-ms': { type: 'string', value: 'N', help: `mean TTFT budget of the summary (default ${DEFAULT_BUDGET.meanTtftMs})` },
+    'tpot-budget-ms': { type: 'string', value: 'N', help: `mean TPOT budget of the summary (default ${DEFAULT_BUDGET.meanTpotMs})` },
   },
   exitCodes: [
     [0, 'every result file was read'],
@@ -28,13 +35,25 @@ function main(argv: readonly string[]): number {
   if (outcome.kind === 'help') { console.log(outcome.text); return 0; }
   if (outcome.kind === 'error') { console.error(`error: ${outcome.message}`); return 1; }
   const { values, positionals } = outcome.parsed;
+  const text = (key: string) => (typeof values[key] === 'string' ? values[key] : undefined);
   const dir = positionals[0];
   if (!existsSync(dir) || !statSync(dir).isDirectory()) { console.error(`error: ${dir} is not a folder (see npm run report -- --help)`); return 1; }
-  const baseline = typeof values.baseline === 'string' ? values.baseline : undefined;
-  const outcomeOfReport = runReport(dir, { json: values.json === true, chart: values['no-chart'] !== true, baseline });
-  if (outcomeOfReport.stdout) console.log(outcomeOfReport.stdout);
-  if (outcomeOfReport.stderr) console.error(outcomeOfReport.stderr);
-  return outcomeOfReport.exitCode;
+  const profile = text('profile');
+  if (profile !== undefined && !isProfile(profile)) { console.error(`error: --profile ${profile}: use reference or full-cluster`); return 1; }
+  const budget = { meanTtftMs: DEFAULT_BUDGET.meanTtftMs, meanTpotMs: DEFAULT_BUDGET.meanTpotMs };
+  for (const [option, key] of [['ttft-budget-ms', 'meanTtftMs'], ['tpot-budget-ms', 'meanTpotMs']] as const) {
+    const raw = text(option);
+    if (raw === undefined) continue;
+    const ms = Number(raw);
+    if (!(ms > 0)) { console.error(`error: --${option} ${raw}: use a positive number of milliseconds`); return 1; }
+    budget[key] = ms;
+  }
+  const report = runReport(dir, {
+    json: values.json === true, chart: values['no-chart'] !== true, baseline: text('baseline'), profile, region: text('region'), budget,
+  });
+  if (report.stdout) console.log(report.stdout);
+  if (report.stderr) console.error(report.stderr);
+  return report.exitCode;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

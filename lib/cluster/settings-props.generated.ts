@@ -65,23 +65,51 @@ export interface ClusterSettingsProps {
    */
   readonly maxModelLen?: number;
   /**
-   * Tensor parallelism per replica; must divide the GPUs per node.
+   * Layouts of the serve configurations: full-cluster (every configuration uses every GPU, so all compare at equal GPU count) or reference (the exact layouts of anyscale/ray-serve-llm-perf-examples pd+kv_offloading: 1 × TP4 collocated, 1P1D TP4; its table).
+   * @default 'full-cluster'
+   */
+  readonly profile?: 'full-cluster' | 'reference';
+  /**
+   * Tensor parallelism of each collocated replica, and the default of both PD sides; must divide the GPUs per node (not with profile=reference).
    * Allowed: 1–8.
-   * @default 4
+   * @default 4 (the reference example's)
    */
   readonly tensorParallelSize?: number;
   /**
-   * Prefill replicas in the PD configurations, all on one node (× TP ≤ GPUs per node).
+   * Replicas of the collocated configurations, spread over the GPU nodes, each on one node (not with profile=reference).
+   * Allowed: 1–128.
+   * @default full-cluster: gpuNodes × GPUs per node ÷ tensorParallelSize; reference: 1
+   */
+  readonly collocatedReplicas?: number;
+  /**
+   * Tensor parallelism of each prefill replica; must divide the GPUs per node (not with profile=reference).
    * Allowed: 1–8.
-   * @default 1
+   * @default tensorParallelSize
+   */
+  readonly prefillTensorParallelSize?: number;
+  /**
+   * Prefill replicas of the PD configurations; prefill and decode never share a node (not with profile=reference).
+   * Allowed: 1–128.
+   * @default full-cluster: the replicas that fill half the GPU nodes (rounded down); reference: 1
    */
   readonly prefillReplicas?: number;
   /**
-   * Decode replicas in the PD configurations, all on one other node (× TP ≤ GPUs per node).
+   * Tensor parallelism of each decode replica; must divide the GPUs per node (not with profile=reference).
    * Allowed: 1–8.
-   * @default 1
+   * @default tensorParallelSize
+   */
+  readonly decodeTensorParallelSize?: number;
+  /**
+   * Decode replicas of the PD configurations, on GPU nodes that run no prefill (not with profile=reference).
+   * Allowed: 1–128.
+   * @default full-cluster: the replicas that fill the other GPU nodes; reference: 1
    */
   readonly decodeReplicas?: number;
+  /**
+   * Ray Serve request router of the engine deployments: auto (prefix-aware for the prefix-reuse workload, power-of-two for random), prefix-aware (Ray Serve LLM PrefixCacheAffinityRouter) or power-of-two (Serve's default); run_all.sh --router overrides it per run.
+   * @default 'auto'
+   */
+  readonly requestRouter?: 'auto' | 'power-of-two' | 'prefix-aware';
   /**
    * NIXL transport over EFA: LIBFABRIC or UCX.
    * @default 'LIBFABRIC'

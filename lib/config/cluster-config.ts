@@ -1,4 +1,6 @@
 import { GpuInstanceSpec, cpuInstance, gpuInstance } from '../catalog/instances';
+import type { Profile } from '../serve/layouts';
+import type { RequestRouterSetting } from '../serve/routers';
 import { ConfigError, invalid } from './errors';
 import { RULES } from './rules';
 import { EFA_LAYOUTS, NIXL_BACKENDS, SETTINGS, SETTING_KEYS, SettingSpec, closest, didYouMean, settingSpec } from './schema';
@@ -22,9 +24,14 @@ export interface ClusterConfig {
   readonly model: string;
   readonly servedModelName: string;
   readonly maxModelLen: number;
+  readonly profile: Profile;
   readonly tensorParallelSize: number;
+  readonly collocatedReplicas: number;
   readonly prefillReplicas: number;
+  readonly prefillTensorParallelSize: number;
   readonly decodeReplicas: number;
+  readonly decodeTensorParallelSize: number;
+  readonly requestRouter: RequestRouterSetting;
   readonly nixlBackend: NixlBackend;
   readonly lmcacheChunkSize: number;
   readonly lmcacheCpuGbPerRank: number;

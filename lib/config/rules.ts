@@ -1,5 +1,7 @@
 import { GPU_INSTANCES } from '../catalog/instances';
+import { REFERENCE_EXAMPLE } from '../catalog/reference-example';
 import { REGION_CATALOG_SOURCE, regionsOffering } from '../catalog/regions';
+import { LAYOUT_SETTING_KEYS, REFERENCE_LAYOUTS, REFERENCE_SETTINGS, describeLayout, layoutProblems } from '../serve/layouts';
 import { WORKLOADS, workloadTokens } from '../serve/workloads';
 import type { ClusterConfig } from './cluster-config';
 import { invalid } from './errors';
@@ -17,6 +19,7 @@ export interface CrossSettingRule {
 
 const gpuOf = (c: ClusterConfig) => GPU_INSTANCES[c.gpuInstanceType];
 const divisors = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+const TP_KEYS = ['tensorParallelSize', 'prefillTensorParallelSize', 'decodeTensorParallelSize'] as const;
 
 export const RULES: readonly CrossSettingRule[] = [
   {
@@ -39,23 +42,31 @@ export const RULES: readonly CrossSettingRule[] = [
     },
   },
   {
-    reads: ['gpuInstanceType', 'tensorParallelSize'],
-    check: (c) => {
+    // One replica's TP ranks sit on one node (STRICT_PACK): a TP group across nodes would run its all-reduces over
+    // the network. Dividing the node's GPUs also lets replicas fill every node.
+    reads: ['gpuInstanceType', 'tensorParallelSize', 'prefillTensorParallelSize', 'decodeTensorParallelSize'],
+    check: (c, isSet) => {
       const gpus = gpuOf(c).gpus;
-      return gpus % c.tensorParallelSize === 0 ? [] : [invalid('tensorParallelSize', c.tensorParallelSize,
-        `must divide the ${gpus} GPUs per ${c.gpuInstanceType} node (allowed: ${divisors(gpus).join(', ')})`)];
+      // The side sizes default to tensorParallelSize: report only what the user wrote, one mistake once.
+      return TP_KEYS.filter((key) => gpus % c[key] !== 0 && (key === 'tensorParallelSize' || isSet(key))).map((key) => invalid(key, c[key],
+        `must divide the ${gpus} GPUs per ${c.gpuInstanceType} node (allowed: ${divisors(gpus).join(', ')})`));
     },
   },
   {
-    // One Serve LLM deployment has a single placement_group_config for all its replicas, so each PD side is pinned
-    // to one node: its replicas must fit that node's GPUs.
-    reads: ['gpuInstanceType', 'tensorParallelSize', 'prefillReplicas', 'decodeReplicas'],
+    // The reference profile reproduces the example's table: its layouts are fixed. Restating its value is fine (the
+    // construct passes every setting of a parsed configuration back as a prop).
+    reads: ['profile', ...LAYOUT_SETTING_KEYS],
+    check: (c, isSet) => (c.profile !== 'reference' ? [] : LAYOUT_SETTING_KEYS.filter((key) => isSet(key) && c[key] !== REFERENCE_SETTINGS[key]).map((key) =>
+      invalid(key, c[key], `profile=reference fixes every layout to the reference example's (${REFERENCE_EXAMPLE.name}: ` +
+        `${describeLayout(REFERENCE_LAYOUTS.collocated)} collocated, ${describeLayout(REFERENCE_LAYOUTS.pd)} PD); ` +
+        `leave ${key} unset, or use profile=full-cluster for your own layout`))),
+  },
+  {
+    reads: ['gpuInstanceType', 'gpuNodes', ...LAYOUT_SETTING_KEYS],
     check: (c) => {
-      const gpus = gpuOf(c).gpus;
-      const perNode = Math.max(1, Math.floor(gpus / c.tensorParallelSize));
-      return (['prefillReplicas', 'decodeReplicas'] as const).filter((key) => c[key] > perNode).map((key) =>
-        invalid(key, c[key], `${c[key]} replicas × TP=${c.tensorParallelSize} need ${c[key] * c.tensorParallelSize} GPUs ` +
-          `on one node, but a ${c.gpuInstanceType} has ${gpus} (each PD side is pinned to one node; at most ${perNode})`));
+      // A TP size that fits no node is reported by the rule above; the layout cannot be placed at all then.
+      if (TP_KEYS.some((key) => gpuOf(c).gpus % c[key] !== 0)) return [];
+      return layoutProblems(c).map((p) => invalid(p.key, c[p.key], p.allowed));
     },
   },
   {

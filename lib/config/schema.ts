@@ -1,6 +1,8 @@
 import { CPU_INSTANCES, GPU_INSTANCES } from '../catalog/instances';
 import { knownRegions } from '../catalog/regions';
 import { DEFAULT_AMI_PARAMETER } from '../catalog/software';
+import { LAYOUT_DEFAULTS, PROFILES } from '../serve/layouts';
+import { REQUEST_ROUTER_SETTINGS } from '../serve/routers';
 import type { ClusterConfig } from './cluster-config';
 
 /**
@@ -57,6 +59,8 @@ export type SettingsTable = { readonly [K in keyof ClusterConfig]-?: SpecFor<Non
 
 const GPU_TYPES = Object.keys(GPU_INSTANCES);
 const MAX_GPUS_PER_NODE = Math.max(...Object.values(GPU_INSTANCES).map((g) => g.gpus));
+/** Most replicas any layout can have: TP 1 on every GPU of the largest cluster (gpuNodes max 16). */
+const MAX_REPLICAS = 16 * MAX_GPUS_PER_NODE;
 const ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
 
 export const EFA_LAYOUTS = ['efa-only', 'efa'] as const;
@@ -127,17 +131,43 @@ export const SETTINGS: SettingsTable = {
     type: 'integer', scope: 'cluster', default: 16000, min: 256, max: 1_048_576,
     doc: "vLLM max_model_len; must hold every benchmark workload's input + output tokens",
   },
+  profile: {
+    type: 'string', scope: 'cluster', default: 'full-cluster', oneOf: PROFILES,
+    doc: 'layouts of the serve configurations: full-cluster (every configuration uses every GPU, so all compare at equal GPU count) or reference (the exact layouts of anyscale/ray-serve-llm-perf-examples pd+kv_offloading: 1 × TP4 collocated, 1P1D TP4; its table)',
+  },
   tensorParallelSize: {
-    type: 'integer', scope: 'cluster', default: 4, min: 1, max: MAX_GPUS_PER_NODE,
-    doc: 'tensor parallelism per replica; must divide the GPUs per node',
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.tensorParallelSize, defaultText: '4 (the reference example\'s)',
+    min: 1, max: MAX_GPUS_PER_NODE,
+    doc: 'tensor parallelism of each collocated replica, and the default of both PD sides; must divide the GPUs per node (not with profile=reference)',
+  },
+  collocatedReplicas: {
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.collocatedReplicas,
+    defaultText: 'full-cluster: gpuNodes × GPUs per node ÷ tensorParallelSize; reference: 1', min: 1, max: MAX_REPLICAS,
+    doc: 'replicas of the collocated configurations, spread over the GPU nodes, each on one node (not with profile=reference)',
+  },
+  prefillTensorParallelSize: {
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.prefillTensorParallelSize, defaultText: 'tensorParallelSize',
+    min: 1, max: MAX_GPUS_PER_NODE,
+    doc: 'tensor parallelism of each prefill replica; must divide the GPUs per node (not with profile=reference)',
   },
   prefillReplicas: {
-    type: 'integer', scope: 'cluster', default: 1, min: 1, max: MAX_GPUS_PER_NODE,
-    doc: 'prefill replicas in the PD configurations, all on one node (× TP ≤ GPUs per node)',
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.prefillReplicas,
+    defaultText: 'full-cluster: the replicas that fill half the GPU nodes (rounded down); reference: 1', min: 1, max: MAX_REPLICAS,
+    doc: 'prefill replicas of the PD configurations; prefill and decode never share a node (not with profile=reference)',
+  },
+  decodeTensorParallelSize: {
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.decodeTensorParallelSize, defaultText: 'tensorParallelSize',
+    min: 1, max: MAX_GPUS_PER_NODE,
+    doc: 'tensor parallelism of each decode replica; must divide the GPUs per node (not with profile=reference)',
   },
   decodeReplicas: {
-    type: 'integer', scope: 'cluster', default: 1, min: 1, max: MAX_GPUS_PER_NODE,
-    doc: 'decode replicas in the PD configurations, all on one other node (× TP ≤ GPUs per node)',
+    type: 'integer', scope: 'cluster', default: LAYOUT_DEFAULTS.decodeReplicas,
+    defaultText: 'full-cluster: the replicas that fill the other GPU nodes; reference: 1', min: 1, max: MAX_REPLICAS,
+    doc: 'decode replicas of the PD configurations, on GPU nodes that run no prefill (not with profile=reference)',
+  },
+  requestRouter: {
+    type: 'string', scope: 'cluster', default: 'auto', oneOf: REQUEST_ROUTER_SETTINGS,
+    doc: 'Ray Serve request router of the engine deployments: auto (prefix-aware for the prefix-reuse workload, power-of-two for random), prefix-aware (Ray Serve LLM PrefixCacheAffinityRouter) or power-of-two (Serve\'s default); run_all.sh --router overrides it per run',
   },
   nixlBackend: {
     type: 'string', scope: 'cluster', default: 'LIBFABRIC', oneOf: NIXL_BACKENDS,

@@ -2,12 +2,19 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderChartSvg } from './chart';
 import { loadResults, SkippedFile } from './results';
-import { buildTables, formatMarkdown, WorkloadTable } from './table';
+import { INSTANCE_PRICE_SOURCE } from '../catalog/prices';
+import { REGION_CATALOG_SOURCE } from '../catalog/regions';
+import { REFERENCE_EXAMPLE } from '../catalog/reference-example';
+import { PREFIX_REUSE_WORKLOAD } from '../serve/workloads';
+import { profileLayouts } from './layouts';
+import { buildTables, DEFAULT_BUDGET, formatMarkdown, LatencyBudget, WorkloadTable } from './table';
+import type { Profile } from '../serve/layouts';
 
 export { loadResults, parseResultFolder } from './results';
-export type { BenchResult, SkippedFile } from './results';
-export { buildTables, formatMarkdown, METRICS } from './table';
-export type { WorkloadTable, ReportRow } from './table';
+export type { BenchResult, SkippedFile, ResultLayout } from './results';
+export { buildTables, formatMarkdown, METRICS, DEFAULT_BUDGET } from './table';
+export type { WorkloadTable, ReportRow, LatencyBudget } from './table';
+export { canonicalExperiment, gpuHourPrice, isProfile } from './layouts';
 export { renderChartSvg } from './chart';
 
 /** Exit code when some result files were skipped: the printed report is then incomplete. */
@@ -18,6 +25,11 @@ export interface ReportOptions {
   readonly json: boolean;
   readonly baseline?: string;
   readonly chart: boolean;
+  /** Layouts for results without a sidecar layout (e.g. the reference example's own files). */
+  readonly profile?: Profile;
+  /** Region those layouts are priced in (default: the settings' default region). */
+  readonly region?: string;
+  readonly budget?: LatencyBudget;
 }
 
 export interface ReportOutcome {
@@ -30,7 +42,10 @@ export interface ReportOutcome {
 /** Everything `npm run report` does except touching the process, so tests can call it directly. */
 export function runReport(dir: string, options: ReportOptions): ReportOutcome {
   const { results, skipped } = loadResults(dir);
-  const tables = buildTables(results, options.baseline);
+  const fallbackLayout = options.profile === undefined ? undefined
+    : profileLayouts(options.profile, options.region, (mode) => (mode === PREFIX_REUSE_WORKLOAD.mode ? 'prefix-reuse' : 'random'));
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  const tables = buildTables(results, { baselineName: options.baseline, budget, fallbackLayout });
   const stderr = skipped.map((s) => `skipped ${s.path}: ${s.reason}`);
   if (tables.length === 0) {
     return { stdout: '', stderr: [...stderr, `no usable conc<N>.json results under ${dir}`].join('\n'), exitCode: 1 };
@@ -40,14 +55,29 @@ export function runReport(dir: string, options: ReportOptions): ReportOutcome {
     chartPath = join(dir, CHART_FILE);
     writeFileSync(chartPath, renderChartSvg(tables));
   }
-  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath), null, 2) : toMarkdown(tables, chartPath);
+  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget), null, 2) : toMarkdown(tables, chartPath);
   return { stdout, stderr: stderr.join('\n'), exitCode: skipped.length > 0 ? EXIT_SKIPPED : 0, chartPath };
 }
 
 function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined): string {
-  return [...tables.map(formatMarkdown), ...(chartPath ? [`Chart: ${chartPath}`] : [])].join('\n\n');
+  return [...tables.map(formatMarkdown), sources(tables), ...(chartPath ? [`Chart: ${chartPath}`] : [])].join('\n\n');
 }
 
-function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined): object {
-  return { workloads: tables, skipped, chart: chartPath ?? null };
+/** Where the layouts and prices came from, once for the whole report. */
+function sources(tables: readonly WorkloadTable[]): string {
+  const rows = tables.flatMap((t) => t.rows);
+  const layoutSources = [...new Set(rows.map((r) => r.layout?.source ?? 'none recorded'))];
+  const prices = [...new Map(rows.filter((r) => r.price !== null).map((r) => [`${r.price?.gpuInstanceType}/${r.price?.region}`, r.price])).values()];
+  const unpriced = [...new Set(rows.filter((r) => r.layout !== null && r.price === null).map((r) => `${r.layout?.gpuInstanceType} in ${r.layout?.region}`))];
+  return [
+    `Layouts (GPUs, replicas × TP, router): ${layoutSources.map((s) => (s === 'sidecar' ? 'recorded beside each result (conc<N>.meta.json, section layout)' : s)).join('; ')}.`,
+    ...prices.map((p) => `Price: ${p?.gpuInstanceType} in ${p?.region}, $${p?.instanceHourUsd.toFixed(2)}/h on demand = $${p?.gpuHourUsd.toFixed(4)} per GPU-hour; ` +
+      `source: the cost review's price table (lib/catalog/prices.ts), AWS On-Demand Linux prices as recorded in the ${REGION_CATALOG_SOURCE.source}, as of ${INSTANCE_PRICE_SOURCE.asOf}. GPU instances only: the head node, network and storage are not included.`),
+    ...unpriced.map((u) => `Price: unknown for ${u} (not in the price table): dollars per million tokens are unknown.`),
+    `Reference: ${REFERENCE_EXAMPLE.name} (${REFERENCE_EXAMPLE.url}).`,
+  ].join('\n');
+}
+
+function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget): object {
+  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, chart: chartPath ?? null };
 }

@@ -1,5 +1,21 @@
-import { readdirSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, dirname, join } from 'path';
+
+/** What a result ran on: from its sidecar's `layout` section, or from a profile for folders without one. */
+export interface ResultLayout {
+  /** GPUs the configuration's engines used. */
+  readonly gpus: number;
+  /** GPUs of the whole cluster. */
+  readonly clusterGpus: number;
+  /** "4 × TP4", "2P × TP4 + 2D × TP4". */
+  readonly layout: string;
+  readonly router: string;
+  readonly gpuInstanceType: string;
+  readonly region: string;
+  readonly profile: string;
+  /** `sidecar` (recorded by run_all.sh) or `profile <name>` (npm run report --profile). */
+  readonly source: string;
+}
 
 /** One `vllm bench serve --save-result` file, reduced to what the report compares. */
 export interface BenchResult {
@@ -15,6 +31,8 @@ export interface BenchResult {
   readonly outputThroughput: number;
   readonly meanTtftMs: number;
   readonly meanTpotMs: number;
+  /** Absent when no sidecar recorded it (e.g. the reference example's own files); the report may then take a profile's. */
+  readonly layout?: ResultLayout;
 }
 
 export interface SkippedFile {
@@ -94,12 +112,46 @@ function readResult(path: string): BenchResult | SkippedFile {
   const value = (k: keyof typeof REQUIRED_KEYS): number => record[REQUIRED_KEYS[k]] as number;
   if (value('completed') <= 0) return { path, reason: 'no request completed' };
   const concurrency = Number(RESULT_FILE.exec(basename(path))?.[1]);
+  const layout = readLayout(path.replace(/\.json$/, '.meta.json'));
+  if (typeof layout === 'string') return { path, reason: layout };
   return {
-    file: path, ...folder, concurrency,
+    file: path, ...folder, concurrency, ...(layout === undefined ? {} : { layout }),
     completed: value('completed'),
     requestThroughput: value('requestThroughput'),
     outputThroughput: value('outputThroughput'),
     meanTtftMs: value('meanTtftMs'),
     meanTpotMs: value('meanTpotMs'),
+  };
+}
+
+/**
+ * The `layout` section of a result's sidecar (lib/serve/layout-record.ts writes it; run_all.sh passes it with
+ * --meta-section), undefined when there is no sidecar or it has no layout, a reason when it is unusable.
+ */
+function readLayout(sidecar: string): ResultLayout | string | undefined {
+  if (!existsSync(sidecar)) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(sidecar, 'utf8'));
+  } catch (err) {
+    return `its sidecar ${basename(sidecar)} is not valid JSON (${err instanceof Error ? err.message : String(err)})`;
+  }
+  const section = (doc as Record<string, unknown> | null)?.layout;
+  if (section === undefined) return undefined;
+  const l = section as Record<string, unknown>;
+  const num = (k: string) => (typeof l[k] === 'number' && Number.isFinite(l[k]) && (l[k]) > 0 ? l[k] : undefined);
+  const str = (k: string) => (typeof l[k] === 'string' ? l[k] : undefined);
+  const router = (l.router as Record<string, unknown> | undefined)?.name;
+  const gpus = num('gpus');
+  const clusterGpus = num('clusterGpus');
+  const fields = { layout: str('layout'), gpuInstanceType: str('gpuInstanceType'), region: str('region'), profile: str('profile') };
+  const missing = [...(gpus === undefined ? ['gpus'] : []), ...(clusterGpus === undefined ? ['clusterGpus'] : []),
+    ...Object.entries(fields).filter(([, v]) => v === undefined).map(([k]) => k), ...(typeof router === 'string' ? [] : ['router.name'])];
+  if (missing.length > 0 || gpus === undefined || clusterGpus === undefined) {
+    return `its sidecar's layout section lacks ${missing.join(', ')}`;
+  }
+  return {
+    gpus, clusterGpus, layout: fields.layout ?? '', router: router as string, gpuInstanceType: fields.gpuInstanceType ?? '',
+    region: fields.region ?? '', profile: fields.profile ?? '', source: 'sidecar',
   };
 }

@@ -1,22 +1,49 @@
 import { ClusterConfig } from '../config/cluster-config';
 import { NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
-import { KVTransferConfig, lmcacheConnector, multiConnector, nixlConnector } from './kv-transfer';
+import { KVTransferConfig, connectorNames, lmcacheConnector, multiConnector, nixlConnector } from './kv-transfer';
+import { Layout, ReplicaGroup, layoutsOf } from './layouts';
+import { REQUEST_ROUTER_NAMES, REQUEST_ROUTERS, RequestRouterName, requestRouterConfig } from './routers';
 import { DeploymentConfig, LLMConfig, ServeDeployConfig } from './schema';
 
-/** One of the reference example's four configurations: a Serve config file plus the experiment name its results carry. */
+/**
+ * One serve configuration: the reference example's four (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading)
+ * plus `pd_prefill_lmcache`, at the layout the profile gives, with one Serve file per request router.
+ */
 export interface ServeConfigSpec {
-  /** File name without `.yaml`; also what run_all.sh iterates over. */
+  /** Base of the YAML file names; also what run_all.sh iterates over. */
   readonly id: ServeConfigId;
   /** The `<experiment>` part of the results folder, and the row name in the report. */
   readonly experiment: string;
   readonly title: string;
+  readonly layout: Layout;
+  /** Connectors of each engine deployment, sub-connectors in order (for the record beside each result). */
+  readonly connectors: Readonly<Record<EngineRole, readonly string[]>>;
+  /**
+   * `disabled`: the file sets vLLM's disable_hybrid_kv_cache_manager on every engine (pd_prefill_lmcache, see
+   * there); `auto`: vLLM decides from the model and the connectors.
+   */
+  readonly hybridKvCacheManager: 'auto' | 'disabled';
+  /** The same application with each request router, in REQUEST_ROUTER_NAMES order. */
+  readonly variants: readonly ServeConfigVariant[];
+}
+
+export interface ServeConfigVariant {
+  readonly router: RequestRouterName;
+  /** `<id><router suffix>.yaml`: `pd_nixl.yaml` (Serve's default router), `pd_nixl.prefix-aware.yaml`. */
+  readonly file: string;
   readonly document: ServeDeployConfig;
 }
 
-export type ServeConfigId = 'collocated_baseline' | 'collocated_lmcache' | 'pd_nixl' | 'pd_multiconnector';
+export type EngineRole = 'llm_config' | 'prefill_config' | 'decode_config';
 
-export const SERVE_CONFIG_IDS: readonly ServeConfigId[] = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector'];
+export type ServeConfigId = 'collocated_baseline' | 'collocated_lmcache' | 'pd_nixl' | 'pd_multiconnector' | 'pd_prefill_lmcache';
+
+/** In the order run_all.sh runs them: the reference example's four, then the fifth. */
+export const SERVE_CONFIG_IDS: readonly ServeConfigId[] = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector', 'pd_prefill_lmcache'];
+
+/** The reference example's four configurations, the only ones of profile `reference`. */
+export const REFERENCE_CONFIG_IDS: readonly ServeConfigId[] = SERVE_CONFIG_IDS.slice(0, 4);
 
 /** The module builder.py is imported as; the application runtime_env puts the bundle folder on PYTHONPATH. */
 export const BUILDER_MODULE = 'builder';
@@ -27,81 +54,107 @@ export const BUILDER_MODULE = 'builder';
  */
 const INGRESS_REPLICAS = 16;
 
-/** The reference example's collocated configurations run one TP replica; PD uses prefillReplicas + decodeReplicas. */
-const COLLOCATED_REPLICAS = 1;
+export function variantFile(id: ServeConfigId, router: RequestRouterName): string {
+  return `${id}${REQUEST_ROUTERS[router].fileSuffix}.yaml`;
+}
+
+interface EngineSide {
+  readonly group: ReplicaGroup;
+  readonly kv: KVTransferConfig | undefined;
+}
+
+interface ConfigShape {
+  readonly id: ServeConfigId;
+  readonly experiment: string;
+  readonly title: string;
+  readonly layout: Layout;
+  readonly sides: Partial<Record<EngineRole, EngineSide>>;
+  readonly hybridKvCacheManager: 'auto' | 'disabled';
+}
 
 export function serveConfigs(config: ClusterConfig): readonly ServeConfigSpec[] {
+  const { collocated, pd } = layoutsOf(config);
   const lmcache = lmcacheConnector();
   const nixl = nixlConnector(config.nixlBackend);
-  return [
-    collocated(config, 'collocated_baseline', 'collocated-baseline', 'Collocated baseline', undefined),
-    collocated(config, 'collocated_lmcache', 'collocated-lmcache', 'Collocated + LMCache', lmcache),
-    pd(config, 'pd_nixl', 'pd-nixl', 'PD + NIXL', nixl),
-    pd(config, 'pd_multiconnector', 'pd-multiconnector', 'PD + MultiConnector (NIXL + LMCache)', multiConnector([lmcache, nixl])),
+  const collocatedShape = (id: ServeConfigId, experiment: string, title: string, kv: KVTransferConfig | undefined): ConfigShape => ({
+    id, experiment, title, layout: collocated, hybridKvCacheManager: 'auto', sides: { llm_config: { group: collocated.engine, kv } },
+  });
+  const pdShape = (id: ServeConfigId, experiment: string, title: string, prefill: KVTransferConfig, decode: KVTransferConfig,
+    hybrid: 'auto' | 'disabled' = 'auto'): ConfigShape => ({
+    id, experiment, title, layout: pd, hybridKvCacheManager: hybrid,
+    sides: { prefill_config: { group: pd.prefill, kv: prefill }, decode_config: { group: pd.decode, kv: decode } },
+  });
+  const shapes: ConfigShape[] = [
+    collocatedShape('collocated_baseline', 'collocated-baseline', 'Collocated baseline', undefined),
+    collocatedShape('collocated_lmcache', 'collocated-lmcache', 'Collocated + LMCache', lmcache),
+    pdShape('pd_nixl', 'pd-nixl', 'PD + NIXL', nixl, nixl),
+    pdShape('pd_multiconnector', 'pd-multiconnector', 'PD + MultiConnector (NIXL + LMCache)',
+      multiConnector([lmcache, nixl]), multiConnector([lmcache, nixl])),
+    // Decode gains nothing from LMCache in PD (its KV arrives over NIXL), so only prefill runs it. NIXL comes first
+    // on prefill: vLLM's MultiConnector publishes the first sub-connector's non-empty handshake metadata
+    // (get_handshake_metadata) and Ray 2.58's MultiConnectorBackend takes the P/D protocol from its first
+    // sub-connector, so both stay NIXL's whatever LMCache reports; LMCache still serves prefill's cache hits, since
+    // NIXL matches no tokens for a request that only produces KV (do_remote_decode). Both sides turn vLLM's hybrid
+    // KV cache manager off: LMCacheConnectorV1 does not support it, so prefill runs without it, and NIXL's
+    // handshake rejects a peer whose hybrid-manager setting differs (compute_nixl_compatibility_hash hashes
+    // is_hma_enabled). See the notes of this study for the source lines.
+    pdShape('pd_prefill_lmcache', 'pd-prefill-lmcache', 'PD + LMCache on prefill only (prefill: NIXL + LMCache; decode: NIXL)',
+      multiConnector([nixl, lmcache]), nixl, 'disabled'),
   ];
+  // The reference profile reproduces the example's table: its four configurations only.
+  return shapes.filter((shape) => config.profile !== 'reference' || REFERENCE_CONFIG_IDS.includes(shape.id)).map((shape) => ({
+    id: shape.id,
+    experiment: shape.experiment,
+    title: shape.title,
+    layout: shape.layout,
+    hybridKvCacheManager: shape.hybridKvCacheManager,
+    connectors: Object.fromEntries(Object.entries(shape.sides).map(([role, side]) => [role, connectorNames(side.kv)])) as Record<EngineRole, string[]>,
+    variants: REQUEST_ROUTER_NAMES.map((router) => ({ router, file: variantFile(shape.id, router), document: document(config, shape, router) })),
+  }));
 }
 
-function collocated(config: ClusterConfig, id: ServeConfigId, experiment: string, title: string, kv: KVTransferConfig | undefined): ServeConfigSpec {
-  return {
-    id, experiment, title,
-    document: deployDocument({
-      name: applicationName(config, experiment),
-      import_path: `${BUILDER_MODULE}:collocated_builder`,
-      args: {
-        llm_config: llmConfig(config, kv, COLLOCATED_REPLICAS),
-        ingress_deployment_config: ingressDeployment(),
-      },
-    }),
-  };
-}
-
-function pd(config: ClusterConfig, id: ServeConfigId, experiment: string, title: string, kv: KVTransferConfig): ServeConfigSpec {
-  return {
-    id, experiment, title,
-    document: deployDocument({
-      name: applicationName(config, experiment),
-      import_path: `${BUILDER_MODULE}:pd_builder`,
-      args: {
-        prefill_config: llmConfig(config, kv, config.prefillReplicas),
-        decode_config: llmConfig(config, kv, config.decodeReplicas),
-        ingress_deployment_config: ingressDeployment(),
-      },
-    }),
-  };
-}
-
-function deployDocument(
-  app: Pick<ServeDeployConfig['applications'][number], 'name' | 'import_path' | 'args'>,
-): ServeDeployConfig {
+function document(config: ClusterConfig, shape: ConfigShape, router: RequestRouterName): ServeDeployConfig {
+  const llm = (side: EngineSide) => llmConfig(config, side, router, shape.hybridKvCacheManager);
+  const { llm_config, prefill_config, decode_config } = shape.sides;
+  const args = llm_config !== undefined
+    ? { llm_config: llm(llm_config), ingress_deployment_config: ingressDeployment() }
+    : { prefill_config: llm(required(prefill_config)), decode_config: llm(required(decode_config)), ingress_deployment_config: ingressDeployment() };
   return {
     http_options: { host: '0.0.0.0', port: PORTS.serveHttp },
     applications: [{
-      name: app.name,
+      name: applicationName(config, shape.experiment),
       route_prefix: '/',
-      import_path: app.import_path,
+      import_path: `${BUILDER_MODULE}:${llm_config !== undefined ? 'collocated_builder' : 'pd_builder'}`,
       // `serve deploy` only accepts remote working_dir URIs, so builder.py is found through PYTHONPATH instead: the
       // build task may run on any node, which is why the bundle sits at the same path on every node.
       runtime_env: { env_vars: { PYTHONPATH: NODE_PATHS.serveBundle } },
-      args: app.args,
+      args,
     }],
   };
+}
+
+function required<T>(x: T | undefined): T {
+  if (x === undefined) throw new Error('a PD configuration needs both sides');
+  return x;
 }
 
 function applicationName(config: ClusterConfig, experiment: string): string {
   return `${config.servedModelName}-${experiment}`;
 }
 
-function llmConfig(config: ClusterConfig, kv: KVTransferConfig | undefined, replicas: number): LLMConfig {
+function llmConfig(config: ClusterConfig, side: EngineSide, router: RequestRouterName, hybrid: 'auto' | 'disabled'): LLMConfig {
+  const routing = requestRouterConfig(router);
   return {
     model_loading_config: { model_id: config.servedModelName, model_source: config.model },
     engine_kwargs: {
       max_model_len: config.maxModelLen,
-      tensor_parallel_size: config.tensorParallelSize,
-      ...(kv === undefined ? {} : { kv_transfer_config: kv }),
+      tensor_parallel_size: side.group.tensorParallelSize,
+      ...(side.kv === undefined ? {} : { kv_transfer_config: side.kv }),
+      ...(hybrid === 'disabled' ? { disable_hybrid_kv_cache_manager: true } : {}),
     },
-    deployment_config: { num_replicas: replicas },
+    deployment_config: { num_replicas: side.group.replicas, ...(routing === undefined ? {} : { request_router_config: routing }) },
     experimental_configs: { stream_batching_interval_ms: 0 },
-    runtime_env: { env_vars: engineEnv(config, kv) },
+    runtime_env: { env_vars: engineEnv(config, side.kv) },
   };
 }
 
@@ -109,19 +162,12 @@ function ingressDeployment(): DeploymentConfig {
   return { num_replicas: INGRESS_REPLICAS };
 }
 
-/** Connectors named in a kv_transfer_config, sub-connectors included. */
-export function connectorsOf(kv: KVTransferConfig | undefined): readonly string[] {
-  if (kv === undefined) return [];
-  const own = kv.kv_connector === undefined ? [] : [kv.kv_connector];
-  return [...own, ...(kv.kv_connector_extra_config?.connectors ?? []).flatMap(connectorsOf)];
-}
-
 /**
  * Environment of the replica and its vLLM workers. Serve merges these env_vars with the application's, and Ray
  * passes them on to the engine workers' placement group.
  */
 function engineEnv(config: ClusterConfig, kv: KVTransferConfig | undefined): Record<string, string> {
-  const connectors = connectorsOf(kv);
+  const connectors = connectorNames(kv);
   const env: Record<string, string> = {
     // Model weights are ~65 GB: the root volume is too small to hold them next to the venv, the NVMe store is not.
     HF_HOME: `${NODE_PATHS.nvme}/hf`,

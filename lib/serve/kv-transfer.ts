@@ -49,12 +49,21 @@ export function lmcacheConnector(): KVTransferConfig {
 }
 
 /**
- * Loads come from the first sub-connector that reports matched tokens, saves go to all. LMCache goes first, as in
- * Ray's docs and the reference example (pd_multiconnector.yaml), so a CPU hit avoids a NIXL transfer; Ray 2.58 takes the P/D protocol from the first
- * sub-connector, which is why an empty or nested list is rejected here before Ray would.
+ * Loads come from the first sub-connector that reports matched tokens, saves go to all (vLLM MultiConnector). The
+ * order is the caller's: pd_multiconnector keeps the reference example's (LMCache first, as in its
+ * pd_multiconnector.yaml and Ray's docs, so a CPU hit on decode avoids a NIXL transfer); pd_prefill_lmcache puts
+ * NIXL first (configs.ts says why). Ray 2.58 takes the P/D protocol from the first sub-connector, which is why an
+ * empty or nested list is rejected here before Ray would.
  */
 export function multiConnector(connectors: readonly KVTransferConfig[]): KVTransferConfig {
   if (connectors.length === 0) throw new Error('MultiConnector needs at least one sub-connector');
   if (connectors.some((c) => c.kv_connector === 'MultiConnector')) throw new Error('MultiConnector cannot nest a MultiConnector');
   return { kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors } };
+}
+
+/** Connectors named in a kv_transfer_config, sub-connectors included, in order. */
+export function connectorNames(kv: KVTransferConfig | undefined): readonly string[] {
+  if (kv === undefined) return [];
+  const own = kv.kv_connector === undefined ? [] : [kv.kv_connector];
+  return [...own, ...(kv.kv_connector_extra_config?.connectors ?? []).flatMap(connectorNames)];
 }

@@ -1,4 +1,5 @@
 import { KVTransferConfig } from './kv-transfer';
+import { RequestRouterConfig } from './routers';
 
 /**
  * Typed subsets of the documents Ray 2.58 reads: `ray.serve.schema.ServeDeploySchema` (the file given to
@@ -59,11 +60,15 @@ export interface EngineKwargs {
   readonly max_model_len: number;
   readonly tensor_parallel_size: number;
   readonly kv_transfer_config?: KVTransferConfig;
+  /** vLLM EngineArgs: one KV cache size for every attention layer (no hybrid KV cache manager). */
+  readonly disable_hybrid_kv_cache_manager?: boolean;
 }
 
 export interface DeploymentConfig {
   readonly num_replicas?: number;
   readonly max_ongoing_requests?: number;
+  /** Which replica each request goes to (routers.ts); unset: Serve's PowerOfTwoChoicesRequestRouter. */
+  readonly request_router_config?: RequestRouterConfig;
 }
 
 export interface ExperimentalConfigs {

@@ -54,8 +54,10 @@ export const PREFIX_REUSE_REQUESTS_PER_PREFIX = 4;
 
 export const WORKLOADS: readonly Workload[] = [RANDOM_WORKLOAD, PREFIX_REUSE_WORKLOAD];
 
-/** Concurrency of the reference example's table; prompts per run are PROMPTS_PER_CONCURRENCY × concurrency. */
-export const DEFAULT_CONCURRENCY = 64;
+/**
+ * Prompts per run are PROMPTS_PER_CONCURRENCY × concurrency (the reference example's 320 at 64). The default
+ * concurrencies follow from the layouts: layouts.ts defaultConcurrencies.
+ */
 export const PROMPTS_PER_CONCURRENCY = 5;
 
 /**

@@ -21,15 +21,17 @@ function onlyProblem(raw: Record<string, unknown>): string {
 }
 
 describe('cluster configuration', () => {
-  it('defaults to the brief: 2x p5.48xlarge in us-east-1a, TP=4, 1P1D, a CPU head, an 8-hour guard', () => {
+  it('defaults to the brief\'s cluster: 2x p5.48xlarge in us-east-1a, a CPU head, an 8-hour guard, every GPU used: 4 × TP4 collocated, 2P2D TP4', () => {
     const c = parseClusterConfig({});
     assert.equal(c.region, 'us-east-1');
     assert.equal(c.availabilityZone, 'us-east-1a');
     assert.equal(c.gpuInstanceType, 'p5.48xlarge');
     assert.equal(c.gpuNodes, 2);
+    assert.equal(c.profile, 'full-cluster');
     assert.equal(c.tensorParallelSize, 4);
-    assert.equal(c.prefillReplicas, 1);
-    assert.equal(c.decodeReplicas, 1);
+    assert.equal(c.collocatedReplicas, 4);
+    assert.equal(c.prefillReplicas, 2);
+    assert.equal(c.decodeReplicas, 2);
     assert.equal(c.model, 'openai/gpt-oss-120b');
     assert.notEqual(c.headInstanceType, 'none');
     assert.equal(c.maxHours, 8);
@@ -72,7 +74,7 @@ describe('cluster configuration', () => {
     ['a fractional node count', { gpuNodes: '2.5' }, /^invalid setting gpuNodes=2\.5: must be a whole number/],
     ['an unknown EFA layout', { efaLayout: 'fast' }, /^invalid setting efaLayout=fast: must be one of efa-only, efa$/],
     ['an unknown NIXL backend', { nixlBackend: 'TCP' }, /^invalid setting nixlBackend=TCP: must be one of UCX, LIBFABRIC$/],
-    ['more replicas of one PD side than fit on one node', { tensorParallelSize: 8, gpuNodes: 3, prefillReplicas: 2 }, /^invalid setting prefillReplicas=2: 2 replicas × TP=8 need 16 GPUs on one node, but a p5\.48xlarge has 8 \(each PD side is pinned to one node; at most 1\)$/],
+    ['more prefill replicas than leave a node for decode', { tensorParallelSize: 8, gpuNodes: 3, prefillReplicas: 3 }, /^invalid setting prefillReplicas=3: 3 prefill replicas × TP8 need 3 p5\.48xlarge nodes, leaving none of the 3 for decode \(prefill and decode never share a node: every KV cache must cross EFA\): at most 2$/],
     ['LMCache CPU memory beyond the node RAM', { lmcacheCpuGbPerRank: 300 }, /^invalid setting lmcacheCpuGbPerRank=300: 8 TP ranks per p5\.48xlarge node × 300 GB = 2400 GB .*at most 192 GB per rank/],
     ['an LMCache disk tier beyond the NVMe store', { lmcacheDiskGb: 5000 }, /^invalid setting lmcacheDiskGb=5000: .*NVMe instance store/],
     ['a VPC without its subnet', { vpcId: 'vpc-0123456789abcdef0' }, /^invalid setting vpcId=vpc-0123456789abcdef0: an existing VPC also needs subnetId/],

@@ -4,77 +4,170 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { GPU_INSTANCES } from '../../lib/catalog/instances';
+import { INSTANCE_PRICES } from '../../lib/catalog/prices';
+import { PUBLISHED_RESULTS, REFERENCE_EXAMPLE } from '../../lib/catalog/reference-example';
 import { EXIT_SKIPPED, parseResultFolder, runReport } from '../../lib/report';
 
-/** The brief's four results at concurrency 64: 320 requests of 8000 in / 1000 out. */
-const BRIEF = {
-  'collocated-baseline': [3.09, 3092.52, 1858.70, 18.78],
-  'collocated-lmcache': [2.76, 2759.43, 2603.58, 20.53],
-  'pd-nixl': [4.35, 4354.03, 1217.11, 12.83],
-  'pd-multiconnector': [3.70, 3697.97, 1481.06, 15.20],
-} as const;
+type Json = any;
 
-function vllmResult([req, out, ttft, tpot]: readonly number[]): object {
+/** A `vllm bench serve --save-result` file with the four figures the report reads. */
+function vllmResult([req, out, ttft, tpot]: readonly number[], concurrency = 64): object {
   return {
     date: '20251101-120000', backend: 'vllm', model_id: 'openai/gpt-oss-120b', num_prompts: 320, request_rate: 'inf',
-    max_concurrency: 64, duration: 320 / req, completed: 320, failed: 0, total_input_tokens: 2_560_000,
+    max_concurrency: concurrency, duration: 320 / req, completed: 320, failed: 0, total_input_tokens: 2_560_000,
     total_output_tokens: 320_000, request_throughput: req, output_throughput: out, total_token_throughput: out * 9,
     mean_ttft_ms: ttft, median_ttft_ms: ttft, std_ttft_ms: 1, p99_ttft_ms: ttft * 2,
     mean_tpot_ms: tpot, median_tpot_ms: tpot, std_tpot_ms: 1, p99_tpot_ms: tpot * 2,
-    mean_itl_ms: tpot, median_itl_ms: tpot, std_itl_ms: 1, p99_itl_ms: tpot * 2,
   };
 }
 
-function briefResults(): string {
+/**
+ * The reference example's published table (lib/catalog/reference-example.ts) as result folders named the way the
+ * example names its own (gptoss_itl8000_otl1000_mixed_gptoss-tp4-baseline/conc64.json), with no sidecar: generated
+ * from the catalog, not copied from upstream.
+ */
+function publishedResults(): string {
   const dir = mkdtempSync(join(tmpdir(), 'report-'));
-  for (const [exp, values] of Object.entries(BRIEF)) {
-    const folder = join(dir, `gptoss_itl8000_otl1000_mixed_${exp}`);
+  for (const r of PUBLISHED_RESULTS) {
+    const folder = join(dir, `gptoss_itl8000_otl1000_mixed_${r.publishedExperiment}`);
     mkdirSync(folder);
-    writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult(values)));
+    writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult([r.requestThroughput, r.outputThroughput, r.meanTtftMs, r.meanTpotMs])));
   }
   return dir;
 }
 
+/** A layout section as run_all.sh records it beside each result. */
+function layoutSection(gpus: number, overrides: Json = {}): Json {
+  return {
+    schema: 1, profile: 'full-cluster', layout: gpus === 16 ? '4 × TP4' : `${gpus / 4} × TP4`, gpus, clusterGpus: 16, gpuNodes: 2,
+    gpuInstanceType: 'p5.48xlarge', gpusPerNode: 8, region: 'us-east-1', router: { name: 'power-of-two' }, ...overrides,
+  };
+}
+
+function withSidecars(points: readonly [string, number, readonly number[], Json][]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'report-'));
+  for (const [exp, c, values, layout] of points) {
+    const folder = join(dir, `gptoss_itl8000_otl1000_mixed_${exp}`);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `conc${c}.json`), JSON.stringify(vllmResult(values, c)));
+    writeFileSync(join(folder, `conc${c}.meta.json`), JSON.stringify({ schema: 1, result: `conc${c}.json`, layout }));
+  }
+  return dir;
+}
+
+const rowsOf = (stdout: string): string[] => stdout.split('\n').filter((l) => /^\| (collocated|pd)-/.test(l));
+const json = (dir: string, extra: Json = {}): Json => JSON.parse(runReport(dir, { json: true, chart: false, ...extra }).stdout);
+/** $ per million output tokens from the price table itself, as the report must compute it. */
+const perMillion = (type: string, region: string, gpus: number, tokPerS: number) =>
+  Math.round((INSTANCE_PRICES[type][region] / GPU_INSTANCES[type].gpus) * gpus / (tokPerS * 3600) * 1e6 * 100) / 100;
+
 describe('results report', () => {
-  it('prints the brief\'s table with two decimals, in the brief\'s order', () => {
-    const out = runReport(briefResults(), { json: false, chart: false });
-    assert.equal(out.exitCode, 0);
-    assert.ok(out.stdout.includes('| Configuration | Request Throughput (req/s) | Output Token Throughput (tok/s) | Mean TTFT (ms) | Mean TPOT (ms) |'));
-    const rows = out.stdout.split('\n').filter((l) => /^\| (collocated|pd)-/.test(l));
-    assert.deepEqual(rows.slice(0, 4), [
-      '| collocated-baseline | 3.09 | 3092.52 | 1858.70 | 18.78 |',
-      '| collocated-lmcache | 2.76 | 2759.43 | 2603.58 | 20.53 |',
-      '| pd-nixl | 4.35 | 4354.03 | 1217.11 | 12.83 |',
-      '| pd-multiconnector | 3.70 | 3697.97 | 1481.06 | 15.20 |',
-    ]);
-    assert.ok(rows.includes('| pd-nixl | +40.78% | +40.79% | -34.52% | -31.68% |'), rows.join('\n'));
-    assert.ok(rows.includes('| collocated-baseline | baseline | baseline | baseline | baseline |'));
+  it('reproduces the reference example\'s table with --profile reference, with GPUs, tokens per GPU and dollars per million tokens beside it', () => {
+    const out = runReport(publishedResults(), { json: false, chart: false, profile: 'reference' });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.ok(out.stdout.includes('| Configuration | Request Throughput (req/s) | Output Token Throughput (tok/s) | Mean TTFT (ms) | Mean TPOT (ms) | GPUs |'));
+    const rows = rowsOf(out.stdout).slice(0, 4);
+    const [type, region] = [REFERENCE_EXAMPLE.gpuInstanceType, 'us-east-1'];
+    assert.deepEqual(rows, PUBLISHED_RESULTS.map((r) => {
+      const tokPerGpu = (r.outputThroughput / r.gpus).toFixed(2);
+      return `| ${r.experiment} | ${r.requestThroughput.toFixed(2)} | ${r.outputThroughput.toFixed(2)} | ${r.meanTtftMs.toFixed(2)} | ` +
+        `${r.meanTpotMs.toFixed(2)} | ${r.gpus} | ${tokPerGpu} | $${perMillion(type, region, r.gpus, r.outputThroughput).toFixed(2)} | ` +
+        `$${perMillion(type, region, 16, r.outputThroughput).toFixed(2)} | ${r.kind === 'pd' ? '1P × TP4 + 1D × TP4' : '1 × TP4'} | power-of-two |`;
+    }));
+    // The figures the issue quotes: 3093 / 4 = 773 and 4354 / 8 = 544 tokens per GPU; $6.88 per GPU-hour.
+    assert.ok(rows[0].includes('| 4 | 773.13 | $2.47 | $9.89 |'), rows[0]);
+    assert.ok(rows[2].includes('| 8 | 544.25 | $3.51 | $7.02 |'), rows[2]);
+    assert.match(out.stdout, /This table mixes layouts of 4 and 8 GPUs \(profile reference\)/);
+    assert.match(out.stdout, /Price: p5\.48xlarge in us-east-1, \$55\.04\/h on demand = \$6\.8800 per GPU-hour; source: the cost review's price table/);
+    assert.match(out.stdout, /Layouts \(GPUs, replicas × TP, router\): profile reference\./);
   });
 
-  it('prints the same as JSON with --json', () => {
-    const out = runReport(briefResults(), { json: true, chart: false });
-    const doc = JSON.parse(out.stdout);
-    assert.equal(doc.workloads.length, 1);
+  it('shows the per-GPU reversal: PD + NIXL is +41% raw but 30% fewer tokens per GPU than the baseline, and compares raw figures only at equal GPUs', () => {
+    const doc = json(publishedResults(), { profile: 'reference' });
     const [w] = doc.workloads;
-    assert.deepEqual([w.mode, w.inputLen, w.outputLen, w.baseline], ['mixed', 8000, 1000, 'collocated-baseline']);
-    const pd = w.rows.find((r: { configuration: string }) => r.configuration === 'pd-nixl');
-    assert.deepEqual(pd.values, { requestThroughput: 4.35, outputThroughput: 4354.03, meanTtftMs: 1217.11, meanTpotMs: 12.83 });
-    assert.equal(pd.change.requestThroughput, 40.78);
-    assert.deepEqual(doc.skipped, []);
+    const row = (e: string): Json => w.rows.find((r: Json) => r.experiment === e);
+    assert.deepEqual(w.gpuCounts, [4, 8]);
+    // Raw: PD is compared with PD (equal GPUs), never with the 4-GPU baseline.
+    assert.equal(row('pd-nixl').baseline, 'pd-nixl');
+    assert.equal(row('pd-multiconnector').baseline, 'pd-nixl');
+    assert.equal(row('pd-multiconnector').change.requestThroughput, -14.94);
+    assert.equal(row('collocated-lmcache').baseline, 'collocated-baseline');
+    // Per GPU and per dollar: across GPU counts against the baseline at equal concurrency.
+    assert.equal(row('pd-nixl').normalizedBaseline, 'collocated-baseline');
+    assert.equal(row('pd-nixl').normalizedChange.tokPerGpu, -29.6);
+    assert.ok(row('pd-nixl').normalizedChange.usdPerMTok > 40, JSON.stringify(row('pd-nixl').normalizedChange));
+    assert.equal(Math.round(((4354.03 / 3092.52) - 1) * 10000) / 100, 40.79, 'the example\'s headline, which the table no longer prints as a comparison');
+    assert.match(w.summary, /collocated-baseline at concurrency 64 on 4 GPUs .* gave the most output tokens per dollar: \$2\.47 per million/);
+  });
+
+  it('reads GPUs, layout and router from the sidecar beside each result, and compares the full-cluster layouts at equal GPU count', () => {
+    const dir = withSidecars([
+      ['collocated-baseline', 256, [9.5, 9500, 1900, 25], layoutSection(16)],
+      ['pd-nixl', 256, [11, 11000, 1500, 20], layoutSection(16, { layout: '2P × TP4 + 2D × TP4' })],
+      ['pd-prefill-lmcache', 256, [12, 12000, 2500, 19], layoutSection(16, { layout: '2P × TP4 + 2D × TP4', router: { name: 'prefix-aware' } })],
+    ]);
+    const doc = json(dir);
+    const [w] = doc.workloads;
+    assert.deepEqual(w.gpuCounts, [16]);
+    assert.deepEqual(w.notes, [], 'one GPU count, nothing idle: no warning');
+    const pd = w.rows.find((r: Json) => r.experiment === 'pd-nixl');
+    assert.equal(pd.baseline, 'collocated-baseline');
+    assert.equal(pd.change.outputThroughput, 15.79);
+    assert.equal(pd.tokPerGpu, 687.5);
+    assert.equal(pd.usdPerMTok, perMillion('p5.48xlarge', 'us-east-1', 16, 11000));
+    assert.equal(pd.layout.source, 'sidecar');
+    assert.equal(w.rows.find((r: Json) => r.experiment === 'pd-prefill-lmcache').layout.router, 'prefix-aware');
+    // The cheapest (pd-prefill-lmcache) misses the 2000 ms TTFT budget; a looser budget picks it.
+    assert.match(w.summary, /within mean TTFT ≤ 2000 ms and mean TPOT ≤ 50 ms, pd-nixl at concurrency 256 on 16 GPUs \(2P × TP4 \+ 2D × TP4, power-of-two router\)/);
+    assert.match(w.summary, /2 of 3 results met the budget; pd-prefill-lmcache did not/);
+    const loose = json(dir, { budget: { meanTtftMs: 3000, meanTpotMs: 50 } }).workloads[0];
+    assert.match(loose.summary, /pd-prefill-lmcache at concurrency 256 on 16 GPUs/);
+    const tight = json(dir, { budget: { meanTtftMs: 100, meanTpotMs: 50 } }).workloads[0];
+    assert.match(tight.summary, /none of the 3 results met the budget \(mean TTFT ≤ 100 ms/);
+  });
+
+  it('says unknown, never $0, where the price table has no price for the recorded instance type and region', () => {
+    const dir = withSidecars([['collocated-baseline', 64, [3, 3000, 1800, 19], layoutSection(16, { region: 'af-south-1' })]]);
+    const out = runReport(dir, { json: false, chart: false });
+    const [row] = rowsOf(out.stdout);
+    assert.ok(row.includes('| 16 | 187.50 | unknown | unknown |'), row);
+    assert.doesNotMatch(out.stdout, /\$0\.00/);
+    assert.match(out.stdout, /Price: unknown for p5\.48xlarge in af-south-1/);
+    assert.match(out.stdout, /the price of p5\.48xlarge in af-south-1 is unknown, so tokens per dollar are too/);
+  });
+
+  it('without layouts says the GPU counts are unknown and points at --profile', () => {
+    const out = runReport(publishedResults(), { json: false, chart: false });
+    assert.equal(out.exitCode, 0);
+    assert.ok(rowsOf(out.stdout)[0].startsWith('| collocated-baseline | 3.09 | 3092.52 | 1858.70 | 18.78 | unknown | unknown | unknown | unknown |'));
+    assert.match(out.stdout, /record no layout .* run with --profile reference/);
+  });
+
+  it('skips a result whose sidecar is broken or whose layout section lacks fields, naming the file', () => {
+    const dir = withSidecars([['pd-nixl', 64, [4, 4000, 1200, 13], layoutSection(8, { gpus: undefined, region: undefined })]]);
+    const folder = join(dir, 'gptoss_itl8000_otl1000_mixed_collocated-baseline');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult([3, 3000, 1800, 19])));
+    writeFileSync(join(folder, 'conc64.meta.json'), '{"layout": ');
+    const out = runReport(dir, { json: false, chart: false });
+    assert.equal(out.exitCode, 1);
+    assert.match(out.stderr, /pd-nixl\/conc64\.json: its sidecar's layout section lacks gpus, region/);
+    assert.match(out.stderr, /collocated-baseline\/conc64\.json: its sidecar conc64\.meta\.json is not valid JSON/);
   });
 
   it('writes an SVG chart comparing the configurations next to the results', () => {
-    const dir = briefResults();
-    const out = runReport(dir, { json: false, chart: true });
+    const dir = publishedResults();
+    const out = runReport(dir, { json: false, chart: true, profile: 'reference' });
     assert.equal(out.chartPath, join(dir, 'report.svg'));
     const svg = readFileSync(join(dir, 'report.svg'), 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.equal((svg.match(/<\/title><\/rect>/g) ?? []).length, 16, 'one bar per metric and config: 4 × 4');
-    for (const exp of Object.keys(BRIEF)) assert.ok(svg.includes(exp), exp);
+    for (const r of PUBLISHED_RESULTS) assert.ok(svg.includes(r.experiment), r.experiment);
   });
 
   it('reports malformed and incomplete files with their path, skips them, prints the rest and exits 2', () => {
-    const dir = briefResults();
+    const dir = publishedResults();
     const broken = join(dir, 'gptoss_itl8000_otl1000_mixed_broken', 'conc64.json');
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_broken'));
     writeFileSync(broken, '{"request_throughput": 1.0,');
@@ -88,24 +181,26 @@ describe('results report', () => {
     assert.match(out.stdout, /\| pd-nixl \| 4\.35 \|/);
   });
 
-  it('keeps workloads apart, each with its own baseline', () => {
-    const dir = briefResults();
+  it('keeps workloads apart, each with its own baseline and summary', () => {
+    const dir = publishedResults();
     const folder = join(dir, 'gptoss_itl12500_otl100_prefix-reuse_collocated-lmcache');
     mkdirSync(folder);
     writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult([5, 500, 300, 10])));
-    const doc = JSON.parse(runReport(dir, { json: true, chart: false }).stdout);
-    assert.deepEqual(doc.workloads.map((w: { mode: string }) => w.mode), ['mixed', 'prefix-reuse']);
+    const doc = json(dir, { profile: 'reference' });
+    assert.deepEqual(doc.workloads.map((w: Json) => w.mode), ['mixed', 'prefix-reuse']);
     assert.equal(doc.workloads[1].baseline, 'collocated-lmcache');
+    assert.equal(doc.workloads[1].rows[0].layout.router, 'prefix-aware', 'auto routing: prefix-aware for the prefix-reuse workload');
+    assert.match(doc.workloads[1].summary, /^Workload prefix-reuse \(12500 in \/ 100 out tokens per request\)/);
   });
 
-  it('names rows by concurrency when a folder holds a sweep', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'report-'));
-    const folder = join(dir, 'my_model_itl100_otl10_mixed_x');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'conc8.json'), JSON.stringify(vllmResult([1, 10, 100, 5])));
-    writeFileSync(join(folder, 'conc16.json'), JSON.stringify(vllmResult([2, 20, 120, 6])));
-    const doc = JSON.parse(runReport(dir, { json: true, chart: false }).stdout);
-    assert.deepEqual(doc.workloads[0].rows.map((r: { configuration: string }) => r.configuration), ['x @ c=8', 'x @ c=16']);
+  it('names rows by concurrency when a folder holds a sweep, and compares only at equal concurrency', () => {
+    const dir = withSidecars([
+      ['x', 8, [1, 10, 100, 5], layoutSection(16)],
+      ['x', 16, [2, 20, 120, 6], layoutSection(16)],
+    ]);
+    const doc = json(dir);
+    assert.deepEqual(doc.workloads[0].rows.map((r: Json) => r.configuration), ['x @ c=8', 'x @ c=16']);
+    assert.deepEqual(doc.workloads[0].rows.map((r: Json) => r.change), [null, null], 'nothing else at its concurrency and GPU count');
   });
 
   it('parses folder names whose served name contains underscores', () => {
@@ -114,17 +209,22 @@ describe('results report', () => {
     assert.equal(parseResultFolder('not-a-result-folder'), undefined);
   });
 
-  it('npm run report exits 2 when something was skipped and 1 when nothing is usable', () => {
+  it('npm run report takes --profile and budgets, exits 2 when something was skipped and 1 when nothing is usable', () => {
     const repo = resolve(__dirname, '..', '..');
-    const dir = briefResults();
+    const dir = publishedResults();
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad'));
     writeFileSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad', 'conc64.json'), 'nope');
     const tsx = join(repo, 'node_modules', '.bin', 'tsx');
-    const r = spawnSync(tsx, [join(repo, 'scripts', 'report.ts'), dir], { encoding: 'utf8' });
+    const report = (...args: string[]) => spawnSync(tsx, [join(repo, 'scripts', 'report.ts'), ...args], { encoding: 'utf8' });
+    const r = report(dir, '--profile', 'reference', '--ttft-budget-ms', '3000');
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stdout, /\| pd-multiconnector \| 3\.70 \| 3697\.97 \| 1481\.06 \| 15\.20 \|/);
+    assert.match(r.stdout, /\| pd-multiconnector \| 3\.70 \| 3697\.97 \| 1481\.06 \| 15\.20 \| 8 \| 462\.25 \|/);
+    assert.match(r.stdout, /within mean TTFT ≤ 3000 ms/);
     assert.ok(existsSync(join(dir, 'report.svg')));
-    const empty = spawnSync(tsx, [join(repo, 'scripts', 'report.ts'), mkdtempSync(join(tmpdir(), 'empty-'))], { encoding: 'utf8' });
+    const bad = report(dir, '--profile', 'biggest');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: --profile biggest: use reference or full-cluster/);
+    const empty = report(mkdtempSync(join(tmpdir(), 'empty-')));
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /no usable conc<N>\.json/);
   });

@@ -6,13 +6,14 @@ import { NODE_PATHS } from '../../lib/catalog/paths';
 import { KV_TRANSFER_CONFIG_FIELDS } from '../../lib/serve';
 import { lmcacheConnector, multiConnector, nixlConnector } from '../../lib/serve/kv-transfer';
 import { renderAsset } from '../../lib/serve/scripts';
-import { bundleFor, file, Json, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
+import { ALL_IDS, bundleFor, file, Json, kvTransferConfigs, llmConfigs, writeBundle, YAML_FILES, yamlOf } from './helpers';
 
 describe('serve bundle', () => {
-  it('holds the four configs, builder.py, the two scripts and their Python helpers, only the scripts executable', () => {
+  it('holds the five configs once per router with their layout records, builder.py, the two scripts and their Python helpers, only the scripts executable', () => {
     const files = bundleFor();
     assert.deepEqual(files.map((f) => f.path).sort(),
-      [...YAML_FILES, 'builder.py', 'bench_record.py', 'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
+      [...YAML_FILES, ...YAML_FILES.map((f) => f.replace('.yaml', '.layout.json')), 'builder.py', 'bench_record.py',
+        'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
     assert.deepEqual(files.filter((f) => f.executable).map((f) => f.path).sort(), ['run_all.sh', 'run_bm.sh']);
   });
 
@@ -38,8 +39,8 @@ describe('serve bundle', () => {
           checked++;
         }
       }
-      // lmcache 1 + nixl 2 + multiconnector 2 × (1 + 2 subs)
-      assert.equal(checked, 9);
+      // per router: lmcache 1 + nixl 2 + multiconnector 2 × (1 + 2 subs) + prefill-only lmcache (1 + 2) + 1
+      assert.equal(checked, 2 * 13);
     }
   });
 
@@ -53,13 +54,20 @@ describe('serve bundle', () => {
     });
     for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
       const files = bundleFor({ nixlBackend });
-      const expected: Record<string, Record<string, Json>> = {
-        'collocated_baseline.yaml': { llm_config: undefined },
-        'collocated_lmcache.yaml': { llm_config: lmcache },
-        'pd_nixl.yaml': { prefill_config: nixl(nixlBackend), decode_config: nixl(nixlBackend) },
-        'pd_multiconnector.yaml': { prefill_config: multi(nixlBackend), decode_config: multi(nixlBackend) },
+      // The fifth configuration: NIXL first on prefill (its handshake metadata and Ray's P/D protocol), LMCache
+      // second; decode NIXL alone.
+      const prefillOnly = (backend: string): Json => ({
+        kv_connector: 'MultiConnector', kv_role: 'kv_both', kv_connector_extra_config: { connectors: [nixl(backend), lmcache] },
+      });
+      const byId: Record<string, Record<string, Json>> = {
+        collocated_baseline: { llm_config: undefined },
+        collocated_lmcache: { llm_config: lmcache },
+        pd_nixl: { prefill_config: nixl(nixlBackend), decode_config: nixl(nixlBackend) },
+        pd_multiconnector: { prefill_config: multi(nixlBackend), decode_config: multi(nixlBackend) },
+        pd_prefill_lmcache: { prefill_config: prefillOnly(nixlBackend), decode_config: nixl(nixlBackend) },
       };
-      assert.deepEqual(Object.keys(expected).sort(), [...YAML_FILES].sort());
+      assert.deepEqual(Object.keys(byId).sort(), [...ALL_IDS].sort());
+      const expected = Object.fromEntries(YAML_FILES.map((f) => [f, byId[f.split('.')[0]]]));
       for (const path of YAML_FILES) {
         const configs = llmConfigs(yamlOf(files, path));
         assert.deepEqual(Object.keys(configs).sort(), Object.keys(expected[path]).sort(), path);
@@ -73,7 +81,7 @@ describe('serve bundle', () => {
   it('puts the NIXL backend under kv_connector_extra_config.backends, in MultiConnector sub-connectors too', () => {
     for (const nixlBackend of ['UCX', 'LIBFABRIC']) {
       const files = bundleFor({ nixlBackend });
-      for (const path of ['pd_nixl.yaml', 'pd_multiconnector.yaml']) {
+      for (const path of ['pd_nixl.yaml', 'pd_multiconnector.yaml', 'pd_prefill_lmcache.yaml', 'pd_prefill_lmcache.prefix-aware.yaml']) {
         const nixl = kvTransferConfigs(yamlOf(files, path)).filter((kv) => kv.kv_connector === 'NixlConnector');
         assert.equal(nixl.length, 2, path);
         for (const kv of nixl) assert.deepEqual(kv.kv_connector_extra_config.backends, [nixlBackend]);
@@ -98,8 +106,10 @@ describe('serve bundle', () => {
 
   it('passes the LMCache settings as LMCACHE_* env vars only to the LMCache configurations', () => {
     const files = bundleFor({ lmcacheChunkSize: 512, lmcacheCpuGbPerRank: 80, lmcacheDiskGb: 500 });
-    for (const path of ['collocated_lmcache.yaml', 'pd_multiconnector.yaml']) {
-      for (const cfg of Object.values(llmConfigs(yamlOf(files, path)))) {
+    const withLmcache = ['collocated_lmcache.yaml', 'pd_multiconnector.yaml'].map((path) => Object.values(llmConfigs(yamlOf(files, path))));
+    withLmcache.push([llmConfigs(yamlOf(files, 'pd_prefill_lmcache.yaml')).prefill_config]);
+    for (const cfgs of withLmcache) {
+      for (const cfg of cfgs) {
         const env = cfg.runtime_env.env_vars;
         assert.equal(env.LMCACHE_CHUNK_SIZE, '512');
         assert.equal(env.LMCACHE_MAX_LOCAL_CPU_SIZE, '80');
@@ -108,10 +118,10 @@ describe('serve bundle', () => {
         assert.ok(env.LMCACHE_LOCAL_DISK.startsWith(`file://${NODE_PATHS.nvme}/`), env.LMCACHE_LOCAL_DISK);
       }
     }
-    for (const path of ['collocated_baseline.yaml', 'pd_nixl.yaml']) {
-      for (const cfg of Object.values(llmConfigs(yamlOf(files, path)))) {
-        assert.deepEqual(Object.keys(cfg.runtime_env.env_vars).filter((k) => k.startsWith('LMCACHE_')), [], path);
-      }
+    const without = ['collocated_baseline.yaml', 'pd_nixl.yaml'].flatMap((path) => Object.values(llmConfigs(yamlOf(files, path))));
+    without.push(llmConfigs(yamlOf(files, 'pd_prefill_lmcache.yaml')).decode_config);
+    for (const cfg of without) {
+      assert.deepEqual(Object.keys(cfg.runtime_env.env_vars).filter((k) => k.startsWith('LMCACHE_')), [], JSON.stringify(cfg.engine_kwargs));
     }
   });
 
@@ -145,7 +155,8 @@ describe('serve bundle', () => {
         assert.deepEqual(cfg.model_loading_config, { model_id: 'qwen32', model_source: 'Qwen/Qwen3-32B' });
         assert.equal(cfg.engine_kwargs.tensor_parallel_size, 2);
         assert.equal(cfg.engine_kwargs.max_model_len, 20000);
-        const replicas = role === 'prefill_config' ? 3 : role === 'decode_config' ? 2 : 1;
+        // full-cluster: 3 nodes × 8 GPUs ÷ TP2 collocated
+        const replicas = role === 'prefill_config' ? 3 : role === 'decode_config' ? 2 : 12;
         assert.equal(cfg.deployment_config.num_replicas, replicas, `${path} ${role}`);
       }
     }
@@ -160,9 +171,10 @@ describe('serve bundle', () => {
   it('tells run_all.sh which configurations move KV over NIXL, and what the node facts are checked against', () => {
     const files = bundleFor({ gpuNodes: 3, nixlBackend: 'UCX' });
     const runAll = file(files, 'run_all.sh').content;
-    for (const line of ['collocated_baseline:gptoss-collocated-baseline:collocated-baseline:0',
-      'collocated_lmcache:gptoss-collocated-lmcache:collocated-lmcache:0', 'pd_nixl:gptoss-pd-nixl:pd-nixl:1',
-      'pd_multiconnector:gptoss-pd-multiconnector:pd-multiconnector:1']) {
+    // id:app:experiment:NIXL:GPUs, full-cluster on 3 nodes: 6 × TP4 collocated, 1 prefill node (2 × TP4) + 2 decode nodes (4 × TP4)
+    for (const line of ['collocated_baseline:gptoss-collocated-baseline:collocated-baseline:0:24',
+      'collocated_lmcache:gptoss-collocated-lmcache:collocated-lmcache:0:24', 'pd_nixl:gptoss-pd-nixl:pd-nixl:1:24',
+      'pd_multiconnector:gptoss-pd-multiconnector:pd-multiconnector:1:24', 'pd_prefill_lmcache:gptoss-pd-prefill-lmcache:pd-prefill-lmcache:1:24']) {
       assert.ok(runAll.includes(`\n  ${line}\n`), line);
     }
     for (const script of ['run_all.sh', 'run_bm.sh']) {
@@ -174,12 +186,16 @@ describe('serve bundle', () => {
     assert.match(runAll, /^NODE_FACTS_PREFIX="cluster\/nodes\/"$/m);
   });
 
-  it('renders 8000 in / 1000 out at concurrency 64 as the benchmark defaults', () => {
-    const runBm = file(bundleFor(), 'run_bm.sh').content;
-    assert.match(runBm, /SUFFIX_LEN="\$\{INPUT_LEN:-8000\}"/);
-    assert.match(runBm, /OUTPUT_LEN="\$\{OUTPUT_LEN:-1000\}"/);
-    assert.match(runBm, /CONCURRENCY_LIST="64"/);
-    assert.doesNotMatch(runBm, /@@/);
+  it('renders 8000 in / 1000 out as the benchmark defaults, at the example\'s 64 for reference and a sweep to 256 for the full cluster', () => {
+    for (const [raw, list] of [[{ profile: 'reference' }, '64'], [{}, '64,128,256']] as const) {
+      const files = bundleFor(raw);
+      const runBm = file(files, 'run_bm.sh').content;
+      assert.match(runBm, /SUFFIX_LEN="\$\{INPUT_LEN:-8000\}"/);
+      assert.match(runBm, /OUTPUT_LEN="\$\{OUTPUT_LEN:-1000\}"/);
+      assert.ok(runBm.includes(`CONCURRENCY_LIST="${list}"`), list);
+      assert.ok(file(files, 'run_all.sh').content.includes(`CONCURRENCY="${list}"`), list);
+      assert.doesNotMatch(runBm, /@@/);
+    }
   });
 });
 
@@ -188,7 +204,8 @@ describe('renderAsset', () => {
     assert.throws(() => renderAsset('run_all.sh', {
       CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c:0',
       NODE_FACTS_PREFIX: 'n/', GPU_NODES: 2, NIXL_BACKEND: 'UCX', PINNED_VERSIONS: 'ray=1', DEFAULT_CONCURRENCY: 64,
-      MAX_BASE_SEED: 1, MAX_CONCURRENCY: 1,
+      MAX_BASE_SEED: 1, MAX_CONCURRENCY: 1, PROFILE: 'reference', ROUTER_SETTING: 'auto', ROUTER_SETTINGS: 'auto',
+      ROUTER_SUFFIXES: 'a:', AUTO_ROUTERS: 'random:a',
     }), /unsafe value for SERVED_MODEL_NAME/);
   });
 

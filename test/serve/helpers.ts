@@ -27,7 +27,15 @@ export function yamlOf(files: readonly ServeFile[], path: string): Json {
   return parse(file(files, path).content);
 }
 
-export const YAML_FILES = ['collocated_baseline.yaml', 'collocated_lmcache.yaml', 'pd_nixl.yaml', 'pd_multiconnector.yaml'];
+/** The reference example's four configurations, and the fifth that only the full-cluster profile adds. */
+export const REFERENCE_IDS = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector'];
+export const ALL_IDS = [...REFERENCE_IDS, 'pd_prefill_lmcache'];
+
+/** Every Serve file of the given configurations: one per request router. */
+export const yamlFiles = (ids: readonly string[]): string[] => ids.flatMap((id) => [`${id}.yaml`, `${id}.prefix-aware.yaml`]);
+
+/** The Serve files of the default (full-cluster) profile. */
+export const YAML_FILES = yamlFiles(ALL_IDS);
 
 /** Every LLM config of a Serve file, by role. */
 export function llmConfigs(doc: Json): Record<string, Json> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -75,6 +75,8 @@ interface RunResult {
 
 let bundle: string;
 let fixtures: string;
+/** The default profile's bundle (full-cluster, five configurations, a concurrency sweep); `bundle` is the reference one. */
+let fullBundle: string;
 
 /** A node facts file with the shape each GPU node's bootstrap uploads. */
 function nodeFacts(index: number, overrides: Json = {}): Json {
@@ -93,7 +95,7 @@ function factsDir(nodes: Json[] = [nodeFacts(0), nodeFacts(1)]): string {
   return dir;
 }
 
-function run(script: string, args: readonly string[], env: Record<string, string> = {}): RunResult {
+function run(script: string, args: readonly string[], env: Record<string, string> = {}, from: string = bundle): RunResult {
   const work = mkdtempSync(join(tmpdir(), 'serve-run-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
@@ -105,7 +107,7 @@ function run(script: string, args: readonly string[], env: Record<string, string
   symlinkSync(PYTHON, join(bin, 'python3'));
   const log = join(work, 'calls.log');
   writeFileSync(log, '');
-  const r = spawnSync(join(bundle, script), args, {
+  const r = spawnSync(join(from, script), args, {
     cwd: work,
     encoding: 'utf8',
     timeout: 60_000,
@@ -158,7 +160,9 @@ const results = (): string => join(mkdtempSync(join(tmpdir(), 'serve-results-'))
 
 describe('serve bundle scripts', () => {
   before(() => {
-    bundle = writeBundle();
+    // Most tests reproduce the reference example's run: its four configurations at concurrency 64.
+    bundle = writeBundle({ profile: 'reference' });
+    fullBundle = writeBundle();
     fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
     execFileSync(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-collocated-baseline'], { stdio: 'pipe' });
   });
@@ -429,17 +433,33 @@ describe('serve bundle scripts', () => {
       const lifecycle = r.calls.filter((c) => /^(serve (deploy|shutdown)|vllm|curl .*chat)/.test(c)).map((c) => c.split(' ')[0] + (c.includes('chat') ? ' chat' : ` ${c.split(' ')[1]}`));
       assert.deepEqual(lifecycle.slice(0, 9), ['serve shutdown', 'serve deploy', 'curl chat', 'vllm bench', 'serve shutdown',
         'serve shutdown', 'serve deploy', 'curl chat', 'vllm bench']);
-      assert.match(r.stdout, /\[1\/1\] pd_nixl \(point 3\/4\): deploying/);
+      assert.match(r.stdout, /\[1\/1\] pd_nixl \(point 3\/4, router prefix-aware\): deploying \S+\/pd_nixl\.prefix-aware\.yaml/);
       assert.match(r.stdout, /results kept in \S+ \(--no-upload\)/);
       assert.deepEqual(named(r.calls, 'aws').filter((c) => !c.includes('cluster/nodes')), []);
     });
 
-    it('with --cache-policy keep deploys once per config and records the later points as warm-disjoint', () => {
+    it('with --cache-policy keep deploys once per Serve file: each workload\'s router, fresh-deploy first, then warm-disjoint', () => {
       const out = results();
       const r = run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
         '--seed', '5', '--results-dir', out, '--no-upload'], withBucket());
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(named(r.calls, 'serve', 'deploy').length, 1);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()),
+        ['collocated_lmcache.yaml', 'collocated_lmcache.prefix-aware.yaml'], 'auto: power-of-two for random, prefix-aware for prefix-reuse');
+      const metas = sidecars(runDir(out));
+      const byPoint = (folder: string, c: number): Json => metas[`gptoss_${folder}_collocated-lmcache/conc${c}.meta.json`];
+      const order = [byPoint('itl8000_otl1000_mixed', 8), byPoint('itl8000_otl1000_mixed', 16),
+        byPoint('itl12500_otl100_prefix-reuse', 8), byPoint('itl12500_otl100_prefix-reuse', 16)];
+      assert.deepEqual(order.map((m) => m.cache.state), ['fresh-deploy', 'warm-disjoint', 'fresh-deploy', 'warm-disjoint']);
+      assert.deepEqual(order.map((m) => m.cache.pointsBefore), [0, 1, 0, 1]);
+      assert.deepEqual(order.map((m) => m.layout.router.name), ['power-of-two', 'power-of-two', 'prefix-aware', 'prefix-aware']);
+    });
+
+    it('with --cache-policy keep and one router for both workloads deploys once per config and records the later points as warm-disjoint', () => {
+      const out = results();
+      const r = run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
+        '--router', 'prefix-aware', '--seed', '5', '--results-dir', out, '--no-upload'], withBucket());
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()), ['collocated_lmcache.prefix-aware.yaml']);
       const metas = sidecars(runDir(out));
       const byPoint = (folder: string, c: number): Json => metas[`gptoss_${folder}_collocated-lmcache/conc${c}.meta.json`];
       const order = [byPoint('itl8000_otl1000_mixed', 8), byPoint('itl8000_otl1000_mixed', 16),
@@ -532,6 +552,7 @@ describe('serve bundle scripts', () => {
       [['-c', '8,x'], /x is not a whole number from 1 to 999999/],
       [['--seed', '99999999999'], /--seed 99999999999: use a whole number from 0 to 4291967295/],
       [['--workload', 'chat'], /--workload chat: use random, prefix-reuse or all/],
+      [['--router', 'round-robin'], /--router round-robin: use one of auto power-of-two prefix-aware/],
     ] as const) {
       it(`rejects ${args.join(' ')} before touching the cluster`, () => {
         const r = run('run_all.sh', args);
@@ -540,5 +561,59 @@ describe('serve bundle scripts', () => {
         assert.deepEqual(r.calls, []);
       });
     }
+  });
+
+  describe('run_all.sh of the full-cluster profile', () => {
+    it('runs the five configurations, the fifth last, each at every concurrency of the sweep on its own deploy, and records its layout beside every result', () => {
+      const out = results();
+      const r = run('run_all.sh', ['--results-dir', out, '--no-upload'], withBucket(), fullBundle);
+      assert.equal(r.code, 0, r.stderr);
+      const deploys = named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop());
+      const ids = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector', 'pd_prefill_lmcache'];
+      assert.deepEqual(deploys, ids.flatMap((id) => [`${id}.yaml`, `${id}.yaml`, `${id}.yaml`]));
+      assert.deepEqual(named(r.calls, 'vllm').map((c) => arg(c, '--max-concurrency')), ids.flatMap(() => ['64', '128', '256']));
+      assert.match(r.stdout, /\[5\/5\] pd_prefill_lmcache: 16 GPUs \(profile full-cluster/);
+      const metas = sidecars(runDir(out));
+      assert.equal(Object.keys(metas).length, 15);
+      for (const [path, meta] of Object.entries(metas)) {
+        assert.equal(meta.layout.gpus, 16, path);
+        assert.equal(meta.layout.clusterGpus, 16, path);
+        assert.equal(meta.layout.profile, 'full-cluster', path);
+        assert.equal(meta.layout.router.name, 'power-of-two', path);
+        assert.equal(meta.layout.configuration, meta.serveConfig.id, path);
+        assert.equal(meta.schema, 1, 'a new section keeps the sidecar schema');
+      }
+      const fifth = metas['gptoss_itl8000_otl1000_mixed_pd-prefill-lmcache/conc256.meta.json'].layout;
+      assert.deepEqual(fifth.engines.prefill_config, { replicas: 2, tensorParallelSize: 4, gpus: 8, connectors: ['MultiConnector', 'NixlConnector', 'LMCacheConnectorV1'] });
+      assert.deepEqual(fifth.engines.decode_config, { replicas: 2, tensorParallelSize: 4, gpus: 8, connectors: ['NixlConnector'] });
+      assert.equal(metas['gptoss_itl8000_otl1000_mixed_pd-prefill-lmcache/conc64.meta.json'].transport.usesNixl, true);
+      assert.equal(metas['gptoss_itl8000_otl1000_mixed_collocated-baseline/conc64.meta.json'].layout.layout, '4 × TP4');
+    });
+
+    it('deploys the prefix-aware files for the prefix-reuse workload and records the router in each result', () => {
+      const out = results();
+      const r = run('run_all.sh', ['--only', 'collocated_baseline,pd_prefill_lmcache', '--workload', 'prefix-reuse', '-c', '32',
+        '--results-dir', out, '--no-upload'], withBucket(), fullBundle);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()),
+        ['collocated_baseline.prefix-aware.yaml', 'pd_prefill_lmcache.prefix-aware.yaml']);
+      for (const meta of Object.values(sidecars(runDir(out)))) {
+        assert.equal(meta.layout.router.name, 'prefix-aware');
+        assert.equal(meta.layout.router.requestRouterClass, 'ray.serve.llm.request_router:PrefixCacheAffinityRouter');
+      }
+      const forced = run('run_all.sh', ['--only', 'collocated_baseline', '--workload', 'prefix-reuse', '-c', '32', '--router', 'power-of-two',
+        '--results-dir', results(), '--no-upload'], withBucket(), fullBundle);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.deepEqual(named(forced.calls, 'serve', 'deploy').map((c) => c.split('/').pop()), ['collocated_baseline.yaml']);
+    });
+
+    it('refuses to start when a Serve file or its layout record is missing from the bundle', () => {
+      const broken = writeBundle();
+      rmSync(join(broken, 'pd_nixl.prefix-aware.layout.json'));
+      const r = run('run_all.sh', ['--workload', 'all', '--results-dir', results(), '--no-upload'], withBucket(), broken);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /pd_nixl\.prefix-aware\.layout\.json \(the layout record of pd_nixl\.prefix-aware\.yaml\) is missing/);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy'), []);
+    });
   });
 });

@@ -21,8 +21,15 @@ NIXL_BACKEND="@@NIXL_BACKEND@@"
 PINNED_VERSIONS="@@PINNED_VERSIONS@@"
 MAX_BASE_SEED=@@MAX_BASE_SEED@@
 MAX_CONCURRENCY=@@MAX_CONCURRENCY@@
+PROFILE="@@PROFILE@@"
+# Request routers: each configuration has one Serve file per router, <id><suffix>.yaml, and beside it
+# <id><suffix>.layout.json (GPUs, replicas, TP, router), which every result's .meta.json records as section layout.
+ROUTER_SUFFIXES="@@ROUTER_SUFFIXES@@"
+AUTO_ROUTERS="@@AUTO_ROUTERS@@"
+ROUTER_SETTINGS="@@ROUTER_SETTINGS@@"
 
-# id, Serve application name, experiment name, and whether it moves KV over NIXL (1/0), in the order they run.
+# id, Serve application name, experiment name, whether it moves KV over NIXL (1/0), and the GPUs it uses, in the
+# order they run.
 CONFIGS=(
 @@CONFIG_LINES@@
 )
@@ -30,6 +37,7 @@ CONFIGS=(
 WORKLOADS="random"
 CONCURRENCY="@@DEFAULT_CONCURRENCY@@"
 CACHE_POLICY="redeploy"
+ROUTER="@@ROUTER_SETTING@@"
 SEED_BASE=0
 ONLY=""
 UPLOAD=true
@@ -40,7 +48,11 @@ usage() {
   cat <<USAGE
 Usage: $0 [options]
   -w, --workload NAME      random (the reference example's floor, default), prefix-reuse (long shared prefixes), or all
-  -c, --concurrency LIST   comma-separated concurrencies (default: $CONCURRENCY)
+  -c, --concurrency LIST   comma-separated concurrencies (default: $CONCURRENCY, from the layouts of profile
+                           $PROFILE: the reference example's 64, doubled until each replica of the largest deployment
+                           gets 64)
+      --router R           request router of the engine deployments: $ROUTER_SETTINGS (default: $ROUTER;
+                           auto = $AUTO_ROUTERS)
       --cache-policy P     redeploy (default): every point (workload x concurrency) runs on a fresh deploy, so it
                            starts with empty prefix and LMCache caches (cache state fresh-deploy);
                            keep: one deploy per configuration, later points run on the caches earlier points
@@ -66,6 +78,7 @@ while [ $# -gt 0 ]; do
     -w|--workload) WORKLOADS="${2:?}"; shift 2 ;;
     -c|--concurrency) CONCURRENCY="${2:?}"; shift 2 ;;
     --cache-policy) CACHE_POLICY="${2:?}"; shift 2 ;;
+    --router) ROUTER="${2:?}"; shift 2 ;;
     --seed) SEED_BASE="${2:?}"; shift 2 ;;
     --only) ONLY="${2:?}"; shift 2 ;;
     --allow-unverified-transport) ALLOW_UNVERIFIED_TRANSPORT=true; shift ;;
@@ -83,6 +96,10 @@ esac
 case "$CACHE_POLICY" in
   redeploy|keep) ;;
   *) die "--cache-policy $CACHE_POLICY: use redeploy or keep" ;;
+esac
+case " $ROUTER_SETTINGS " in
+  *" $ROUTER "*) ;;
+  *) die "--router $ROUTER: use one of $ROUTER_SETTINGS" ;;
 esac
 IFS=',' read -ra CONCURRENCIES <<<"$CONCURRENCY"
 [ "${#CONCURRENCIES[@]}" -gt 0 ] || die "--concurrency is empty: give a comma-separated list such as 16,32,64"
@@ -117,6 +134,34 @@ for entry in "${CONFIGS[@]}"; do
   if [ -z "$ONLY" ] || [[ ",$ONLY," == *",$id,"* ]]; then selected+=("$entry"); fi
 done
 [ "${#selected[@]}" -gt 0 ] || die "--only $ONLY matches no configuration"
+
+# The router a workload runs with: --router, or for auto the one AUTO_ROUTERS names for the workload.
+router_for() {
+  local workload="$1" pair
+  if [ "$ROUTER" != auto ]; then echo "$ROUTER"; return 0; fi
+  for pair in $AUTO_ROUTERS; do
+    if [ "${pair%%:*}" = "$workload" ]; then echo "${pair#*:}"; return 0; fi
+  done
+  die "no router for workload $workload in AUTO_ROUTERS ($AUTO_ROUTERS)"
+}
+
+# The Serve file of a configuration with a router: <id><suffix>.yaml.
+serve_file() {
+  local id="$1" router="$2" pair
+  for pair in $ROUTER_SUFFIXES; do
+    if [ "${pair%%:*}" = "$router" ]; then echo "$id${pair#*:}.yaml"; return 0; fi
+  done
+  die "unknown router $router (known: $ROUTER_SUFFIXES)"
+}
+
+# Every file a selected configuration may deploy must be in the bundle, with its layout record, before anything runs.
+for entry in "${selected[@]}"; do
+  for workload in $WORKLOADS; do
+    f=$(serve_file "${entry%%:*}" "$(router_for "$workload")")
+    [ -r "$BUNDLE_DIR/$f" ] || die "$BUNDLE_DIR/$f is missing from the serve bundle"
+    [ -r "$BUNDLE_DIR/${f%.yaml}.layout.json" ] || die "$BUNDLE_DIR/${f%.yaml}.layout.json (the layout record of $f) is missing"
+  done
+done
 
 RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)"
 # One folder per run: results, their sidecars and the node facts they were measured with stay together.
@@ -254,9 +299,10 @@ for p in $PINNED_VERSIONS; do pinned+=(--pinned "$p"); done
 # without it, and the run would measure TCP).
 TRANSPORT_OVERRIDE=false
 check_transport() {
-  local nixl_ids=() entry report rc=0
+  local nixl_ids=() entry report rc=0 cid cnixl
   for entry in "${selected[@]}"; do
-    if [ "${entry##*:}" = 1 ]; then nixl_ids+=("${entry%%:*}"); fi
+    IFS=: read -r cid _ _ cnixl _ <<<"$entry"
+    if [ "$cnixl" = 1 ]; then nixl_ids+=("$cid"); fi
   done
   report=$("$PYTHON" "$BUNDLE_DIR/bench_record.py" check-transport --node-facts "$NODE_FACTS_DIR" \
     --gpu-nodes "$GPU_NODES" --nixl-backend "$NIXL_BACKEND" "${pinned[@]}") || rc=$?
@@ -279,13 +325,13 @@ trap shutdown_serve EXIT
 fetch_node_facts
 check_transport
 
-# Deploys a configuration and proves it answers. Any earlier application is shut down and released first.
+# Deploys a Serve file and proves it answers. Any earlier application is shut down and released first.
 deploy_fresh() {
-  local id="$1" app="$2" label="$3" point="${4:-}"
-  log "$label $id$point: deploying $BUNDLE_DIR/$id.yaml"
+  local id="$1" app="$2" label="$3" file="$4" point="${5:-}"
+  log "$label $id$point: deploying $BUNDLE_DIR/$file"
   serve shutdown -y >/dev/null 2>&1 || true
   wait_until_released
-  serve deploy "$BUNDLE_DIR/$id.yaml" || fail "serve deploy $id.yaml was rejected"
+  serve deploy "$BUNDLE_DIR/$file" || fail "serve deploy $file was rejected"
   deployed="$app"
   wait_until_healthy "$id" "$app"
   log "$label $id: smoke test"
@@ -302,8 +348,9 @@ fi
 n=0
 for entry in "${selected[@]}"; do
   n=$((n + 1))
-  IFS=: read -r id app experiment nixl <<<"$entry"
+  IFS=: read -r id app experiment nixl gpus <<<"$entry"
   label="[$n/${#selected[@]}]"
+  log "$label $id: $gpus GPUs (profile $PROFILE; layout in its .layout.json)"
   common=(--exp-name "$experiment" --base-url "$BASE_URL" --results-dir "$RUN_DIR" --seed "$SEED_BASE"
     --cache-policy "$CACHE_POLICY" --run-id "$RUN_ID" --serve-config "$id" --node-facts "$NODE_FACTS_DIR"
     --gpu-nodes "$GPU_NODES" --nixl-backend "$NIXL_BACKEND")
@@ -312,14 +359,22 @@ for entry in "${selected[@]}"; do
   if [ "$nixl" = 1 ] && [ "$TRANSPORT_OVERRIDE" = true ]; then common+=(--transport-override); fi
   deploys=0
   if [ "$CACHE_POLICY" = keep ]; then
-    deploy_fresh "$id" "$app" "$label"
-    deploys=1
-    state=fresh-deploy
-    before=0
+    # One deploy per Serve file: workloads that run with the same router share it, back to back.
+    current=""
     for workload in $WORKLOADS; do
-      log "$label $id: benchmark, workload $workload, concurrency $CONCURRENCY, caches $state"
+      router=$(router_for "$workload")
+      file=$(serve_file "$id" "$router")
+      if [ "$file" != "$current" ]; then
+        deploys=$((deploys + 1))
+        deploy_fresh "$id" "$app" "$label" "$file" " (router $router)"
+        current="$file"
+        state=fresh-deploy
+        before=0
+      fi
+      log "$label $id: benchmark, workload $workload, router $router, concurrency $CONCURRENCY, caches $state"
       "$BUNDLE_DIR/run_bm.sh" "${common[@]}" --workload "$workload" --concurrency "$CONCURRENCY" \
-        --cache-state "$state" --points-before "$before" --deployment-id "$RUN_ID/$id/1" \
+        --cache-state "$state" --points-before "$before" --deployment-id "$RUN_ID/$id/$deploys" \
+        --meta-section "layout=$BUNDLE_DIR/${file%.yaml}.layout.json" \
         || fail "$id: benchmark ($workload) failed"
       before=$((before + ${#CONCURRENCIES[@]}))
       state=warm-disjoint
@@ -327,12 +382,15 @@ for entry in "${selected[@]}"; do
     shutdown_serve
   else
     for workload in $WORKLOADS; do
+      router=$(router_for "$workload")
+      file=$(serve_file "$id" "$router")
       for c in "${CONCURRENCIES[@]}"; do
         deploys=$((deploys + 1))
-        deploy_fresh "$id" "$app" "$label" " (point $deploys/$points_per_config)"
-        log "$label $id: benchmark, workload $workload, concurrency $c, caches fresh-deploy"
+        deploy_fresh "$id" "$app" "$label" "$file" " (point $deploys/$points_per_config, router $router)"
+        log "$label $id: benchmark, workload $workload, router $router, concurrency $c, caches fresh-deploy"
         "$BUNDLE_DIR/run_bm.sh" "${common[@]}" --workload "$workload" --concurrency "$c" \
           --cache-state fresh-deploy --points-before 0 --deployment-id "$RUN_ID/$id/$deploys" \
+          --meta-section "layout=$BUNDLE_DIR/${file%.yaml}.layout.json" \
           || fail "$id: benchmark ($workload, concurrency $c) failed"
         shutdown_serve
       done
