@@ -11,6 +11,8 @@ export const NODE_PATHS = {
   serveBundle: '/opt/p5-ray/serve',
   /** Benchmark results on the head before they are copied to the bucket. */
   results: '/opt/p5-ray/serve/bm_results',
+  /** Hugging Face cache on the instance store (model weights are ~65 GB: the root volume is too small). */
+  hfHome: '/opt/dlami/nvme/hf',
   /** Shell-sourceable settings written by user data (bucket, region, role, expected GPUs and EFA devices…). */
   clusterEnv: '/etc/p5-ray/cluster.env',
   /** Bootstrap log on the node (also streamed to CloudWatch Logs). */

@@ -170,7 +170,7 @@ function engineEnv(config: ClusterConfig, kv: KVTransferConfig | undefined): Rec
   const connectors = connectorNames(kv);
   const env: Record<string, string> = {
     // Model weights are ~65 GB: the root volume is too small to hold them next to the venv, the NVMe store is not.
-    HF_HOME: `${NODE_PATHS.nvme}/hf`,
+    HF_HOME: NODE_PATHS.hfHome,
   };
   if (connectors.includes('LMCacheConnectorV1')) Object.assign(env, lmcacheEnv(config));
   if (connectors.includes('NixlConnector') && config.nixlBackend === 'LIBFABRIC') {

@@ -139,6 +139,7 @@ function runAllValues(config: ClusterConfig, specs: readonly ServeConfigSpec[]):
     SERVE_PORT: PORTS.serveHttp,
     SERVED_MODEL_NAME: config.servedModelName,
     RESULTS_PREFIX: BUCKET_PREFIXES.results,
+    RESULTS_DIR: NODE_PATHS.results,
     NODE_FACTS_PREFIX: BUCKET_PREFIXES.nodeFacts,
     GPU_NODES: config.gpuNodes,
     NIXL_BACKEND: config.nixlBackend,

@@ -205,7 +205,7 @@ describe('renderAsset', () => {
       CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c:0',
       NODE_FACTS_PREFIX: 'n/', GPU_NODES: 2, NIXL_BACKEND: 'UCX', PINNED_VERSIONS: 'ray=1', DEFAULT_CONCURRENCY: 64,
       MAX_BASE_SEED: 1, MAX_CONCURRENCY: 1, PROFILE: 'reference', ROUTER_SETTING: 'auto', ROUTER_SETTINGS: 'auto',
-      ROUTER_SUFFIXES: 'a:', AUTO_ROUTERS: 'random:a',
+      ROUTER_SUFFIXES: 'a:', AUTO_ROUTERS: 'random:a', RESULTS_DIR: '/r',
     }), /unsafe value for SERVED_MODEL_NAME/);
   });
 
