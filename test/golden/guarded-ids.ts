@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
@@ -20,12 +22,15 @@ export const GUARDED_SHAPES: Readonly<Record<string, RawConfig>> = {
   headOnGpuNode: { headInstanceType: 'none' },
 };
 
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+
 /** For each shape, each guarded type: the sorted logical ids of the stack this app synthesizes. */
 export function guardedLogicalIds(): Record<string, Record<string, string[]>> {
   const result: Record<string, Record<string, string[]>> = {};
   for (const [shape, raw] of Object.entries(GUARDED_SHAPES)) {
     const config = parseClusterConfig(raw);
-    const app = new App({ builtinCloudFormationValidation: false });
+    // With cdk.json's feature flags, as `cdk deploy` synthesizes it: a flag can change logical ids too.
+    const app = new App({ builtinCloudFormationValidation: false, context: CDK_JSON_CONTEXT });
     const stack = new P5RayClusterStack(app, config.stackName, { config });
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
     result[shape] = Object.fromEntries(GUARDED_RESOURCE_TYPES.map((type) => [type,
