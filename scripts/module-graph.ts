@@ -47,6 +47,12 @@ function statExists(path: string): boolean {
   }
 }
 
+/** Pairs of modules that import each other, directly. */
+export function moduleCycles(): Array<[string, string]> {
+  const graph = moduleGraph();
+  return [...graph].flatMap(([from, to]) => to.filter((t) => t > from && (graph.get(t) ?? []).includes(from)).map((t): [string, string] => [from, t]));
+}
+
 /** The graph as a Markdown table: one row per module, what it imports. */
 export function moduleGraphMarkdown(): string {
   const rows = [...moduleGraph().entries()].map(([from, to]) => `| \`${from}\` | ${to.length ? to.map((t) => `\`${t}\``).join(', ') : '—'} |`);

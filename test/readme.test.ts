@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { SETTINGS_PROPS_FILE, settingsPropsSource } from '../lib/config/docs';
 import { withModuleGraph, withSettingsTable } from '../scripts/generate';
+import { moduleCycles } from '../scripts/module-graph';
 
 const root = join(__dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -38,6 +39,10 @@ describe('README and docs', () => {
   it('show the module graph of lib/ as the imports stand (npm run generate)', () => {
     const architecture = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
     assert.equal(architecture, withModuleGraph(architecture), 'docs/architecture.md module graph is stale: run npm run generate');
+  });
+
+  it('describe a module graph without cycles between folders', () => {
+    assert.deepEqual(moduleCycles(), []);
   });
 
   it('have every relative link resolve inside the repository', () => {

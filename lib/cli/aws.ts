@@ -2,8 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { classifyAwsError } from '../preflight/aws-errors';
-import { errorName } from '../preflight/aws-account';
+import { classifyAwsError, errorName } from './aws-errors';
 
 /**
  * How the commands reach AWS. Users get the SDK's normal credential chain and its own `AWS_ENDPOINT_URL` /

@@ -1,6 +1,6 @@
 import { GpuInstanceSpec, cpuInstance, gpuInstance } from '../catalog/instances';
-import type { Profile } from '../serve/layouts';
-import type { RequestRouterSetting } from '../serve/routers';
+import type { Profile } from '../study/layouts';
+import type { RequestRouterSetting } from '../study/routers';
 import { ConfigError, invalid } from './errors';
 import { RULES } from './rules';
 import { EFA_LAYOUTS, NIXL_BACKENDS, SETTINGS, SETTING_KEYS, SettingSpec, closest, didYouMean, settingSpec } from './schema';

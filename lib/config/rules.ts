@@ -1,8 +1,8 @@
 import { GPU_INSTANCES } from '../catalog/instances';
 import { REFERENCE_EXAMPLE } from '../catalog/reference-example';
 import { REGION_CATALOG_SOURCE, regionsOffering } from '../catalog/regions';
-import { LAYOUT_SETTING_KEYS, REFERENCE_LAYOUTS, REFERENCE_SETTINGS, describeLayout, layoutProblems } from '../serve/layouts';
-import { WORKLOADS, workloadTokens } from '../serve/workloads';
+import { LAYOUT_SETTING_KEYS, REFERENCE_LAYOUTS, REFERENCE_SETTINGS, describeLayout, layoutProblems } from '../study/layouts';
+import { WORKLOADS, workloadTokens } from '../study/workloads';
 import type { ClusterConfig } from './cluster-config';
 import { invalid } from './errors';
 

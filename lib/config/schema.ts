@@ -1,8 +1,8 @@
 import { CPU_INSTANCES, GPU_INSTANCES } from '../catalog/instances';
 import { knownRegions } from '../catalog/regions';
 import { DEFAULT_AMI_PARAMETER } from '../catalog/software';
-import { LAYOUT_DEFAULTS, PROFILES } from '../serve/layouts';
-import { REQUEST_ROUTER_SETTINGS } from '../serve/routers';
+import { LAYOUT_DEFAULTS, PROFILES } from '../study/layouts';
+import { REQUEST_ROUTER_SETTINGS } from '../study/routers';
 import type { ClusterConfig } from './cluster-config';
 
 /**

@@ -2,8 +2,8 @@ import { PUBLISHED_RESULTS, REFERENCE_EXAMPLE } from '../catalog/reference-examp
 import type { ClusterConfig } from '../config/cluster-config';
 import type { BenchmarkEstimate } from '../cost/report';
 import { serveConfigs } from '../serve/configs';
-import { defaultConcurrencies } from '../serve/layouts';
-import { PROMPTS_PER_CONCURRENCY } from '../serve/workloads';
+import { defaultConcurrencies } from '../study/layouts';
+import { PROMPTS_PER_CONCURRENCY } from '../study/workloads';
 
 /** Minutes per deploy besides the benchmark itself: engine start with the weights already on NVMe, smoke, shutdown. */
 export const PER_CONFIGURATION_OVERHEAD_MINUTES = { deploy: 8, smokeAndShutdown: 2 } as const;

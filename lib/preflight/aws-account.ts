@@ -5,6 +5,7 @@ import {
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
+import { errorName } from '../cli/aws-errors';
 import { AccountReader } from './types';
 
 /** The two SDK clients preflight talks to; tests pass real clients pointed at a local fake endpoint. */
@@ -107,14 +108,4 @@ export function liveAccount(clients: AwsClients, region: string): AccountReader 
       }
     }),
   };
-}
-
-export function errorName(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const e = error as { name?: unknown; Code?: unknown; code?: unknown };
-    for (const candidate of [e.Code, e.name, e.code]) {
-      if (typeof candidate === 'string' && candidate !== 'Error') return candidate;
-    }
-  }
-  return 'Error';
 }

@@ -1,5 +1,5 @@
 import { ClusterConfig } from '../config/cluster-config';
-import { classifyAwsError } from './aws-errors';
+import { classifyAwsError } from '../cli/aws-errors';
 import { PREFLIGHT_CHECKS } from './checks';
 import { PREFLIGHT_IAM_ACTIONS } from './required-permissions';
 import { AccountReader, CheckResult, PreflightCheck, result } from './types';

@@ -5,10 +5,10 @@ import { loadResults, SkippedFile } from './results';
 import { INSTANCE_PRICE_SOURCE } from '../catalog/prices';
 import { REGION_CATALOG_SOURCE } from '../catalog/regions';
 import { REFERENCE_EXAMPLE } from '../catalog/reference-example';
-import { PREFIX_REUSE_WORKLOAD } from '../serve/workloads';
+import { PREFIX_REUSE_WORKLOAD } from '../study/workloads';
 import { profileLayouts } from './layouts';
 import { buildTables, DEFAULT_BUDGET, formatMarkdown, LatencyBudget, WorkloadTable } from './table';
-import type { Profile } from '../serve/layouts';
+import type { Profile } from '../study/layouts';
 
 export { loadResults, parseResultFolder } from './results';
 export type { BenchResult, SkippedFile, ResultLayout } from './results';

@@ -3,8 +3,8 @@ import { INSTANCE_PRICE_SOURCE, INSTANCE_PRICES } from '../catalog/prices';
 import { PUBLISHED_RESULTS } from '../catalog/reference-example';
 import { parseClusterConfig } from '../config/cluster-config';
 import { serveConfigs } from '../serve/configs';
-import { clusterGpus, describeLayout, layoutGpus, PROFILES, Profile } from '../serve/layouts';
-import { routerFor } from '../serve/routers';
+import { clusterGpus, describeLayout, layoutGpus, PROFILES, Profile } from '../study/layouts';
+import { routerFor } from '../study/routers';
 import type { ResultLayout } from './results';
 
 /** The reference example names its result folders differently (gptoss-tp4-baseline…): its names, read as ours. */

@@ -2,8 +2,8 @@ import { ClusterConfig } from '../config/cluster-config';
 import { NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { KVTransferConfig, connectorNames, lmcacheConnector, multiConnector, nixlConnector } from './kv-transfer';
-import { Layout, ReplicaGroup, layoutsOf } from './layouts';
-import { REQUEST_ROUTER_NAMES, REQUEST_ROUTERS, RequestRouterName, requestRouterConfig } from './routers';
+import { Layout, ReplicaGroup, layoutsOf } from '../study/layouts';
+import { REQUEST_ROUTER_NAMES, REQUEST_ROUTERS, RequestRouterName, requestRouterConfig } from '../study/routers';
 import { DeploymentConfig, LLMConfig, ServeDeployConfig } from './schema';
 
 /**

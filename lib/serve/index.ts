@@ -8,19 +8,19 @@ import { SOFTWARE } from '../catalog/software';
 import { serveConfigs, ServeConfigSpec, ServeConfigVariant } from './configs';
 import { connectorNames } from './kv-transfer';
 import { layoutRecord, layoutRecordFile } from './layout-record';
-import { defaultConcurrencies, layoutGpus } from './layouts';
-import { AUTO_ROUTER_BY_WORKLOAD, REQUEST_ROUTER_NAMES, REQUEST_ROUTER_SETTINGS, REQUEST_ROUTERS } from './routers';
+import { defaultConcurrencies, layoutGpus } from '../study/layouts';
+import { AUTO_ROUTER_BY_WORKLOAD, REQUEST_ROUTER_NAMES, REQUEST_ROUTER_SETTINGS, REQUEST_ROUTERS } from '../study/routers';
 import { renderAsset } from './scripts';
 import {
   MAX_BASE_SEED, MAX_CONCURRENCY, PREFIX_REUSE_REQUESTS_PER_PREFIX, PREFIX_REUSE_WORKLOAD,
   PROMPTS_PER_CONCURRENCY, RANDOM_WORKLOAD, SEED_BLOCK,
-} from './workloads';
+} from '../study/workloads';
 
 export { serveConfigs, SERVE_CONFIG_IDS } from './configs';
 export type { ServeConfigSpec, ServeConfigId, ServeConfigVariant } from './configs';
 export { KV_TRANSFER_CONFIG_FIELDS } from './kv-transfer';
-export { WORKLOADS } from './workloads';
-export { defaultConcurrencies, layoutsOf } from './layouts';
+export { WORKLOADS } from '../study/workloads';
+export { defaultConcurrencies, layoutsOf } from '../study/layouts';
 export type { LayoutRecord } from './layout-record';
 
 /** One file of the serve bundle; `path` is relative to the bundle root. */

@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/cluster-config';
 import { EngineRole, ServeConfigSpec, ServeConfigVariant } from './configs';
-import { clusterGpus, describeLayout, groupGpus, gpusPerNode, layoutGpus, Profile } from './layouts';
-import { REQUEST_ROUTERS, RequestRouterName } from './routers';
+import { clusterGpus, describeLayout, groupGpus, gpusPerNode, layoutGpus, Profile } from '../study/layouts';
+import { REQUEST_ROUTERS, RequestRouterName } from '../study/routers';
 
 /**
  * The `layout` section of every result's sidecar (conc<N>.meta.json): what the configuration ran on, written at

@@ -1,5 +1,5 @@
 import { KVTransferConfig } from './kv-transfer';
-import { RequestRouterConfig } from './routers';
+import { RequestRouterConfig } from '../study/routers';
 
 /**
  * Typed subsets of the documents Ray 2.58 reads: `ray.serve.schema.ServeDeploySchema` (the file given to

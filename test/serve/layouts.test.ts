@@ -5,7 +5,7 @@ import { PUBLISHED_RESULTS } from '../../lib/catalog/reference-example';
 import { parseClusterConfig } from '../../lib/config/cluster-config';
 import { ConfigError } from '../../lib/config/errors';
 import { estimateBenchmarkRun } from '../../lib/estimates/benchmark-run';
-import { defaultConcurrencies, layoutGpus, layoutsOf } from '../../lib/serve/layouts';
+import { defaultConcurrencies, layoutGpus, layoutsOf } from '../../lib/study/layouts';
 import { ALL_IDS, bundleFor, file, Json, llmConfigs, REFERENCE_IDS, yamlFiles, yamlOf } from './helpers';
 
 function problems(raw: Record<string, unknown>): string[] {

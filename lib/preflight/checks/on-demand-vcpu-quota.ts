@@ -1,5 +1,5 @@
 import { instanceSpec } from '../../catalog/instances';
-import { classifyAwsError } from '../aws-errors';
+import { classifyAwsError } from '../../cli/aws-errors';
 import { PreflightCheck, result } from '../types';
 import { NodeRole, nodesOf } from './node-roles';
 

@@ -1,4 +1,3 @@
-import { errorName } from './aws-account';
 
 /**
  * What went wrong talking to AWS, in the user's terms. `credentials` and `network` make every other answer
@@ -51,4 +50,15 @@ function lowLevelCode(error: unknown, depth = 0): string | undefined {
 function firstLine(text: string): string {
   const line = text.split('\n')[0].trim();
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/** The AWS error code of an SDK error (`Code`, else `name`, else `code`), or `Error`. */
+export function errorName(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const e = error as { name?: unknown; Code?: unknown; code?: unknown };
+    for (const candidate of [e.Code, e.name, e.code]) {
+      if (typeof candidate === 'string' && candidate !== 'Error') return candidate;
+    }
+  }
+  return 'Error';
 }
