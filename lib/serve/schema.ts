@@ -45,7 +45,6 @@ export interface LLMConfig {
   /** Applies to the replica and its engine workers; Serve merges its env_vars with the application's. */
   readonly runtime_env?: RuntimeEnv;
   readonly placement_group_config?: PlacementGroupConfig;
-  readonly accelerator_type?: string;
 }
 
 export interface ModelLoadingConfig {
@@ -66,7 +65,6 @@ export interface EngineKwargs {
 
 export interface DeploymentConfig {
   readonly num_replicas?: number;
-  readonly max_ongoing_requests?: number;
   /** Which replica each request goes to (routers.ts); unset: Serve's PowerOfTwoChoicesRequestRouter. */
   readonly request_router_config?: RequestRouterConfig;
 }
