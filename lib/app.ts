@@ -1,6 +1,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
+import { DEPLOY_CACHE_STACK_NAME, DeployCacheStack } from './cache/deploy-cache';
 import { COST_TAG_KEY } from './cluster/p5-ray-cluster';
 import { ClusterConfig, parseClusterConfig } from './config/cluster-config';
 import { APP_FLAGS, appFlag, collectRawConfig } from './config/sources';
@@ -34,6 +35,11 @@ export interface SynthesisResult {
 export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Promise<SynthesisResult> {
   const config = parseClusterConfig(collectRawConfig(inputs.context, inputs.readFile));
   const stack = new P5RayClusterStack(app, config.stackName, { config });
+  // The deploy cache's own stack, when no bucket is named: deployed first, and left by `cdk destroy <cluster>`.
+  if (config.deployCache && config.cacheBucketName === undefined) {
+    stack.addDependency(new DeployCacheStack(app, DEPLOY_CACHE_STACK_NAME, { region: config.region }),
+      'its nodes restore from and fill the deploy-cache bucket');
+  }
   const nag = new CachedNagChecks(app, { cache: appFlag(inputs.context, APP_FLAGS.nagCache, true), cacheDir: inputs.nagCacheDir });
   Validations.of(app).addPlugins(nag);
 

@@ -21,3 +21,5 @@ export { CachedNagChecks } from './nag/cached-checks';
 export { SpendGuard } from './guard/spend-guard';
 export type { SpendGuardProps } from './guard/spend-guard';
 export { ServeBundle } from './serve/serve-bundle';
+export { DEPLOY_CACHE_STACK_NAME, DeployCacheStack, defaultDeployCacheBucketName } from './cache/deploy-cache';
+export type { DeployCacheStackProps } from './cache/deploy-cache';

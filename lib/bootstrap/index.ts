@@ -1,7 +1,8 @@
-import { readFileSync } from 'fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
-import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
+import { BUCKET_PREFIXES, DEPLOY_CACHE_PREFIX, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { SOFTWARE } from '../catalog/software';
 import type { NodeIdentity } from '../compute/cluster-nodes';
@@ -23,10 +24,12 @@ export interface NodeBootstrapContext extends NodeIdentity {
   readonly stackName: string;
   /** Token: `s3://…` URL of the serve bundle zip (the stack's CDK asset), fetched by every node. */
   readonly serveBundleUrl: string;
-  /** Token: `s3://…` URL of the zip of BOOTSTRAP_PYTHON (the stack's CDK asset), fetched by every node. */
+  /** Token: `s3://…` URL of the zip of BOOTSTRAP_ASSET_FILES (the stack's CDK asset), fetched by every node. */
   readonly pythonFilesUrl: string;
   /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
   readonly hfTokenSecretArn?: string;
+  /** Token: the deploy-cache bucket, exactly when `config.deployCache` is on. */
+  readonly cacheBucketName?: string;
 }
 
 /** EC2's limit on raw user data (before base64). */
@@ -38,19 +41,37 @@ export const USER_DATA_LIMIT_BYTES = 16_384;
  */
 export const BOOTSTRAP_DEADLINE_MARGIN_SECONDS = 300;
 
-/** The node scripts, in lib/bootstrap/scripts; bootstrap-node.sh is the entry point and sources the others. */
+/**
+ * The node scripts embedded in the user data, in lib/bootstrap/scripts: what runs before the node can read S3.
+ * bootstrap-node.sh is the entry point and sources the others.
+ */
 export const BOOTSTRAP_SCRIPTS = ['lib.sh', 'steps.sh', 'bootstrap-node.sh'] as const;
 export const BOOTSTRAP_SCRIPTS_DIR = join(__dirname, 'scripts');
 export type BootstrapScript = (typeof BOOTSTRAP_SCRIPTS)[number];
 /**
- * The node-side Python checks and helpers, in lib/bootstrap/python, run with the venv's Python. Embedded as well,
- * they would push the user data past EC2's 16 KB: the stack ships them as a CDK asset (a zip of exactly these
- * files, see `BOOTSTRAP_PYTHON_ASSET_EXCLUDE`), which every node fetches once it has the AWS CLI.
+ * The later steps (background jobs, deploy cache, checks, Ray, timing), in lib/bootstrap/scripts: shipped in the
+ * asset with the Python, sourced once the node has fetched it. Embedded too, they would push the user data past
+ * EC2's 16 KB.
  */
-export const BOOTSTRAP_PYTHON = ['verify_stack.py', 'nixl_probe.py', 'node_facts.py', 'download_model.py', 'read_cluster.py'] as const;
+export const BOOTSTRAP_ASSET_SCRIPTS = ['asset-steps.sh'] as const;
+/** The node-side Python checks and helpers, in lib/bootstrap/python, run with the venv's or the system's Python. */
+export const BOOTSTRAP_PYTHON = [
+  'verify_stack.py', 'nixl_probe.py', 'node_facts.py', 'download_model.py', 'read_cluster.py', 'deploy_cache.py', 'timing.py',
+] as const;
 export const BOOTSTRAP_PYTHON_DIR = join(__dirname, 'python');
-/** Asset `exclude` globs for BOOTSTRAP_PYTHON_DIR: everything but the files above (no caches, no lint config). */
-export const BOOTSTRAP_PYTHON_ASSET_EXCLUDE: readonly string[] = ['*', '.*', ...BOOTSTRAP_PYTHON.map((f) => `!${f}`)];
+/** Every file of the bootstrap asset, which every node fetches (step "fetch the node's Python checks from S3"). */
+export const BOOTSTRAP_ASSET_FILES: readonly string[] = [...BOOTSTRAP_PYTHON, ...BOOTSTRAP_ASSET_SCRIPTS];
+
+/**
+ * A folder holding exactly BOOTSTRAP_ASSET_FILES, for the stack's CDK asset: no caches or lint config beside them
+ * that would change its hash (and so the user data, which names it).
+ */
+export function stageBootstrapAsset(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'p5-bootstrap-asset-'));
+  for (const f of BOOTSTRAP_PYTHON) copyFileSync(join(BOOTSTRAP_PYTHON_DIR, f), join(dir, f));
+  for (const f of BOOTSTRAP_ASSET_SCRIPTS) copyFileSync(join(BOOTSTRAP_SCRIPTS_DIR, f), join(dir, f));
+  return dir;
+}
 
 /** Where the node files are unpacked on the node. */
 export const NODE_SCRIPT_DIR = `${NODE_PATHS.root}/bin`;
@@ -94,23 +115,30 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['NIXL_VERSION', SOFTWARE.nixl],
     ['LMCACHE_VERSION', SOFTWARE.lmcache],
     ['PYTHON_VERSION', SOFTWARE.python],
+    ['TORCH_VERSION', SOFTWARE.torch],
+    ['HF_HUB_VERSION', SOFTWARE.huggingfaceHub],
+    ['HF_XET_VERSION', SOFTWARE.hfXet],
     ['RAY_GCS_PORT', String(PORTS.rayGcs)],
     ['RAY_DASHBOARD_PORT', String(PORTS.rayDashboard)],
     ['RAY_CLIENT_PORT', String(PORTS.rayClient)],
     ['NODE_ROOT', NODE_PATHS.root],
     ['VENV', NODE_PATHS.venv],
+    ['UV_CACHE', NODE_PATHS.uvCache],
     ['SERVE_BUNDLE', NODE_PATHS.serveBundle],
     ['NVME', NODE_PATHS.nvme],
+    ['HF_DIR', NODE_PATHS.hfHome],
     ['BOOTSTRAP_LOG', NODE_PATHS.bootstrapLog],
     ['HEAD_KEY', HEAD_ADDRESS_KEY],
     ['SERVE_PREFIX', BUCKET_PREFIXES.serve],
     ['SERVE_BUNDLE_URL', ctx.serveBundleUrl],
     ['PYTHON_FILES_URL', ctx.pythonFilesUrl],
-    ['PYTHON_FILES', BOOTSTRAP_PYTHON.join(' ')],
+    ['PYTHON_FILES', BOOTSTRAP_ASSET_FILES.join(' ')],
     ['BOOTSTRAP_TIMEOUT_SECONDS', String(config.bootstrapTimeoutMinutes * 60)],
     ['DEADLINE_MARGIN_SECONDS', String(BOOTSTRAP_DEADLINE_MARGIN_SECONDS)],
     ['NODE_FACTS', NODE_PATHS.nodeFacts],
     ['NODE_FACTS_PREFIX', BUCKET_PREFIXES.nodeFacts],
+    ['CACHE_BUCKET', ctx.cacheBucketName ?? ''],
+    ['CACHE_PREFIX', DEPLOY_CACHE_PREFIX],
     // Last: by far the longest value, and a credential of sorts (cluster.env is root-only).
     ['SIGNAL_URL', ctx.signalUrl],
   ];
@@ -203,6 +231,9 @@ function validateContext(ctx: NodeBootstrapContext): void {
   const separateHead = hasSeparateHead(config);
   if ((ctx.hfTokenSecretArn === undefined) !== (config.hfTokenSecretName === undefined)) {
     throw new Error('bootstrap: hfTokenSecretArn must be given exactly when hfTokenSecretName is set');
+  }
+  if ((ctx.cacheBucketName === undefined) === config.deployCache) {
+    throw new Error('bootstrap: cacheBucketName must be given exactly when deployCache is on');
   }
   if (role === 'head') {
     if (!separateHead) {

@@ -21,7 +21,12 @@ export const NODE_PATHS = {
   nvme: '/opt/dlami/nvme',
   /** What a GPU node verified (GPUs, EFA, NIXL provider, LMCache kernels, versions), as JSON; also in the bucket. */
   nodeFacts: '/etc/p5-ray/node-facts.json',
+  /** uv's cache: on the venv's filesystem, so uv hard-links the installed files instead of copying them. */
+  uvCache: '/opt/p5-ray/uv-cache',
 } as const;
+
+/** Key prefix of everything this tool keeps in a deploy-cache bucket (opt-in `deployCache`); IAM is scoped to it. */
+export const DEPLOY_CACHE_PREFIX = 'p5-ray-cache/v1/';
 
 /** Key prefixes in the artifacts bucket. IAM grants are scoped to these. */
 export const BUCKET_PREFIXES = {

@@ -15,6 +15,17 @@ export const SOFTWARE = {
   lmcache: '0.5.6',
   /** Python the node venv is built with (the DLAMI's system python on Ubuntu 24.04). */
   python: '3.12',
+  /**
+   * The torch vLLM 0.26.0 pins (FACTS: vLLM 0.26.0 pins torch 2.11.0). Installed first, so LMCache can be built
+   * against it while the rest of the stack installs; pinned again with vLLM so the resolver can never swap it.
+   */
+  torch: '2.11.0',
+  /**
+   * The model download's own small environment (huggingface_hub with its Xet transfer backend), independent of the
+   * stack so the download starts minutes before vLLM is installed; versions as published on PyPI in 2026-10.
+   */
+  huggingfaceHub: '2.4.0',
+  hfXet: '1.8.0',
 } as const;
 
 /**

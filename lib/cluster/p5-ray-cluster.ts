@@ -4,7 +4,8 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR, renderUserData } from '../bootstrap';
+import { renderUserData, stageBootstrapAsset } from '../bootstrap';
+import { deployCacheBucketName, deployCachePrefixes, deployCacheSize, grantDeployCache } from '../cache/deploy-cache';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { COST_TAG_KEY, READINESS_GATE_LOGICAL_ID, STACK_OUTPUTS, bootstrapLogGroupName } from '../catalog/stack-names';
@@ -110,8 +111,8 @@ export class P5RayCluster extends Construct {
     // A CDK asset, not a BucketDeployment: `cdk deploy` uploads it before the stack starts (so no node waits for
     // it), it needs no copy function, and IAM can name the one object.
     this.serveBundle = new ServeBundle(this, 'ServeBundle', { config });
-    // The nodes' Python checks: embedded too, they would push the user data past EC2's 16 KB.
-    const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: BOOTSTRAP_PYTHON_DIR, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
+    // The nodes' Python checks and later bootstrap steps: embedded too, they would push the user data past EC2's 16 KB.
+    const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: stageBootstrapAsset() });
     const bootstrapPythonArn = `arn:${stack.partition}:s3:::${bootstrapPython.s3BucketName}/${bootstrapPython.s3ObjectKey}`;
     this.bootstrapLogGroup = new logs.LogGroup(this, 'BootstrapLogs', {
       logGroupName: bootstrapLogGroupName(stack.stackName),
@@ -142,6 +143,12 @@ export class P5RayCluster extends Construct {
     const headRole = headOnGpu ? gpuRole : new NodeRole(this, 'HeadNodeRole', { ...roleProps, purpose: 'Ray head', writePrefixes: headAccess.write });
     this.gpuRole = gpuRole.role;
     this.headRole = headRole.role;
+    // Opt-in: a bucket outside this stack, each role scoped to its own cache prefixes.
+    const cacheBucketName = deployCacheBucketName(config);
+    if (cacheBucketName !== undefined) {
+      grantDeployCache(gpuRole.role, cacheBucketName, deployCachePrefixes(config, 'gpu'));
+      if (!headOnGpu) grantDeployCache(headRole.role, cacheBucketName, deployCachePrefixes(config, 'head'));
+    }
 
     // Resolved by CloudFormation at deploy time, so synth needs no AWS call and every deploy gets the newest DLAMI.
     const imageId = ssm.StringParameter.valueForTypedStringParameterV2(this, config.amiParameter, ssm.ParameterValueType.AWS_EC2_IMAGE_ID);
@@ -150,9 +157,10 @@ export class P5RayCluster extends Construct {
       ?? new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER }).placementGroupName;
 
     const signalHandle = new CfnWaitConditionHandle(this, 'ReadinessHandle');
-    // Nodes start installing at once: the private route to the NAT must already exist.
-    const launchAfter: IDependable[] = [];
-    if (this.vpc instanceof ec2.Vpc) launchAfter.push(...this.vpc.privateSubnets.map((s) => s.internetConnectivityEstablished));
+    // The nodes launch as soon as what they use at once exists: their security group rules, the S3 gateway endpoint,
+    // and their roles' policies (an instance profile alone would let the first S3 call fail with AccessDenied). Not
+    // the NAT route, which takes minutes: the bootstrap waits for the internet itself, where it needs it.
+    const launchAfter: IDependable[] = [...this.network.nodeLaunchDependencies, gpuRole.role, headRole.role];
     this.nodes = new ClusterNodes(this, 'Nodes', {
       config,
       imageId,
@@ -173,6 +181,7 @@ export class P5RayCluster extends Construct {
         logGroupName: this.bootstrapLogGroup.logGroupName,
         stackName: stack.stackName,
         hfTokenSecretArn,
+        cacheBucketName,
       }),
     });
     this.gpuInstances = this.nodes.gpuInstances;
@@ -196,7 +205,12 @@ export class P5RayCluster extends Construct {
     });
 
     this.commands = clusterCommands(config.region, this.rayHead.ref, this.bootstrapLogGroup.logGroupName);
-    this.costInputs = { benchmark: estimateBenchmarkRun(config) };
+    this.costInputs = {
+      benchmark: estimateBenchmarkRun(config),
+      ...(cacheBucketName !== undefined
+        ? { deployCache: { bucketName: config.cacheBucketName ?? `p5-ray-cache-<account>-${config.region}`, ...deployCacheSize(config, !headOnGpu) } }
+        : {}),
+    };
     if (props.outputs ?? true) this.addOutputs();
   }
 

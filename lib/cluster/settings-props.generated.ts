@@ -47,6 +47,12 @@ export interface ClusterSettingsProps {
    */
   readonly rootVolumeGiB?: number;
   /**
+   * Provisioned gp3 throughput of every node's root volume, MiB/s (125–1000; IOPS follow at 4 per MiB/s, at least 3000): the venv (~12 GB) is written there during the bootstrap.
+   * Allowed: 125–1000.
+   * @default 1000
+   */
+  readonly rootVolumeThroughputMiBps?: number;
+  /**
    * Hugging Face model id served.
    * Allowed: a Hugging Face model id such as openai/gpt-oss-120b.
    * @default 'openai/gpt-oss-120b'
@@ -174,4 +180,15 @@ export interface ClusterSettingsProps {
    * @default 90
    */
   readonly bootstrapTimeoutMinutes?: number;
+  /**
+   * Restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: cdk destroy leaves nothing).
+   * @default false
+   */
+  readonly deployCache?: boolean;
+  /**
+   * Bucket for deployCache (needs deployCache=true); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>.
+   * Allowed: an S3 bucket name (3–63 lower-case letters, digits, . -).
+   * @default - none (off)
+   */
+  readonly cacheBucketName?: string;
 }

@@ -27,7 +27,7 @@ export interface ClusterNodesProps {
   readonly tags: Readonly<Record<string, string>>;
   /** Produces each node's user data (the bootstrap module). */
   readonly userData: (node: NodeIdentity) => string;
-  /** What every node must wait for before it launches: the NAT route it installs through. */
+  /** What every node must wait for before it launches (its security group rules, the S3 endpoint, its role policy). */
   readonly launchAfter: readonly IDependable[];
 }
 
@@ -55,6 +55,7 @@ export class ClusterNodes extends Construct {
       instanceProfileArn: props.gpuInstanceProfileArn,
       networkInterfaces: efaNetworkInterfaces(spec, config.efaLayout, props.securityGroupId, props.subnetId),
       rootVolumeGiB: config.rootVolumeGiB,
+      rootVolumeThroughputMiBps: config.rootVolumeThroughputMiBps,
       capacity: config.capacityReservationId
         ? { reservationId: config.capacityReservationId, capacityBlock: config.capacityBlock }
         : undefined,
@@ -83,6 +84,9 @@ export class ClusterNodes extends Construct {
         }],
         // The head holds the venv (same Python + Ray as the GPU nodes, which Ray requires) but no model weights.
         rootVolumeGiB: Math.min(config.rootVolumeGiB, 200),
+        // Restoring the venv from the deploy cache writes ~12 GB here: at gp3's included 125 MiB/s that alone would
+        // take longer than the GPU nodes' whole restore.
+        rootVolumeThroughputMiBps: config.rootVolumeThroughputMiBps,
         tags: { ...props.tags, 'p5-ray:role': 'head' },
       });
       this.headInstance = new ec2.CfnInstance(this, 'HeadNode', {

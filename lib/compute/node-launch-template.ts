@@ -13,6 +13,12 @@ export interface NodeLaunchTemplateProps {
   readonly instanceProfileArn: string;
   readonly networkInterfaces: ec2.CfnLaunchTemplate.NetworkInterfaceProperty[];
   readonly rootVolumeGiB: number;
+  /**
+   * Provisioned gp3 throughput, MiB/s; IOPS follow at 4 per MiB/s (gp3 allows at most 0.25 MiB/s per IOPS), at least
+   * the included 3000.
+   * @default 125 (gp3's included throughput)
+   */
+  readonly rootVolumeThroughputMiBps?: number;
   readonly capacity?: CapacityTarget;
   /** Tags for the instances and volumes launched from this template. */
   readonly tags: Readonly<Record<string, string>>;
@@ -39,7 +45,10 @@ export class NodeLaunchTemplate extends Construct {
         // Ubuntu DLAMIs boot from /dev/sda1. The Python stack (~25 GB) and, without NVMe, model weights live here.
         blockDeviceMappings: [{
           deviceName: '/dev/sda1',
-          ebs: { volumeSize: props.rootVolumeGiB, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+          ebs: {
+            volumeSize: props.rootVolumeGiB, volumeType: 'gp3', encrypted: true, deleteOnTermination: true,
+            ...gp3Performance(props.rootVolumeThroughputMiBps),
+          },
         }],
         ...(props.capacity ? capacityOptions(props.capacity) : {}),
         tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags: tagList })),
@@ -51,6 +60,12 @@ export class NodeLaunchTemplate extends Construct {
   get specification(): ec2.CfnInstance.LaunchTemplateSpecificationProperty {
     return { launchTemplateId: this.template.ref, version: this.template.attrLatestVersionNumber };
   }
+}
+
+/** Throughput and the IOPS it needs (0.25 MiB/s per IOPS at most); nothing when gp3's included 125 MiB/s is asked for. */
+export function gp3Performance(throughputMiBps: number | undefined): { throughput?: number; iops?: number } {
+  if (throughputMiBps === undefined || throughputMiBps <= 125) return {};
+  return { throughput: throughputMiBps, iops: Math.max(3000, throughputMiBps * 4) };
 }
 
 function capacityOptions(capacity: CapacityTarget): Partial<ec2.CfnLaunchTemplate.LaunchTemplateDataProperty> {

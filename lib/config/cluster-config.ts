@@ -21,6 +21,8 @@ export interface ClusterConfig {
   readonly efaLayout: EfaLayout;
   readonly amiParameter: string;
   readonly rootVolumeGiB: number;
+  /** Provisioned gp3 throughput of every node's root volume, MiB/s (the venv is written there). */
+  readonly rootVolumeThroughputMiBps: number;
   readonly model: string;
   readonly servedModelName: string;
   readonly maxModelLen: number;
@@ -46,6 +48,10 @@ export interface ClusterConfig {
   readonly subnetId?: string;
   readonly hfTokenSecretName?: string;
   readonly bootstrapTimeoutMinutes: number;
+  /** Restore the venv, LMCache wheel and model weights from an S3 cache, and fill it after a successful boot. */
+  readonly deployCache: boolean;
+  /** The cache bucket; unset: the bucket of the separate deploy-cache stack (lib/cache). */
+  readonly cacheBucketName?: string;
 }
 
 /**

@@ -120,6 +120,11 @@ export const RULES: readonly CrossSettingRule[] = [
     ],
   },
   {
+    reads: ['deployCache', 'cacheBucketName'],
+    check: (c) => (c.cacheBucketName !== undefined && !c.deployCache
+      ? [invalid('cacheBucketName', c.cacheBucketName, 'names the deploy cache: also set deployCache=true, or leave it unset')] : []),
+  },
+  {
     // A guard that fires during the bootstrap stops the nodes before they can report ready: the deploy then waits
     // out the whole timeout and rolls back, billing all the while.
     reads: ['maxHours', 'bootstrapTimeoutMinutes'],

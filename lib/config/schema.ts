@@ -118,6 +118,11 @@ export const SETTINGS: SettingsTable = {
     type: 'integer', scope: 'cluster', default: 300, min: 100, max: 16384,
     doc: 'encrypted gp3 root volume per node, GiB (100–16384)',
   },
+  rootVolumeThroughputMiBps: {
+    type: 'integer', scope: 'cluster', default: 1000, min: 125, max: 1000,
+    boundsWhy: 'gp3 gives 125 MiB/s included and at most 1000 MiB/s',
+    doc: 'provisioned gp3 throughput of every node\'s root volume, MiB/s (125–1000; IOPS follow at 4 per MiB/s, at least 3000): the venv (~12 GB) is written there during the bootstrap',
+  },
   model: {
     type: 'string', scope: 'cluster', default: 'openai/gpt-oss-120b', pattern: /^[\w.-]+\/[\w.-]+$/,
     shape: 'a Hugging Face model id such as openai/gpt-oss-120b',
@@ -221,6 +226,14 @@ export const SETTINGS: SettingsTable = {
   bootstrapTimeoutMinutes: {
     type: 'integer', scope: 'cluster', default: 90, min: 20, max: 240,
     doc: 'how long CloudFormation waits for every node to report ready before rolling back (20–240)',
+  },
+  deployCache: {
+    type: 'boolean', scope: 'cluster', default: false,
+    doc: 'restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: cdk destroy leaves nothing)',
+  },
+  cacheBucketName: {
+    type: 'string', scope: 'cluster', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, shape: 'an S3 bucket name (3–63 lower-case letters, digits, . -)',
+    doc: 'bucket for deployCache (needs deployCache=true); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>',
   },
 };
 

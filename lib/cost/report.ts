@@ -25,6 +25,8 @@ export interface UsageAssumptions {
   readonly logGbPerDayPerGroup: number;
   /** GB stored in each S3 bucket (serve configs, bootstrap bundle, benchmark results). */
   readonly bucketGb: number;
+  /** GB kept in the deploy cache (when `deployCache` is on); default: the cluster's own estimate. */
+  readonly deployCacheGb?: number;
 }
 
 export const DEFAULT_USAGE: UsageAssumptions = {
@@ -43,6 +45,16 @@ export interface CostInputs {
   /** One full benchmark run, when this stack's model and hardware have a measured basis; absent otherwise. */
   readonly benchmark?: BenchmarkEstimate;
   readonly usage?: Partial<UsageAssumptions>;
+  /** The opt-in deploy cache: a bucket outside this stack (so not in its template) that keeps billing after it. */
+  readonly deployCache?: DeployCacheCost;
+}
+
+export interface DeployCacheCost {
+  readonly bucketName: string;
+  /** Its expected size, GB; absent when unknown (e.g. a model whose size is not known). */
+  readonly gb?: number;
+  /** What the size rests on, printed with it. */
+  readonly basis: string;
 }
 
 export interface BenchmarkEstimate {
@@ -152,6 +164,9 @@ export function buildCostReport(input: CostReportInput): CostReport {
     }
   }
 
+  const cache = input.deployCache;
+  if (cache) priceDeployCache(ctx, cache);
+
   const lines = ctx.lines;
   const unknownLines = lines.filter((l) => l.hourlyUsd === null);
   const totalHourlyUsd = round(sum(lines.map((l) => l.hourlyUsd ?? 0)));
@@ -185,6 +200,7 @@ export function buildCostReport(input: CostReportInput): CostReport {
       `NAT data processing: ${usage.natGbPerInstancePerDay} GB per EC2 instance per day (model weights + wheels, first day)`,
       `CloudWatch Logs ingestion: ${usage.logGbPerDayPerGroup} GB per log group per day`,
       `S3 storage: ${usage.bucketGb} GB per bucket`,
+      ...(cache ? [`Deploy cache: ${usage.deployCacheGb ?? cache.gb ?? 'unknown'} GB in s3://${cache.bucketName} (${usage.deployCacheGb !== undefined ? 'given' : cache.basis})`] : []),
       'Internet data transfer out and cross-AZ traffic are not estimated.',
     ],
     notes: ctx.notes,
@@ -319,6 +335,27 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   'AWS::Scheduler::Schedule': (ctx, id) => negligible(ctx, id, 'AWS::Scheduler::Schedule', 'EventBridge Scheduler schedule',
     (t) => `$${t.schedulerPerMillionInvocations} per million invocations after the free tier; fires once`),
 };
+
+/**
+ * The deploy cache's storage. It is in no template of this stack (its own stack, or the user's bucket), so it comes
+ * from the cluster's CostInputs, and it keeps billing after `cdk destroy` of the cluster.
+ */
+function priceDeployCache(ctx: PricingContext, cache: DeployCacheCost): void {
+  const gb = ctx.usage.deployCacheGb ?? cache.gb;
+  const description = `S3 Standard storage, deploy cache s3://${cache.bucketName} (estimate)`;
+  const note = 'outlives this stack: it bills until you empty or delete it (README: the deploy cache)';
+  if (gb === undefined) {
+    ctx.unknown('DeployCache', 'AWS::S3::Bucket', description, 1, 'bucket', note);
+    ctx.warn(`deploy cache size unknown (${cache.basis}): set CostInputs.usage.deployCacheGb to price it.`);
+    return;
+  }
+  ctx.priced('DeployCache', 'AWS::S3::Bucket', description, gb, 'GB (estimate)',
+    (t) => t.s3StandardGbMonth / HOURS_PER_MONTH, 'usage-estimate', note);
+  if (ctx.table) {
+    ctx.notes.push(`The deploy cache (${gb} GB) costs about $${(gb * ctx.table.s3StandardGbMonth).toFixed(2)} a month, ` +
+      'also after the cluster is destroyed, until you empty or delete it.');
+  }
+}
 
 function negligible(ctx: PricingContext, id: string, type: string, description: string,
   note: (t: RegionPriceTable) => string): void {

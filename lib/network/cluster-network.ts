@@ -1,5 +1,5 @@
 import { RemovalPolicy, Token, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { ConfigError } from '../config/errors';
 
 export interface ClusterNetworkProps {
@@ -26,6 +26,14 @@ export class ClusterNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnetId: string;
   readonly securityGroup: ec2.SecurityGroup;
+  /**
+   * What a node needs before it launches: its security group with every rule (EFA and Ray between members), and the
+   * S3 gateway endpoint's route (S3 works at once, without the NAT). Not the NAT route: a NAT gateway takes minutes
+   * to create, and the bootstrap waits for the internet itself, only where it needs it.
+   */
+  readonly nodeLaunchDependencies: IDependable[] = [];
+  /** The subnet's route to the NAT gateway (a new VPC only): what the nodes reach PyPI and Hugging Face through. */
+  readonly internetRoute?: IDependable;
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
@@ -38,7 +46,13 @@ export class ClusterNetwork extends Construct {
       this.subnetId = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds[0];
     }
     this.securityGroup = this.createSecurityGroup();
-    if (!props.vpc) this.addEndpoints();
+    // The whole construct: the group and its separate self-referencing ingress/egress rules.
+    this.nodeLaunchDependencies.push(this.securityGroup);
+    if (!props.vpc) {
+      const vpc = this.vpc as ec2.Vpc;
+      this.internetRoute = vpc.privateSubnets[0].internetConnectivityEstablished;
+      this.nodeLaunchDependencies.push(this.addEndpoints());
+    }
   }
 
   private createVpc(availabilityZone: string): ec2.Vpc {
@@ -85,10 +99,16 @@ export class ClusterNetwork extends Construct {
     return sg;
   }
 
-  private addEndpoints(): void {
+  /**
+   * S3 as a gateway endpoint (free, and a route in the subnet's table as soon as it exists: the nodes fetch the CDK
+   * assets, the head address and the deploy cache through it without the NAT), SSM as interface endpoints. Returns
+   * the S3 endpoint. The SSM endpoints are not waited for: the SSM agent retries its registration until they (or
+   * the NAT route) exist, and nothing in the bootstrap uses SSM.
+   */
+  private addEndpoints(): ec2.GatewayVpcEndpoint {
     const vpc = this.vpc as ec2.Vpc;
     const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+    const s3 = vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
     const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'Interface endpoints: HTTPS from cluster members only',
@@ -103,6 +123,7 @@ export class ClusterNetwork extends Construct {
     for (const [name, service] of Object.entries(services)) {
       vpc.addInterfaceEndpoint(name, { service, subnets, securityGroups: [endpointSg], open: false });
     }
+    return s3;
   }
 }
 

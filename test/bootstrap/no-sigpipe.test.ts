@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, renderUserData } from '../../lib/bootstrap';
+import { BOOTSTRAP_ASSET_SCRIPTS, BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, renderUserData } from '../../lib/bootstrap';
 import { context } from './node-harness';
 
 // A pipe into a reader that can exit early: head, tail (given a line count it may still read all, but which
@@ -22,7 +22,7 @@ function offendingLines(name: string, text: string): string[] {
 
 test('no node script pipes into a reader that may stop early', () => {
   const offending = [
-    ...BOOTSTRAP_SCRIPTS.flatMap((name) => offendingLines(name, readFileSync(join(BOOTSTRAP_SCRIPTS_DIR, name), 'utf8'))),
+    ...[...BOOTSTRAP_SCRIPTS, ...BOOTSTRAP_ASSET_SCRIPTS].flatMap((name) => offendingLines(name, readFileSync(join(BOOTSTRAP_SCRIPTS_DIR, name), 'utf8'))),
     ...offendingLines('user data', renderUserData(context())),
   ];
   assert.deepEqual(offending, []);

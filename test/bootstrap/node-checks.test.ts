@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, context, runNode } from './node-harness';
+import { BUCKET, INSTANCE_ID, MODEL_SHA, context, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
-const VERIFY = 'step 9/15 (verify the Python stack and LMCache\'s compiled kernels)';
-const NIXL = 'step 10/15 (verify NIXL LIBFABRIC runs on EFA)';
+const VERIFY = 'step 11/15 (verify the Python stack and LMCache\'s compiled kernels)';
+const NIXL = 'step 12/15 (verify NIXL LIBFABRIC runs on EFA)';
 
 function onlyFailure(run: Awaited<ReturnType<typeof runNode>>): string {
   assert.equal(run.signals.length, 1, run.stdout);
@@ -40,8 +40,7 @@ describe('LMCache kernels', { concurrency: 4 }, () => {
   test('builds LMCache for the CUDA major version of vLLM\'s torch (LMCACHE_CUDA_MAJOR), and refuses one it cannot', async () => {
     const cu12 = await runNode(context(), { ...HEAD_PUBLISHED, STUB_TORCH_CUDA: '12.9' });
     assert.equal(cu12.signals[0]?.Status, 'SUCCESS', cu12.stdout);
-    const build = cu12.calls.findIndex((c) => c.includes('--no-binary lmcache'));
-    assert.match(cu12.calls[build + 1], /LMCACHE_CUDA_MAJOR=12 /);
+    assert.match(cu12.calls.find((c) => c.startsWith('build-env')) ?? '', /LMCACHE_CUDA_MAJOR=12 /);
     const cpu = await runNode(context(), { ...HEAD_PUBLISHED, STUB_TORCH_CUDA: '' });
     assert.match(onlyFailure(cpu), /vLLM's torch reports CUDA '': LMCache 0\.5\.6 builds for CUDA 12 or 13/);
     assert.ok(!cpu.calls.some((c) => c.includes('--no-binary lmcache')));
@@ -92,9 +91,10 @@ describe('node facts', { concurrency: 4 }, () => {
       gpuName: 'NVIDIA H100 80GB HBM3', efaDevices: 32, nixl: { backend: 'LIBFABRIC', provider: 'efa' },
       lmcache: { compiledModules: ['lmcache.cuda_ops'] },
       versions: { ray: SOFTWARE.ray, vllm: SOFTWARE.vllm, nixl: SOFTWARE.nixl, lmcache: SOFTWARE.lmcache, torch: '2.11.0+cu130' },
+      bootstrap: { venv: 'built', lmcacheWheel: 'built', weights: 'downloaded', modelRevision: MODEL_SHA },
     });
     assert.deepEqual(Object.keys(JSON.parse(facts)), ['role', 'index', 'instanceId', 'privateIp', 'instanceType', 'gpus',
-      'gpuName', 'efaDevices', 'nixl', 'lmcache', 'versions']);
+      'gpuName', 'efaDevices', 'nixl', 'lmcache', 'versions', 'bootstrap']);
     assert.ok(run.calls.some((c) => c.includes(`s3://${BUCKET}/cluster/nodes/gpu-1.json`)));
   });
 
@@ -109,11 +109,11 @@ describe('node facts', { concurrency: 4 }, () => {
 
 describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
   test('counts the deadline from the instance launch, not from the script start', { timeout: 120_000 }, async () => {
-    // Launched long enough ago that 3 s are left: the wait gives up by then (from the script start, it would wait
-    // the whole window and hit this test's timeout).
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' }, { waitLimit: 3 });
+    // Launched long enough ago that 3 s are left: the wait for S3 gives up by then (from the script start, it would
+    // wait the whole window and hit this test's timeout).
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_S3_AFTER: '100000' }, { waitLimit: 3 });
     const reason = onlyFailure(run);
-    const within = Number(/no Ray head answered within (\d+)s/.exec(reason)?.[1]);
+    const within = Number(/cannot read \S+ within (\d+)s/.exec(reason)?.[1]);
     assert.ok(within <= 3, reason);
     assert.match(run.stdout, /deadline: launched \S+Z, ClusterReady waits 5400s, node deadline \S+Z, 300s before ClusterReady times out/);
   });
@@ -130,7 +130,7 @@ describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
     // A setting missing from cluster.env (user data from an older synth): the script dies on the unbound variable.
     const run = await runNode(context(), HEAD_PUBLISHED, { editUserData: (u) => u.replace(/^NODE_FACTS_PREFIX=.*\n/m, '') });
     assert.match(run.stdout, /NODE_FACTS_PREFIX: unbound variable/);
-    assert.match(onlyFailure(run), /^step 11\/15 \(record the node facts\): bootstrap ended unexpectedly \(exit 1; log: /);
+    assert.match(onlyFailure(run), /^step 13\/15 \(record the node facts\): bootstrap ended unexpectedly \(exit 1; log: /);
   });
 
   test('a node killed by SIGTERM signals FAILURE exactly once, naming the step', async () => {

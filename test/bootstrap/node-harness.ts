@@ -5,16 +5,21 @@
  * packages of test/bootstrap/fakes (python-env.ts).
  */
 import { spawn } from 'child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
 import {
-  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_DIR, NodeBootstrapContext, renderUserData,
+  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_ASSET_FILES, NodeBootstrapContext, renderUserData, stageBootstrapAsset,
 } from '../../lib/bootstrap';
 import { FakePythonOptions, REAL_PYTHON, makeFakePython, writeZip } from './python-env';
 
+/** The bootstrap asset as the stack stages it. */
+const ASSET_DIR = stageBootstrapAsset();
+
 export const INSTANCE_ID = 'i-0123456789abcdef0';
+/** The commit the stand-in Hub answers for the model's main branch. */
+export const MODEL_SHA = '8b49dbe3a1f7c2d6e0954c1b2a3f4d5e6f708192';
 export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
 export const SERVE_BUNDLE_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/serve.zip';
 export const PYTHON_FILES_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/python.zip';
@@ -41,6 +46,8 @@ done; done`,
 if [ -n "\${STUB_KILL:-}" ]; then kill "-$STUB_KILL" "$PPID"; sleep 1; fi
 if [ -n "\${STUB_HANG:-}" ]; then sleep "$STUB_HANG"; fi
 [ "\${STUB_NVME:-1}" = 1 ]`,
+  // STUB_NAT_AFTER=N: the internet (PyPI, Hugging Face) answers from the N-th request on (the NAT route is late);
+  // STUB_NO_NAT=1: never.
   curl: `
 url="" body="" prev=""
 for a in "$@"; do
@@ -49,6 +56,11 @@ for a in "$@"; do
   prev=$a
 done
 case $url in
+  https://pypi.org/* | https://huggingface.co/*)
+    n=$(( $(cat "$STUB_DIR/internet-tries" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/internet-tries"
+    if [ -n "\${STUB_NO_NAT:-}" ] || [ "$n" -lt "\${STUB_NAT_AFTER:-1}" ]; then echo "curl: (28) Connection timed out after 5001 milliseconds" >&2; exit 28; fi
+    case $url in */revision/main) printf '{"id":"x","sha":"%s"}\n' "$STUB_MODEL_SHA" ;; esac
+    exit 0 ;;
   */latest/api/token) echo tok ;;
   */meta-data/instance-id) echo "\${STUB_INSTANCE_ID}" ;;
   */meta-data/local-ipv4) echo "\${STUB_IP}" ;;
@@ -73,27 +85,51 @@ case "$1 $2" in
       echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key not found" >&2; exit 1
     fi
     case $src in
-      s3://*) key=\${src#s3://*/}; if [ $recursive = 1 ]; then cp -r "$STUB_DIR/s3/$key/." "$dst"; else cp "$STUB_DIR/s3/$key" "$dst"; fi ;;
+      s3://*) key=\${src#s3://*/}
+         if [ "$src" = "$STUB_PYTHON_URL" ]; then
+           n=$(( $(cat "$STUB_DIR/asset-reads" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/asset-reads"
+           if [ "$n" -lt "\${STUB_S3_AFTER:-1}" ]; then echo "fatal error: Could not connect to the endpoint URL" >&2; exit 1; fi
+         fi
+         if [ $recursive = 0 ] && [ ! -f "$STUB_DIR/s3/$key" ]; then
+           echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key $key does not exist" >&2; exit 1
+         fi
+         if [ $recursive = 1 ]; then cp -r "$STUB_DIR/s3/$key/." "$dst"; elif [ "$dst" = - ]; then cat "$STUB_DIR/s3/$key"; else cp "$STUB_DIR/s3/$key" "$dst"; fi ;;
       *) key=\${dst#s3://*/}
          if [ $recursive = 1 ]; then mkdir -p "$STUB_DIR/s3/$key"; cp -r "$src/." "$STUB_DIR/s3/$key"
          else mkdir -p "$(dirname "$STUB_DIR/s3/$key")"; cp "$src" "$STUB_DIR/s3/$key"; fi ;;
     esac ;;
   *) echo "unexpected aws call: $*" >&2; exit 2 ;;
 esac`,
+  // Installs take STUB_TORCH_SECONDS (torch first), STUB_STACK_SECONDS (ray, vllm, nixl); each logs its start and
+  // end in timeline.log. STUB_PIP_RC fails the stack install.
   uv: `
 case $1 in
   --version) echo "uv 0.9.0 stub" ;;
   venv) for last; do :; done; mkdir -p "$last/bin"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray" ;;
-  pip) echo "uv-env TORCH_CUDA_ARCH_LIST=\${TORCH_CUDA_ARCH_LIST:-} LMCACHE_CUDA_MAJOR=\${LMCACHE_CUDA_MAJOR:-} CUDA_HOME=\${CUDA_HOME:-}" >>"$STUB_DIR/calls.log"
-       exit "\${STUB_PIP_RC:-0}" ;;
+  pip) echo "uv-env UV_LINK_MODE=\${UV_LINK_MODE:-} UV_CACHE_DIR=\${UV_CACHE_DIR:-}" >>"$STUB_DIR/calls.log"
+       case " $* " in
+         *" vllm=="*) what=stack secs=\${STUB_STACK_SECONDS:-0} rc=\${STUB_PIP_RC:-0} ;;
+         *" torch=="*) what=torch secs=\${STUB_TORCH_SECONDS:-0} rc=0 ;;
+         *) what=other secs=0 rc=0 ;;
+       esac
+       echo "$(date +%s%3N) start $what" >>"$STUB_DIR/timeline.log"; sleep "$secs"; echo "$(date +%s%3N) end $what" >>"$STUB_DIR/timeline.log"
+       exit "$rc" ;;
 esac`,
+  // The system Python: its version check answers STUB_PYVER; the node's own scripts and zipfile run on the real one.
   python3: `
 case $1 in
   -c) echo "\${STUB_PYVER:-3.12}" ;;
-  -m) for last; do :; done; mkdir -p "$last/bin"; printf '#!/bin/bash\\necho pip "$@" >>"$STUB_DIR/calls.log"\\n' >"$last/bin/pip"; chmod +x "$last/bin/pip"
+  *.py) exec "$STUB_REAL_PYTHON" "$@" ;;
+  -m) if [ "$2" = zipfile ]; then exec "$STUB_REAL_PYTHON" "$@"; fi
+      for last; do :; done; mkdir -p "$last/bin"; printf '#!/bin/bash\\necho pip "$@" >>"$STUB_DIR/calls.log"\\n' >"$last/bin/pip"; chmod +x "$last/bin/pip"
       if [ -n "\${STUB_NO_AWS:-}" ]; then printf '#!/bin/bash\\nexec "$STUB_DIR/aws.real" "$@"\\n' >"$last/bin/aws"; chmod +x "$last/bin/aws"; fi ;;
 esac`,
   systemctl: ':',
+  // Runs the unit's command at once, in the foreground: the tests see what the detached upload did.
+  'systemd-run': `
+while [ "$#" -gt 0 ] && [ "$1" != -- ]; do shift; done
+shift
+"$@"`,
   'apt-get': ':',
   mkfs: 'exit 1',
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
@@ -121,6 +157,8 @@ export interface RunOptions {
   readonly python?: FakePythonOptions;
   /** Changes the rendered user data before it runs (to break it on purpose). */
   readonly editUserData?: (userData: string) => string;
+  /** A fake S3 folder shared between runs (the deploy cache of a repeat deploy); default: the run's own. */
+  readonly s3?: string;
 }
 
 export function testConfig(raw: RawConfig = {}) {
@@ -161,10 +199,12 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   mkdirSync(bin);
   mkdirSync(root);
   // The serve bundle asset: a stand-in zip in the CDK asset bucket, and what the venv python extracts from it.
+  // A shared fake S3 (a deploy cache that outlives the run) or this run's own.
+  if (options.s3) symlinkSync(options.s3, join(dir, 's3'));
   mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
   writeZip(join(dir, 's3', 'assets', 'serve.zip'), { 'run_bm.sh': 'echo bm\n' });
   writeZip(join(dir, 's3', 'assets', 'python.zip'),
-    Object.fromEntries(BOOTSTRAP_PYTHON.map((f) => [f, readFileSync(join(BOOTSTRAP_PYTHON_DIR, f), 'utf8')])));
+    Object.fromEntries(BOOTSTRAP_ASSET_FILES.map((f) => [f, readFileSync(join(ASSET_DIR, f), 'utf8')])));
   const stubEnv: Record<string, string> = {
     STUB_DIR: dir,
     STUB_BUCKET: ctx.bucketName,
@@ -172,19 +212,33 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     STUB_IP: '10.0.0.21',
     STUB_INSTANCE_TYPE: ctx.role === 'gpu' ? ctx.config.gpuInstanceType : ctx.config.headInstanceType,
     STUB_PENDING_TIME: launchTimeFor(ctx, options.waitLimit ?? 600),
+    STUB_REAL_PYTHON: REAL_PYTHON.executable,
+    STUB_PYTHON_URL: ctx.pythonFilesUrl,
+    STUB_MODEL_SHA: MODEL_SHA,
     ...env,
   };
   // The venv's python: logs its call and environment, then runs the real Python on the stand-in packages. The
   // STUB_ settings come from a file, as the probes run under env -i.
-  const site = makeFakePython(dir, options.python);
+  makeFakePython(dir, options.python);
   writeFileSync(join(dir, 'stub.env'), Object.entries(stubEnv).filter(([k]) => k.startsWith('STUB_'))
     .map(([k, v]) => `${k}=${shellQuoted(v)}\n`).join(''));
   writeFileSync(join(dir, 'venv-python'), [
     '#!/bin/bash',
-    `echo "venv-python $*" >>${shellQuoted(join(dir, 'calls.log'))}`,
-    `{ printf 'ARGS %s\\n' "$*"; env; echo END; } >>${shellQuoted(join(dir, 'python-env.log'))}`,
-    `set -a; . ${shellQuoted(join(dir, 'stub.env'))}; set +a`,
-    `export PYTHONPATH=${shellQuoted(site)} PYTHONDONTWRITEBYTECODE=1`,
+    // The run it belongs to, from where it sits (<run>/root/opt/…/bin/python): a venv restored from the deploy cache
+    // holds a copy made by an earlier run, and the probes run it under env -i.
+    'DIR=${0%/root/opt/*}',
+    `echo "venv-python $*" >>"$DIR/calls.log"`,
+    `{ printf 'ARGS %s\\n' "$*"; env; echo END; } >>"$DIR/python-env.log"`,
+    `set -a; . "$DIR/stub.env"; set +a`,
+    // LMCache's build (pip wheel): STUB_BUILD_SECONDS long, logged with its environment, leaves a wheel in -w.
+    'if [ "$1 $2 $3" = "-m pip wheel" ]; then',
+    '  echo "build-env TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-} LMCACHE_CUDA_MAJOR=${LMCACHE_CUDA_MAJOR:-} CUDA_HOME=${CUDA_HOME:-}" >>"$STUB_DIR/calls.log"',
+    '  w=""; prev=""; for a in "$@"; do [ "$prev" = -w ] && w=$a; prev=$a; done',
+    '  echo "$(date +%s%3N) start lmcache-build" >>"$STUB_DIR/timeline.log"; sleep "${STUB_BUILD_SECONDS:-0}"',
+    '  mkdir -p "$w"; echo "lmcache wheel built for sm_${TORCH_CUDA_ARCH_LIST:-}" >"$w/lmcache-0.5.6-cp312-cp312-linux_x86_64.whl"',
+    '  echo "$(date +%s%3N) end lmcache-build" >>"$STUB_DIR/timeline.log"; exit "${STUB_BUILD_RC:-0}"',
+    'fi',
+    'export PYTHONPATH="$DIR/site" PYTHONDONTWRITEBYTECODE=1',
     `exec ${shellQuoted(REAL_PYTHON.executable)} "$@"`,
     '',
   ].join('\n'));
@@ -212,6 +266,7 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
       P5RAY_NVME_WAIT: '1',
       P5RAY_RAY_WAIT: '10',
       P5RAY_PYTHON: join(bin, 'python3'),
+      P5RAY_TIMING_WAIT: '1',
       ...stubEnv,
     },
   });

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { App, Stack, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
-import { BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_ASSET_EXCLUDE, BOOTSTRAP_PYTHON_DIR } from '../../lib/bootstrap';
+import { BOOTSTRAP_ASSET_FILES, BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_DIR, stageBootstrapAsset } from '../../lib/bootstrap';
 import { SOFTWARE } from '../../lib/catalog/software';
 import { FAKES_DIR, FakePythonOptions, REAL_PYTHON, makeFakePython } from './python-env';
 
@@ -135,7 +135,9 @@ describe('nixl_probe.py', { concurrency: 4 }, () => {
 
 describe('download_model.py', () => {
   test('downloads the weights vLLM reads and neither original/ nor metal/ (a third each of the repository)', () => {
-    const r = runPython('download_model.py', ['openai/gpt-oss-120b'], { HF_HOME: join(mkdtempSync(join(tmpdir(), 'p5-hf-')), 'hf') });
+    const r = runPython('download_model.py', ['openai/gpt-oss-120b'], {
+      HF_HOME: join(mkdtempSync(join(tmpdir(), 'p5-hf-')), 'hf'), STUB_MODEL_SHA: '8b49dbe3a1f7c2d6e0954c1b2a3f4d5e6f708192',
+    });
     assert.equal(r.code, 0, r.out);
     const download = r.json('hf-download.json');
     assert.ok(download.files.includes('model-00000-of-00014.safetensors'));
@@ -152,17 +154,18 @@ describe('read_cluster.py', () => {
   });
 });
 
-describe('the Python asset', () => {
-  test('holds exactly the node-side Python files: no caches or lint config that would change its hash', () => {
-    const src = mkdtempSync(join(tmpdir(), 'p5-pyasset-'));
-    cpSync(BOOTSTRAP_PYTHON_DIR, src, { recursive: true });
-    mkdirSync(join(src, '__pycache__'), { recursive: true });
-    writeFileSync(join(src, '__pycache__', 'verify_stack.cpython-311.pyc'), 'x');
-    mkdirSync(join(src, '.ruff_cache'));
-    writeFileSync(join(src, '.ruff_cache', 'CACHEDIR.TAG'), 'x');
+describe('the bootstrap asset', () => {
+  test('holds exactly the node-side Python files and the later steps: no caches or lint config that would change its hash', () => {
+    // Staged file by file: caches beside the sources (a local test run, ruff) cannot get in.
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'p5-pyasset-out-')) });
-    const asset = new s3_assets.Asset(new Stack(app, 'T'), 'Python', { path: src, exclude: [...BOOTSTRAP_PYTHON_ASSET_EXCLUDE] });
+    const asset = new s3_assets.Asset(new Stack(app, 'T'), 'Python', { path: stageBootstrapAsset() });
     const out = app.synth().directory;
-    assert.deepEqual(readdirSync(join(out, `asset.${asset.assetHash}`)).sort(), [...BOOTSTRAP_PYTHON].sort());
+    assert.deepEqual(readdirSync(join(out, `asset.${asset.assetHash}`)).sort(), [...BOOTSTRAP_ASSET_FILES].sort());
+    assert.ok(BOOTSTRAP_ASSET_FILES.includes('asset-steps.sh'));
+  });
+
+  test('stages the same content every time: the asset hash, and with it the user data, does not change', () => {
+    const hash = () => new s3_assets.Asset(new Stack(new App(), 'T'), 'A', { path: stageBootstrapAsset() }).assetHash;
+    assert.equal(hash(), hash());
   });
 });

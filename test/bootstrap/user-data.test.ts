@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { App, CfnResource, CfnWaitConditionHandle, Fn, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
-  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, USER_DATA_LIMIT_BYTES,
+  BOOTSTRAP_ASSET_SCRIPTS, BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_SCRIPTS, BOOTSTRAP_SCRIPTS_DIR, USER_DATA_LIMIT_BYTES,
   bootstrapSettings, embeddedScriptText, nodeFilesStream, portableGzip, renderUserData,
 } from '../../lib/bootstrap';
 import { SOFTWARE } from '../../lib/catalog/software';
@@ -141,8 +141,8 @@ describe('rendered user data', () => {
 });
 
 describe('shellcheck', () => {
-  test('is clean on every bootstrap script', () => {
-    const files = BOOTSTRAP_SCRIPTS.map((n) => join(BOOTSTRAP_SCRIPTS_DIR, n));
+  test('is clean on every bootstrap script, embedded or in the asset', () => {
+    const files = [...BOOTSTRAP_SCRIPTS, ...BOOTSTRAP_ASSET_SCRIPTS].map((n) => join(BOOTSTRAP_SCRIPTS_DIR, n));
     const r = spawnSync('shellcheck', ['-x', ...files], { cwd: BOOTSTRAP_SCRIPTS_DIR, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2154  # ROLE, GPU_INDEX, SIGNAL_URL, LOG_GROUP… come from cluster.env, sourced before this file
 #
 # Shared by the node bootstrap: progress lines (stdout → bootstrap log, and CloudWatch Logs), the one readiness
-# signal to CloudFormation, the failure traps, the deadline and bounded waits.
+# signal to CloudFormation, the failure traps, the deadline and bounded waits, the background jobs, the network
+# waits, and the marks the timing summary is computed from.
 #
 # No pipeline here or in the steps ends in a reader that may stop early (head, grep -q, …): under pipefail and the
 # ERR trap, the writer's SIGPIPE would fail a healthy node. Use parameter expansion or here-strings instead
@@ -16,23 +17,52 @@ PROGRESS_EVERY="${P5RAY_PROGRESS_EVERY:-60}"
 # The watchdog stops a step still running this long after the deadline: waits give up at the deadline with their
 # own reason first, and the margin after it is still left for the signal.
 WATCHDOG_GRACE="${P5RAY_WATCHDOG_GRACE:-60}"
+# The longest wait for a network path (S3, the NAT route): a NAT gateway can take 10 minutes to become available.
+NET_WAIT="${P5RAY_NET_WAIT:-900}"
 STATE_DIR="$R$NODE_ROOT/state"
 SIGNALLED="$STATE_DIR/signalled"
 DEADLINE_PASSED="$STATE_DIR/deadline-passed"
+JOBS_DIR="$STATE_DIR/jobs"
+# Progress lines on their way to CloudWatch: a file, because background jobs write them too.
+CW_SPOOL="$STATE_DIR/cw-spool"
+# "kind<TAB>name<TAB>start|end|failed<TAB>epoch ms" per step and job: what timing.py sums up.
+TIMING="$STATE_DIR/timing.tsv"
+# name=value: where the venv, the LMCache wheel and the weights came from (cache, built, downloaded).
+PROVENANCE="$STATE_DIR/provenance"
 STEP="0/0 (starting)"
 INSTANCE_ID=""
 CW_STREAM=""
-CW_PENDING=()
+CW_READY=0
+CW_RETRY_AT=0
+CW_SHIPPER=1
 WAIT_NOTE=""
 DEADLINE=""
 WATCHDOG_PID=""
 MAIN_PID=$$
+JOB=""
+JOB_LEVEL=0
+# shellcheck disable=SC2034  # the background jobs (asset-steps.sh)
+JOB_ORDER=()
+# shellcheck disable=SC2034
+declare -A JOB_PIDS=()
 
+# In a background job the line says which, and goes to the bootstrap's output (fd 3) besides the job's own log.
 say() {
-  local line="[bootstrap $ROLE $GPU_INDEX] $*"
+  local line="[bootstrap $ROLE $GPU_INDEX] ${JOB:+job $JOB: }$*"
   printf '%s %s\n' "$(date -u +%FT%TZ)" "$line"
-  CW_PENDING+=("$(date +%s%3N) $line")
+  [ -z "$JOB" ] || printf '%s %s\n' "$(date -u +%FT%TZ)" "$line" >&3
+  printf '%s %s\n' "$(date +%s%3N)" "$line" >>"$CW_SPOOL"
 }
+
+# Replaced by asset-steps.sh once the node has it: until then there are no jobs and nothing to sum up.
+jobs_check() { :; }
+stop_jobs() { :; }
+node_timing() { :; }
+
+mark() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(date +%s%3N)" >>"$TIMING"; }
+prov() { printf '%s=%s\n' "$1" "$2" >>"$PROVENANCE"; }
+prov_of() { awk -F= -v k="$1" '$1 == k { v = $2 } END { print v }' "$PROVENANCE" 2>/dev/null || true; }
+min() { echo $(($1 < $2 ? $1 : $2)); }
 
 json_str() {
   local s=${1//\\/\\\\}
@@ -48,31 +78,49 @@ json_field() {
   sed -nE "s/.*\"$1\" *: *\"([^\"]*)\".*/\\1/p" <<<"$2"
 }
 
-# Batched, and never fatal: losing a log line must not fail a node that is otherwise fine. Lines wait in
-# CW_PENDING until the AWS CLI exists (it may be installed by a later step).
+# Batched, and never fatal: losing a log line must not fail a node that is otherwise fine. Lines wait in the spool
+# until the AWS CLI exists and CloudWatch answers (through the NAT: the nodes launch before it is there). One process
+# ships them; while CloudWatch does not answer, it tries again every 30 s, with short timeouts.
 cw_flush() {
+  [ "$CW_SHIPPER" = 1 ] || return 0
   # The stream is named after the instance: hold lines until its id is known, unless signalling.
   if [ -z "$INSTANCE_ID" ] && [ "${1:-}" != now ]; then return 0; fi
-  if [ -z "${LOG_GROUP:-}" ] || [ "${#CW_PENDING[@]}" -eq 0 ] || ! command -v aws >/dev/null; then return 0; fi
-  if [ -z "$CW_STREAM" ]; then
-    CW_STREAM="$ROLE-$GPU_INDEX/${INSTANCE_ID:-unknown}"
-    aws logs create-log-stream --log-group-name "$LOG_GROUP" --log-stream-name "$CW_STREAM" >/dev/null 2>&1 || true
+  if [ -z "${LOG_GROUP:-}" ] || ! command -v aws >/dev/null; then return 0; fi
+  if [ "${1:-}" != now ] && ((SECONDS < CW_RETRY_AT)); then return 0; fi
+  if [ -s "$CW_SPOOL" ]; then
+    mv "$CW_SPOOL" "$CW_SPOOL.new"
+    cat "$CW_SPOOL.new" >>"$CW_SPOOL.out"
+    rm -f "$CW_SPOOL.new"
   fi
-  local events="" e
-  for e in "${CW_PENDING[@]}"; do
+  [ -s "$CW_SPOOL.out" ] || return 0
+  CW_STREAM="$ROLE-$GPU_INDEX/${INSTANCE_ID:-unknown}"
+  local events="" e out lines=() to=(--cli-connect-timeout 3 --cli-read-timeout 20)
+  if [ "$CW_READY" = 0 ]; then
+    out=$(AWS_MAX_ATTEMPTS=1 aws logs create-log-stream --log-group-name "$LOG_GROUP" --log-stream-name "$CW_STREAM" "${to[@]}" 2>&1) ||
+      [[ $out == *ResourceAlreadyExists* ]] || { CW_RETRY_AT=$((SECONDS + 30)); return 0; }
+    CW_READY=1
+  fi
+  # CloudWatch takes a batch only in time order; the jobs' lines interleave with the main ones.
+  mapfile -t lines < <(sort -s -n -k1,1 "$CW_SPOOL.out")
+  for e in "${lines[@]}"; do
     events+="${events:+,}{\"timestamp\":${e%% *},\"message\":$(json_str "${e#* }")}"
   done
-  if aws logs put-log-events --log-group-name "$LOG_GROUP" --log-stream-name "$CW_STREAM" \
-    --log-events "[$events]" >/dev/null 2>&1; then
-    CW_PENDING=()
+  if AWS_MAX_ATTEMPTS=1 aws logs put-log-events --log-group-name "$LOG_GROUP" --log-stream-name "$CW_STREAM" \
+    --log-events "[$events]" "${to[@]}" >/dev/null 2>&1; then
+    rm -f "$CW_SPOOL.out"
+  else
+    CW_RETRY_AT=$((SECONDS + 30))
   fi
 }
 
 # Exactly once per node: the marker is created with noclobber because the ERR trap also fires inside subshells.
 signal() {
   local status=$1 reason=${2:0:900} data=${3:-}
+  [ -z "$JOB" ] || return 0
   mkdir -p "$STATE_DIR"
   if ! (set -o noclobber; : >"$SIGNALLED") 2>/dev/null; then return 0; fi
+  stop_jobs
+  [ "$status" = SUCCESS ] || node_timing
   say "signalling $status to CloudFormation: $reason"
   cw_flush now
   local body
@@ -90,27 +138,35 @@ where_logs() {
 # A check's own verdict, carrying the numbers it compared, so the CloudFormation event says what is wrong.
 fail() {
   trap - ERR
+  [ -z "$JOB" ] || job_failed "$*"
   say "FAILED: $*"
   signal FAILURE "step $STEP: $*"
   exit 1
 }
 
-on_err() {
-  local rc=$1 cmd=${2%%$'\n'*} line=$3 out="" lines=() i
-  # Inside $(…) the trap fires in the subshell too (set -E), where its output would vanish into the captured
-  # value: leave the report to the parent, which sees the same failure.
-  if [ "$BASH_SUBSHELL" -gt 0 ]; then exit "$rc"; fi
-  trap - ERR
-  # The failing command's own last words (a pip resolver error, an ImportError) say more than our lines.
-  mapfile -t lines < <(grep -v '\[bootstrap ' "$LOG_FILE" 2>/dev/null || true)
+# The failing command's own last words (a pip resolver error, an ImportError) say more than our lines.
+last_output() {
+  local lines=() i out=""
+  mapfile -t lines < <(grep -v '\[bootstrap ' "$1" 2>/dev/null || true)
   for ((i = ${#lines[@]} > 3 ? ${#lines[@]} - 3 : 0; i < ${#lines[@]}; i++)); do out+="${lines[i]:0:200} "; done
-  signal FAILURE "step $STEP failed: '${cmd:0:160}' exited $rc (line $line). Last output: ${out:-none} ($(where_logs))"
+  echo "${out:-none}"
+}
+
+on_err() {
+  local rc=$1 cmd=${2%%$'\n'*} line=$3
+  # Inside $(…) the trap fires in the subshell too (set -E), where its output would vanish into the captured
+  # value: leave the report to the parent (the job, or the main script), which sees the same failure.
+  if [ "$BASH_SUBSHELL" -gt "$JOB_LEVEL" ]; then exit "$rc"; fi
+  trap - ERR
+  [ -z "$JOB" ] || job_failed "'${cmd:0:160}' exited $rc (line $line). Last output: $(last_output "$JOBS_DIR/$JOB.log")"
+  signal FAILURE "step $STEP failed: '${cmd:0:160}' exited $rc (line $line). Last output: $(last_output "$LOG_FILE") ($(where_logs))"
   exit "$rc"
 }
 
 # set -u and signals end the script without an ERR trap; this still reports, unless a signal was already sent.
 on_exit() {
   local rc=$?
+  [ -z "$JOB" ] || return 0
   stop_watchdog
   [ ! -e "$SIGNALLED" ] || return 0
   if [ -e "$DEADLINE_PASSED" ]; then
@@ -201,27 +257,18 @@ imds() {
     "$IMDS/latest/$1"
 }
 
-# as_ray_worker <command…>: runs a command with exactly the environment ray.service gives Ray's workers (systemd's
-# EnvironmentFile), and nothing inherited from cloud-init.
-as_ray_worker() {
-  local vars=()
-  mapfile -t vars <"$RAY_ENV_FILE"
-  env -i "${vars[@]}" "$@"
+# need_internet <what> <url>: waits until an HTTPS request gets an answer, i.e. the subnet's NAT route exists (the
+# nodes launch without waiting for it; S3 goes through the gateway endpoint).
+need_internet() {
+  local limit
+  limit=$(min "$(time_left)" "$NET_WAIT")
+  wait_for "a route to $1 ($2)" "$limit" answers "$2" ||
+    fail "no route to $1 ($2) within ${limit}s: the NAT gateway or the subnet's route to it is not there (${WAIT_NOTE})"
 }
 
-# run_probe <script in this directory> <args…>: a node-side Python check, run as a Ray worker would run it. All
-# of its output goes to the bootstrap log; its verdict (PROBE_VERDICT) is the line marked "p5-ray-verdict: ", or
-# the last line when it died without one (a traceback), and the failure reason if it exits non-zero.
-run_probe() {
-  local out rc=0 mark=$'\n''p5-ray-verdict: '
-  out=$(as_ray_worker "$VENV_DIR/bin/python" "$BIN_DIR/$1" "${@:2}" 2>&1 </dev/null) || rc=$?
-  printf '%s\n' "$out"
-  out=$'\n'$out
-  if [[ $out == *"$mark"* ]]; then
-    PROBE_VERDICT=${out##*"$mark"}
-    PROBE_VERDICT=${PROBE_VERDICT%%$'\n'*}
-  else
-    PROBE_VERDICT=${out##*$'\n'}
-  fi
-  [ "$rc" -eq 0 ] || fail "${PROBE_VERDICT:0:600}"
+answers() {
+  local out
+  out=$(curl -sS -o /dev/null --max-time 5 "$1" 2>&1) && return 0
+  WAIT_NOTE=${out:0:160}
+  return 1
 }

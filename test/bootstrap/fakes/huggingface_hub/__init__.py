@@ -2,6 +2,7 @@
 import fnmatch
 import json
 import os
+import time
 
 GB = 1_000_000_000
 REPO_FILES = {
@@ -25,10 +26,28 @@ def snapshot_download(repo_id, allow_patterns=None, ignore_patterns=None, **kwar
         path: size for path, size in REPO_FILES.items()
         if (allow_patterns is None or _matches(path, allow_patterns)) and not _matches(path, ignore_patterns)
     }
-    root = os.path.join(os.environ["HF_HOME"], "hub", "models--" + repo_id.replace("/", "--"), "snapshots", "abc")
+    # STUB_DOWNLOAD_SECONDS long, with its start and end in the run's timeline.
+    timeline = os.path.join(os.environ["STUB_DIR"], "timeline.log")
+    with open(timeline, "a") as f:
+        f.write(f"{int(time.time() * 1000)} start model-download\n")
+    time.sleep(float(os.environ.get("STUB_DOWNLOAD_SECONDS", "0")))
+    if os.environ.get("STUB_DOWNLOAD_FAIL"):
+        raise OSError(f"401 Client Error: Unauthorized for url: https://huggingface.co/api/models/{repo_id}")
+    model = os.path.join(os.environ["HF_HOME"], "hub", "models--" + repo_id.replace("/", "--"))
+    root = os.path.join(model, "snapshots", os.environ["STUB_MODEL_SHA"])
+    # As huggingface_hub lays it out: blobs, the snapshot's symlinks to them, refs/main.
+    os.makedirs(os.path.join(model, "blobs"), exist_ok=True)
     for path in files:
+        blob = os.path.join(model, "blobs", path.replace("/", "_") + ".blob")
+        with open(blob, "w") as f:
+            f.write(f"{repo_id}/{path}\n")
         os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-        open(os.path.join(root, path), "w").close()
+        os.symlink(blob, os.path.join(root, path))
+    os.makedirs(os.path.join(model, "refs"), exist_ok=True)
+    with open(os.path.join(model, "refs", "main"), "w") as f:
+        f.write(os.environ["STUB_MODEL_SHA"])
+    with open(timeline, "a") as f:
+        f.write(f"{int(time.time() * 1000)} end model-download\n")
     with open(os.path.join(os.environ["STUB_DIR"], "hf-download.json"), "w") as f:
         json.dump({"repo_id": repo_id, "files": sorted(files), "bytes": sum(files.values())}, f)
     return root

@@ -1,0 +1,117 @@
+/**
+ * The opt-in deploy cache, end to end through the rendered user data against one fake S3 that outlives each run: a
+ * first deploy fills it after SUCCESS (in the background), a repeat deploy restores the venv and the weights from
+ * it (skipping the install, the LMCache build and the download) and still passes every check, and a corrupted
+ * entry falls back to the normal path.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { MODEL_SHA, NodeRun, context, runNode } from './node-harness';
+
+const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
+const CACHE_BUCKET = 'p5-ray-cache-123456789012-us-east-1';
+const cached = (gpuIndex: number) => context({ raw: { deployCache: true }, cacheBucketName: CACHE_BUCKET, gpuIndex });
+const CACHE = 'p5-ray-cache/v1';
+
+function filesUnder(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)).map((f) => `${n}/${f}`) : [n])) : [];
+}
+
+function facts(run: NodeRun) {
+  return JSON.parse(run.file('etc/p5-ray/node-facts.json'));
+}
+
+const installs = (run: NodeRun) => run.calls.filter((c) => /^uv pip install .*vllm==/.test(c));
+const builds = (run: NodeRun) => run.calls.filter((c) => c.startsWith('venv-python -m pip wheel'));
+
+describe('the deploy cache', { concurrency: 1 }, () => {
+  let s3: string;
+  let first: NodeRun;
+
+  before(async () => {
+    s3 = mkdtempSync(join(tmpdir(), 'p5-cache-s3-'));
+    first = await runNode(cached(0), HEAD_PUBLISHED, { s3 });
+  });
+
+  test('a first deploy builds everything, signals SUCCESS, and only then fills the cache', () => {
+    assert.equal(first.signals[0]?.Status, 'SUCCESS', first.stdout);
+    assert.equal(installs(first).length, 1);
+    assert.equal(builds(first).length, 1);
+    const log = first.file('var/log/p5-ray-bootstrap.log');
+    const signalled = log.indexOf('signalling SUCCESS');
+    const upload = log.indexOf('job cache-upload: started');
+    assert.ok(signalled > 0 && upload > signalled, 'the upload starts after readiness was signalled');
+    for (const what of ['venv: uploaded', 'wheel: uploaded', 'weights: uploaded']) assert.match(log, new RegExp(`job cache-upload: ${what} s3://${CACHE_BUCKET}/`));
+    const entries = filesUnder(join(s3, CACHE));
+    assert.ok(entries.some((f) => /^venv\/gpu\/[0-9a-f]{24}\/venv\.tar$/.test(f)), entries.join('\n'));
+    assert.ok(entries.some((f) => /^lmcache\/[0-9a-f]{24}\/lmcache-0\.5\.6-cp312-cp312-linux_x86_64\.whl$/.test(f)), entries.join('\n'));
+    assert.ok(entries.includes(`models/openai--gpt-oss-120b/${MODEL_SHA}/files/config.json`), entries.join('\n'));
+    assert.ok(!entries.some((f) => /\/(original|metal)\//.test(f)), 'the same file set the download keeps');
+    // Each entry's manifest holds every file's size and SHA-256, and the inputs of its key.
+    const manifest = JSON.parse(readFileSync(join(s3, CACHE, entries.find((f) => f.startsWith('venv/gpu/') && f.endsWith('manifest.json'))!), 'utf8'));
+    assert.deepEqual(Object.keys(manifest.inputs).sort(), ['arch', 'lmcache', 'nixl', 'python', 'ray', 'recipe', 'torch', 'vllm']);
+    assert.match(manifest.files['venv.tar'].sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(facts(first).bootstrap, { venv: 'built', lmcacheWheel: 'built', weights: 'downloaded', modelRevision: MODEL_SHA });
+  });
+
+  test('a repeat deploy restores the venv and the weights, skips install, build and download, and passes the same checks', async () => {
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.deepEqual(installs(run), []);
+    assert.deepEqual(builds(run), []);
+    assert.ok(!existsSync(join(run.dir, 'hf-download.json')), 'the Hub download never ran');
+    assert.match(run.stdout, /job stack-install: cache venv: hit: s3:\/\/\S+\/venv\/gpu\/[0-9a-f]{24}\/ \(1 files, .* sha256 verified\)/);
+    assert.match(run.stdout, /job model-download: cache weights: hit: s3:\/\/\S+\/models\/openai--gpt-oss-120b\/8b49dbe3\S*\/ \(\d+ files/);
+    // The restored stack went through the same verify step and probes.
+    assert.ok(run.calls.some((c) => c.includes('verify_stack.py')) && run.calls.some((c) => c.includes('nixl_probe.py')));
+    assert.deepEqual(facts(run).bootstrap, { venv: 'cache', lmcacheWheel: 'venv', weights: 'cache', modelRevision: MODEL_SHA });
+    assert.match(run.signals[0].Data, /venv cache, lmcache wheel venv, weights cache/);
+    const snapshot = `opt/dlami/nvme/hf/hub/models--openai--gpt-oss-120b`;
+    assert.equal(run.file(`${snapshot}/refs/main`), MODEL_SHA);
+    assert.equal(run.file(`${snapshot}/snapshots/${MODEL_SHA}/config.json`), 'openai/gpt-oss-120b/config.json\n');
+    assert.doesNotMatch(run.file('var/log/p5-ray-bootstrap.log'), /cache-upload/, 'nothing new to upload');
+  });
+
+  test('a restored venv that fails the checks fails the node, saying the venv came from the cache', async () => {
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3, python: { kernels: 'missing' } });
+    assert.equal(run.signals.length, 1, run.stdout);
+    assert.match(run.signals[0].Reason, /lmcache was built without lmcache\.cuda_ops .* \(venv cache\)$/);
+  });
+
+  test('a corrupted venv archive is a miss: the node installs and builds as on a first deploy', async () => {
+    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    appendFileSync(join(s3, CACHE, tar), 'x');
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job stack-install: cache venv: miss: venv\.tar is \d+ bytes, the manifest says \d+/);
+    assert.equal(installs(run).length, 1);
+    // The LMCache wheel entry is intact: restored instead of rebuilt.
+    assert.deepEqual(builds(run), []);
+    assert.match(run.stdout, /job lmcache-build: cache wheel: hit: /);
+    assert.deepEqual(facts(run).bootstrap, { venv: 'built', lmcacheWheel: 'cache', weights: 'cache', modelRevision: MODEL_SHA });
+  });
+
+  test('weights whose content does not match the manifest are a miss: the node downloads them', async () => {
+    const shard = join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`);
+    writeFileSync(shard, readFileSync(shard, 'utf8').replace('openai', 'OPENAI'));
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job model-download: cache weights: miss: sha256 of model-00003-of-00014\.safetensors is [0-9a-f]{16}…, the manifest says/);
+    assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
+    assert.equal(facts(run).bootstrap.weights, 'downloaded');
+  });
+
+  test('the CPU head restores and fills its own venv entry, apart from the GPU nodes\'', async () => {
+    const head = (over = {}) => runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0, raw: { deployCache: true }, cacheBucketName: CACHE_BUCKET }),
+      { STUB_IP: '10.0.0.10', ...over }, { s3 });
+    const firstHead = await head();
+    assert.equal(firstHead.signals[0]?.Status, 'SUCCESS', firstHead.stdout);
+    assert.match(firstHead.file('var/log/p5-ray-bootstrap.log'), /job cache-upload: venv: uploaded s3:\/\/\S+\/venv\/cpu\//);
+    const again = await head();
+    assert.match(again.stdout, /job stack-install: cache venv: hit: s3:\/\/\S+\/venv\/cpu\//);
+    assert.deepEqual(installs(again), []);
+  });
+});

@@ -1,0 +1,40 @@
+/** The deploy-time model (lib/bootstrap/deploy-time.ts) and the figures docs/deploy-time.md and the README quote. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEPLOY_TIME_STEPS, firstDeploy, firstDeployJobs, formatMinutes, repeatDeploy, serialDeploy } from '../../lib/bootstrap/deploy-time';
+
+const root = join(__dirname, '..', '..');
+const doc = readFileSync(join(root, 'docs', 'deploy-time.md'), 'utf8');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+test('the totals docs/deploy-time.md and the README quote are what the model computes', () => {
+  const row = (x: ReturnType<typeof firstDeploy>, bold: boolean) =>
+    `| ${bold ? '**' : ''}${x.typical.toFixed(1)} min${bold ? '**' : ''} | ${x.low.toFixed(1)}–${x.high.toFixed(1)} |`;
+  assert.ok(doc.includes(row(serialDeploy(), false)), `docs: ${row(serialDeploy(), false)}`);
+  assert.ok(doc.includes(row(firstDeploy(), true)), `docs: ${row(firstDeploy(), true)}`);
+  assert.ok(doc.includes(row(repeatDeploy(), true)), `docs: ${row(repeatDeploy(), true)}`);
+  const jobs = firstDeployJobs();
+  assert.ok(doc.includes(`${jobs.typical.toFixed(1)} min\n  (${jobs.low.toFixed(1)}–${jobs.high.toFixed(1)})`), 'docs: the jobs\' total');
+  const saved = (a: number, b: number) => (a - b).toFixed(1);
+  assert.ok(doc.includes(`**${saved(serialDeploy().typical, firstDeploy().typical)} min** (${serialDeploy().typical.toFixed(1)} → ${firstDeploy().typical.toFixed(1)})`));
+  assert.ok(doc.includes(`**${saved(firstDeploy().typical, repeatDeploy().typical)} min more** (${firstDeploy().typical.toFixed(1)} → ${repeatDeploy().typical.toFixed(1)})`));
+  for (const total of [firstDeploy(), repeatDeploy()]) assert.ok(readme.includes(formatMinutes(total)), `README: ${formatMinutes(total)}`);
+});
+
+test('the docs list every step of the model with its figures', () => {
+  for (const step of Object.values(DEPLOY_TIME_STEPS)) {
+    const { low, typical, high } = step.minutes;
+    assert.ok(doc.includes(`${low} / ${typical} / ${high}`), `${step.what}: ${low} / ${typical} / ${high}`);
+  }
+});
+
+test('meets the goals in the typical case: a first deploy within 11 minutes, a repeat deploy within 8', () => {
+  assert.ok(firstDeploy().typical <= 11, formatMinutes(firstDeploy()));
+  assert.ok(repeatDeploy().typical <= 8, formatMinutes(repeatDeploy()));
+  // The LMCache build, started after torch, is the slowest job; the download is not on the critical path.
+  const { torch, lmcacheBuild, modelDownload } = DEPLOY_TIME_STEPS;
+  assert.equal(firstDeployJobs().typical, torch.minutes.typical + lmcacheBuild.minutes.typical);
+  assert.ok(modelDownload.minutes.typical < firstDeployJobs().typical);
+});
