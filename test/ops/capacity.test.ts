@@ -34,7 +34,8 @@ function market(): FakeAccount {
 }
 
 const capacity = (argv: string[], account: FakeAccount, extra: Partial<CapacityInputs> & { files?: Record<string, string> } = {}) =>
-  runWithFake(runCapacityCommand, argv, account, extra);
+  // The clock is the market's: offerings are dated from T0, and "starts later" messages compare with now.
+  runWithFake(runCapacityCommand, argv, account, { now: () => T0, ...extra });
 
 describe('npm run capacity -- find', () => {
   it('lists the offerings of every AZ and every page, sorted by start then price, with the right $/GPU-hour', async () => {
