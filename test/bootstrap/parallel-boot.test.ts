@@ -41,7 +41,7 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     assert.ok(t['lmcache-build'].start < t.stack.end, JSON.stringify(t));
     // The checks run on the joined result: the stack verify starts after every job ended.
     const log = run.file('var/log/p5-ray-bootstrap.log');
-    const verifyAt = Date.parse(/^(\S+) \[bootstrap gpu 1\] step 11\/15: verify the Python stack/m.exec(log)![1]);
+    const verifyAt = Date.parse(/^(\S+) \[bootstrap gpu 1\] step 11\/16: verify the Python stack/m.exec(log)![1]);
     assert.ok(verifyAt >= Math.floor(Math.max(t['model-download'].end, t.stack.end, t['lmcache-build'].end) / 1000) * 1000, log);
     // The download and the build ran (almost) entirely during the stack install, not after it.
     assert.ok(overlap(t['model-download'], t.stack) > 0.5 * (t['model-download'].end - t['model-download'].start), JSON.stringify(t));
