@@ -27,7 +27,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   test('prints numbered progress lines with elapsed time and streams them to CloudWatch', async () => {
     const run = await runNode(context(), HEAD_PUBLISHED);
     const steps = run.stdout.match(/\[bootstrap gpu 1\] step \d+\/16: .* \(\d+s\)/g) ?? [];
-    assert.equal(steps.length, 15, run.stdout);
+    assert.equal(steps.length, 16, run.stdout);
     assert.match(steps[2], /step 3\/16: verify 8 GPUs/);
     // Workers get the serve bundle too: Ray may run the app build task (which imports builder.py) on any node.
     assert.match(steps[8], /step 9\/16: copy the serve bundle/);
@@ -60,14 +60,17 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.match(install, /--python \S+\/opt\/p5-ray\/venv\/bin\/python/);
     // uv's cache on the venv's filesystem, hard-linking: ~12 GB are not copied.
     assert.ok(run.calls.filter((c) => c.startsWith('uv-env')).every((c) => /UV_LINK_MODE=hardlink UV_CACHE_DIR=\S+\/opt\/p5-ray\/uv-cache$/.test(c)), run.calls.join('\n'));
-    assert.ok(!run.calls.some((c) => /^(mkfs|apt-get|pip )/.test(c)), run.calls.join('\n'));
+    assert.ok(!run.calls.some((c) => /^(mkfs|pip )/.test(c)), run.calls.join('\n'));
+    // apt only for the exporters (node_exporter from the Ubuntu archive): never for the Python stack.
+    assert.deepEqual(run.calls.filter((c) => c.startsWith('apt-get') && c.includes(' install ')).map((c) => c.split(' ').pop()),
+      ['prometheus-node-exporter']);
     assert.ok(run.calls.some((c) => c.startsWith('mountpoint -q') && c.endsWith('/opt/dlami/nvme')));
   });
 
   test('the worker joins the head address from head.json under systemd, with the EFA environment', async () => {
     const run = await runNode(context(), HEAD_PUBLISHED);
     const unit = run.file('etc/systemd/system/ray.service');
-    assert.match(unit, /^ExecStart=\/opt\/p5-ray\/venv\/bin\/ray start --block --node-ip-address=10\.0\.0\.21 --address=10\.0\.0\.10:6379$/m);
+    assert.match(unit, /^ExecStart=\/opt\/p5-ray\/venv\/bin\/ray start --block --node-ip-address=10\.0\.0\.21 --metrics-export-port=8080 --address=10\.0\.0\.10:6379$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^LimitNOFILE=65536$/m);
     assert.match(unit, /^After=network-online\.target dlami-nvme\.service$/m);
@@ -132,7 +135,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' }, { waitLimit: 45 });
     assert.equal(run.signals.length, 1);
     assert.match(run.signals[0].Reason, /step 15\/16 \(find the Ray head\): no Ray head answered within \d+s: 10\.0\.0\.10:6379 does not answer/);
-    assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable')));
+    assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable') && c.includes('ray.service')));
   });
 
   test('a failing command in a background job (uv pip install) fails the node naming the job, the command and its exit code', async () => {

@@ -96,7 +96,7 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
   test('the CPU head runs only the stack install in the background, and prints the cluster line', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }), { STUB_IP: '10.0.0.10' });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
-    assert.match(run.stdout, /step \d+\/11: start the install of ray/);
+    assert.match(run.stdout, /step \d+\/13: start the install of ray/);
     assert.doesNotMatch(run.stdout, /job (model-download|lmcache-build)/);
     // No GPU node has published its timing here: the head says so instead of waiting.
     assert.match(run.stdout, /\[bootstrap head 0\] cluster timing: ready \d+s after the first launch \(\S+\); head-0 ready \d+s \([^)]*\), gpu-0 \?, gpu-1 \?; slowest head-0/);

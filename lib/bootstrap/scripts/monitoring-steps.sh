@@ -102,7 +102,7 @@ UNIT
 grafana_key() {
   local key="$STATE_DIR/grafana.asc" fpr
   curl -fsSL --max-time 30 --retry 3 -o "$key" "$GRAFANA_KEY_URL" || fail "cannot download Grafana's signing key $GRAFANA_KEY_URL"
-  fpr=$(gpg --show-keys --with-colons "$key" | awk -F: '$1 == "fpr" { print $10; exit }')
+  fpr=$(gpg --show-keys --with-colons "$key" | awk -F: '$1 == "fpr" && !n++ { print $10 }')
   [ "$fpr" = "$GRAFANA_KEY_FPR" ] ||
     fail "Grafana's signing key at $GRAFANA_KEY_URL has fingerprint '${fpr:-none}', expected $GRAFANA_KEY_FPR: not trusting it"
   mkdir -p "$R/etc/apt/keyrings" "$R/etc/apt/sources.list.d"
