@@ -9,8 +9,8 @@ import { SOFTWARE } from '../../lib/catalog/software';
 import { BUCKET, INSTANCE_ID, MODEL_SHA, context, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
-const VERIFY = 'step 11/16 (verify the Python stack and LMCache\'s compiled kernels)';
-const NIXL = 'step 12/16 (verify NIXL LIBFABRIC runs on EFA)';
+const VERIFY = 'step 11/15 (verify the Python stack and LMCache\'s compiled kernels)';
+const NIXL = 'step 12/15 (verify NIXL LIBFABRIC runs on EFA)';
 
 function onlyFailure(run: Awaited<ReturnType<typeof runNode>>): string {
   assert.equal(run.signals.length, 1, run.stdout);
@@ -122,7 +122,7 @@ describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
     // The NVMe check hangs (mountpoint on a wedged device) past the deadline.
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_HANG: '300', P5RAY_WATCHDOG_GRACE: '0' }, { waitLimit: 2 });
     const reason = onlyFailure(run);
-    assert.match(reason, /^step 2\/16 \(wait for the NVMe instance store at \/opt\/dlami\/nvme\): still running at the bootstrap deadline \(launched \S+Z, ClusterReady waits 5400s, node deadline \S+Z\)/);
+    assert.match(reason, /^step 2\/15 \(wait for the NVMe instance store at \/opt\/dlami\/nvme\): still running at the bootstrap deadline \(launched \S+Z, ClusterReady waits 5400s, node deadline \S+Z\)/);
     assert.equal(run.code, 143);
   });
 
@@ -130,12 +130,12 @@ describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
     // A setting missing from cluster.env (user data from an older synth): the script dies on the unbound variable.
     const run = await runNode(context(), HEAD_PUBLISHED, { editUserData: (u) => u.replace(/^NODE_FACTS_PREFIX=.*\n/m, '') });
     assert.match(run.stdout, /NODE_FACTS_PREFIX: unbound variable/);
-    assert.match(onlyFailure(run), /^step 13\/16 \(record the node facts\): bootstrap ended unexpectedly \(exit 1; log: /);
+    assert.match(onlyFailure(run), /^step 13\/15 \(record the node facts\): bootstrap ended unexpectedly \(exit 1; log: /);
   });
 
   test('a node killed by SIGTERM signals FAILURE exactly once, naming the step', async () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_KILL: 'TERM' });
-    assert.match(onlyFailure(run), /^step 2\/16 \(wait for the NVMe instance store at \/opt\/dlami\/nvme\): bootstrap ended unexpectedly \(exit 143;/);
+    assert.match(onlyFailure(run), /^step 2\/15 \(wait for the NVMe instance store at \/opt\/dlami\/nvme\): bootstrap ended unexpectedly \(exit 143;/);
   });
 });
 

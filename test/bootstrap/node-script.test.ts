@@ -26,19 +26,19 @@ describe('node bootstrap', { concurrency: 4 }, () => {
 
   test('prints numbered progress lines with elapsed time and streams them to CloudWatch', async () => {
     const run = await runNode(context(), HEAD_PUBLISHED);
-    const steps = run.stdout.match(/\[bootstrap gpu 1\] step \d+\/16: .* \(\d+s\)/g) ?? [];
-    assert.equal(steps.length, 16, run.stdout);
-    assert.match(steps[2], /step 3\/16: verify 8 GPUs/);
+    const steps = run.stdout.match(/\[bootstrap gpu 1\] step \d+\/15: .* \(\d+s\)/g) ?? [];
+    assert.equal(steps.length, 15, run.stdout);
+    assert.match(steps[2], /step 3\/15: verify 8 GPUs/);
     // Workers get the serve bundle too: Ray may run the app build task (which imports builder.py) on any node.
-    assert.match(steps[8], /step 9\/16: copy the serve bundle/);
+    assert.match(steps[8], /step 9\/15: copy the serve bundle/);
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
     assert.ok(run.calls.some((c) => c.startsWith(`aws s3 cp --only-show-errors ${SERVE_BUNDLE_URL} `)), run.calls.join('\n'));
     assert.ok(!run.calls.some((c) => c.includes(`s3://${BUCKET}/serve`)), 'only the head writes serve/ to the bucket');
-    assert.match(run.file('var/log/p5-ray-bootstrap.log'), /step 16\/16: start Ray under systemd/);
+    assert.match(run.file('var/log/p5-ray-bootstrap.log'), /step 15\/15: start Ray under systemd/);
     const cw = run.calls.filter((c) => c.startsWith('aws logs put-log-events'));
     assert.ok(cw.length > 0);
     assert.ok(cw.every((c) => c.includes(`--log-stream-name gpu-1/${INSTANCE_ID}`)), cw.join('\n'));
-    assert.ok(cw.some((c) => c.includes('step 1/16: read the instance identity')));
+    assert.ok(cw.some((c) => c.includes('step 1/15: read the instance identity')));
   });
 
   test('installs exactly the pinned versions into the venv with uv and never formats the NVMe', async () => {
@@ -91,7 +91,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.equal(run.signals.length, 1, run.stdout);
     assert.equal(run.signals[0].Status, 'FAILURE');
     assert.equal(run.signals[0].UniqueId, INSTANCE_ID);
-    assert.match(run.signals[0].Reason, /step 3\/16 \(verify 8 GPUs\): expected 8 H100 GPUs \(p5\.48xlarge\), found 7/);
+    assert.match(run.signals[0].Reason, /step 3\/15 \(verify 8 GPUs\): expected 8 H100 GPUs \(p5\.48xlarge\), found 7/);
     assert.ok(!run.calls.some((c) => c.startsWith('uv pip')), 'failed fast');
   });
 
@@ -99,7 +99,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_EFA: '16' });
     assert.equal(run.signals.length, 1, run.stdout);
     assert.equal(run.signals[0].Status, 'FAILURE');
-    assert.match(run.signals[0].Reason, /step 4\/16 \(verify 32 EFA devices\): expected 32 EFA devices \(p5\.48xlarge\), found 16/);
+    assert.match(run.signals[0].Reason, /step 4\/15 \(verify 32 EFA devices\): expected 32 EFA devices \(p5\.48xlarge\), found 16/);
   });
 
   test('no EFA at all (fi_info fails) is reported as found 0, not as a bare exit code', async () => {
@@ -118,7 +118,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   test('a missing NVMe mount fails the node without formatting anything', async () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NVME: '0' });
     assert.equal(run.signals.length, 1);
-    assert.match(run.signals[0].Reason, /step 2\/16 .*no filesystem mounted at \/opt\/dlami\/nvme/);
+    assert.match(run.signals[0].Reason, /step 2\/15 .*no filesystem mounted at \/opt\/dlami\/nvme/);
     assert.ok(!run.calls.some((c) => c.startsWith('mkfs')));
   });
 
@@ -134,7 +134,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     // The deadline passes while the worker looks for the head (after the background jobs).
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' }, { waitLimit: 45 });
     assert.equal(run.signals.length, 1);
-    assert.match(run.signals[0].Reason, /step 15\/16 \(find the Ray head\): no Ray head answered within \d+s: 10\.0\.0\.10:6379 does not answer/);
+    assert.match(run.signals[0].Reason, /step 14\/15 \(find the Ray head\): no Ray head answered within \d+s: 10\.0\.0\.10:6379 does not answer/);
     assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable') && c.includes('ray.service')));
   });
 
@@ -142,7 +142,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_PIP_RC: '3' });
     assert.equal(run.code, 1);
     assert.equal(run.signals.length, 1, run.stdout);
-    assert.match(run.signals[0].Reason, /^step \d+\/16 \([^)]*\): job stack-install failed: 'uv pip install .*vllm==.*' exited 3 \(line \d+\)/);
+    assert.match(run.signals[0].Reason, /^step \d+\/15 \([^)]*\): job stack-install failed: 'uv pip install .*vllm==.*' exited 3 \(line \d+\)/);
     assert.match(run.stdout, /\[bootstrap gpu 1\] job stack-install: failed \(\d+s\): 'uv pip install/);
   });
 
@@ -180,7 +180,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.doesNotMatch(unit, /--num-gpus/);
     assert.ok(run.calls.includes('fi_info -p efa -t FI_EP_RDM'));
     assert.match(run.file('../s3/cluster/head.json'), /"ip":"10\.0\.0\.20"/);
-    assert.match(run.stdout, /step 18\/19: wait for all 16 GPUs to join/);
+    assert.match(run.stdout, /step 16\/17: wait for all 16 GPUs to join/);
   });
 
   test('installs the AWS CLI into a tool venv when the AMI lacks it, and reads the HF token from Secrets Manager', async () => {
@@ -193,7 +193,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.ok(run.calls.includes('pip install -q awscli'));
     assert.equal(run.file('etc/p5-ray/hf_token'), 'hf_secretvalue');
     assert.match(run.file('etc/p5-ray/ray.env'), /^HF_TOKEN_PATH=\/etc\/p5-ray\/hf_token$/m);
-    assert.ok(run.calls.some((c) => c.startsWith('aws logs put-log-events') && c.includes('step 1/16')),
+    assert.ok(run.calls.some((c) => c.startsWith('aws logs put-log-events') && c.includes('step 1/15')),
       'lines logged before the CLI existed still reach CloudWatch');
   });
 

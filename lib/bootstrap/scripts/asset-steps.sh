@@ -104,6 +104,8 @@ step_jobs() {
   [ "$ON_GPU" = 0 ] || run_job model-download job_model
   run_job stack-install job_stack
   [ "$ON_GPU" = 0 ] || run_job lmcache-build job_lmcache
+  # The exporters (GPU nodes) and Prometheus and Grafana (the Ray head): monitoring-steps.sh.
+  run_job monitoring job_monitoring
   say "  ${JOB_ORDER[*]} running in the background${CACHE_BUCKET:+ (deploy cache s3://$CACHE_BUCKET/$CACHE_PREFIX)}"
 }
 

@@ -70,9 +70,7 @@ add step_verify "verify the Python stack$([ "$ON_GPU" = 1 ] && echo " and LMCach
 if [ "$ON_GPU" = 1 ]; then
   add step_nixl "verify NIXL $NIXL_BACKEND runs on EFA"
   add step_facts "record the node facts"
-  add step_exporters "start node_exporter with the EFA counters, and dcgm-exporter"
 fi
-[ "$IS_RAY_HEAD" = 0 ] || add step_monitoring "install and start Prometheus and Grafana"
 [ "$IS_RAY_HEAD" = 1 ] || add step_find_head "find the Ray head"
 add step_ray "start Ray under systemd ($([ "$IS_RAY_HEAD" = 1 ] && echo head || echo "worker, joining the head"))"
 if [ "$IS_RAY_HEAD" = 1 ]; then

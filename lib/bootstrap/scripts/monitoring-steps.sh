@@ -43,8 +43,16 @@ metrics_have() {
   grep -q "^$2" <<<"$out"
 }
 
+# The background job `monitoring`: its installs (apt, a container pull) overlap the stack install instead of
+# adding to the node's critical path; step_join waits for it like for the others. One job, not two, on a GPU node
+# that is also the Ray head: two apt runs side by side would contend for dpkg's lock.
+job_monitoring() {
+  [ "$ON_GPU" = 0 ] || monitoring_exporters
+  [ "$IS_RAY_HEAD" = 0 ] || monitoring_head
+}
+
 # GPU nodes: node_exporter (with the EFA counters through its textfile collector) and dcgm-exporter.
-step_exporters() {
+monitoring_exporters() {
   local unit_dir="$R/etc/systemd/system" limit missing=() f dcgm_out
   apt_install "$NODE_EXPORTER_PACKAGE"
   installed_version "$NODE_EXPORTER_PACKAGE" "$NODE_EXPORTER_VERSION"
@@ -113,7 +121,7 @@ grafana_key() {
 answers_ok() { curl -fsS --max-time 5 -o /dev/null "$1" 2>/dev/null; }
 
 # The Ray head: Prometheus and Grafana, configured from the files in the asset.
-step_monitoring() {
+monitoring_head() {
   local prov="$R$GRAFANA_PROVISIONING" unit_dir="$R/etc/systemd/system" limit
   grafana_key
   apt_install "$PROMETHEUS_PACKAGE" "grafana=$GRAFANA_VERSION"
