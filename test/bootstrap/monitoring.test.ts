@@ -66,6 +66,7 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     assert.match(run.file('etc/p5-ray/ray.env'), /^RAY_PROMETHEUS_HOST=http:\/\/127\.0\.0\.1:9090$/m);
     assert.match(run.stdout, /step 12\/12: wait for Prometheus to scrape every node/);
     assert.match(run.stdout, /all targets up: prometheus 1, ray 3, node 2, dcgm 2/);
+    assert.equal(run.signalUrls.length, 1, `every URL the head fetched is one it means to: ${run.signalUrls.join(' ')}`);
   });
 
   test('a target Prometheus cannot scrape fails ClusterReady naming the job, node, address and error', async () => {

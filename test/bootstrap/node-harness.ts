@@ -77,7 +77,7 @@ case $url in
   http://127.0.0.1:9400/metrics) for f in \${STUB_DCGM_FIELDS-DCGM_FI_DEV_GPU_UTIL DCGM_FI_PROF_SM_ACTIVE DCGM_FI_DEV_FB_USED}; do printf '%s{gpu="0"} 1\n' "$f"; done ;;
   https://apt.grafana.com/gpg.key)
     prev=""; for a in "$@"; do if [ "$prev" = -o ]; then echo "stub key" >"$a"; fi; prev=$a; done ;;
-  http://*.ec2.archive.ubuntu.com/*) ;;
+  http://*.ec2.archive.ubuntu.com/* | https://apt.grafana.com) ;;
   *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
 esac`,
   aws: `

@@ -74,6 +74,8 @@ RestartSec=5
 WantedBy=multi-user.target
 UNIT
   cp "$BIN_DIR/dcgm-counters.csv" "$MON_ETC/dcgm-counters.csv"
+  # The DLAMI ships Docker with the NVIDIA Container Toolkit; its daemon may not be running yet this early.
+  systemctl start docker.service
   say "  pulling $DCGM_EXPORTER_IMAGE"
   docker pull -q "$DCGM_EXPORTER_IMAGE" >/dev/null || fail "docker pull $DCGM_EXPORTER_IMAGE failed"
   # dcgm-exporter's own invocation (NVIDIA/dcgm-exporter README); SYS_ADMIN for DCGM's profiling metrics.
@@ -123,6 +125,7 @@ answers_ok() { curl -fsS --max-time 5 -o /dev/null "$1" 2>/dev/null; }
 # The Ray head: Prometheus and Grafana, configured from the files in the asset.
 monitoring_head() {
   local prov="$R$GRAFANA_PROVISIONING" unit_dir="$R/etc/systemd/system" limit
+  need_internet "Grafana's apt repository" "$GRAFANA_APT_REPO"
   grafana_key
   apt_install "$PROMETHEUS_PACKAGE" "grafana=$GRAFANA_VERSION"
   installed_version "$PROMETHEUS_PACKAGE" "$PROMETHEUS_VERSION"
