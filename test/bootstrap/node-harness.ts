@@ -196,8 +196,9 @@ function seedHeadMonitoring(ctx: NodeBootstrapContext, s3: string, root: string,
   if (ctx.role === 'head') ips.unshift(headIp);
   const ray = join(root, 'tmp', 'ray');
   mkdirSync(join(ray, 'session_latest', 'metrics', 'grafana', 'dashboards'), { recursive: true });
-  writeFileSync(join(ray, 'prom_metrics_service_discovery.json'),
-    JSON.stringify([{ labels: { job: 'ray' }, targets: [...ips, ...(extra ? [extra] : [])].map((ip) => `${ip}:8080`) }]));
+  // As Ray 2.58.0 writes it: every node's metrics agent, then the autoscaler's and the dashboard's metrics addresses.
+  const listed = [...ips, ...(extra ? [extra] : [])].map((ip) => `${ip}:8080`).concat([`${headIp}:44217`, `${headIp}:44227`]);
+  writeFileSync(join(ray, 'prom_metrics_service_discovery.json'), JSON.stringify([{ labels: { job: 'ray' }, targets: listed }]));
   writeFileSync(join(ray, 'session_latest', 'metrics', 'grafana', 'dashboards', 'serve_llm_grafana_dashboard.json'), '{"uid":"rayServeLlm"}');
 }
 

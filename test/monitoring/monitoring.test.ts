@@ -98,6 +98,40 @@ describe('Prometheus configuration', () => {
   });
 });
 
+describe('the scrape check (monitoring.py check)', () => {
+  const py = (args: string[]) => spawnSync('python3', [join(BOOTSTRAP_PYTHON_DIR, 'monitoring.py'), ...args], { encoding: 'utf8' });
+
+  function cluster(listed: string[]) {
+    const dir = tmp();
+    const fact = join(dir, 'gpu-0.json');
+    writeFileSync(fact, JSON.stringify({ role: 'gpu', index: 0, privateIp: '10.0.1.1' }));
+    const sd = join(dir, 'sd.json');
+    writeFileSync(sd, JSON.stringify([{ labels: { job: 'ray' }, targets: listed }]));
+    const targets = join(dir, 'targets');
+    const w = py(['targets', '--out', targets, '--head-name', 'head', '--head-ip', '10.0.0.10', '--ray-sd', sd,
+      '--ports', 'ray=8080,node=9100,dcgm=9400,prometheus=9090', fact]);
+    assert.equal(w.status, 0, w.stderr);
+    const active = (['prometheus', 'ray', 'node', 'dcgm'] as const).flatMap((job) =>
+      JSON.parse(readFileSync(join(targets, `${job}.json`), 'utf8')).map((g: { targets: string[]; labels: { node: string } }) =>
+        ({ labels: { job, instance: g.targets[0], node: g.labels.node }, health: 'up' })));
+    const api = join(dir, 'api.json');
+    writeFileSync(api, JSON.stringify({ status: 'success', data: { activeTargets: active } }));
+    return py(['check', '--targets-dir', targets, '--api', api, '--ray-sd', sd, '--ray-port', '8080']);
+  }
+
+  test('passes when every target is up and Ray lists every node\'s agent, scraping its extra head addresses too', () => {
+    const r = cluster(['10.0.0.10:8080', '10.0.1.1:8080', '10.0.0.10:44227']);
+    assert.equal(r.status, 0, r.stdout);
+    assert.equal(r.stdout.trim(), 'all targets up: prometheus 1, ray 3, node 1, dcgm 1');
+  });
+
+  test('fails naming the agent Ray does not list (a node Ray lost)', () => {
+    const r = cluster(['10.0.0.10:8080']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /Ray's service-discovery file lacks the metrics agents \['10\.0\.1\.1:8080'\]/);
+  });
+});
+
 describe('Grafana provisioning', () => {
   test('the datasource is Prometheus on the head under the name Ray\'s dashboards select', () => {
     const ds = parse(renderGrafanaDatasource());

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 # Prometheus' scrape targets on the Ray head, and the check that every one of them is scraped.
 #
-#   monitoring.py targets --out DIR --head-name NAME --head-ip IP --ports ray=P,node=P,dcgm=P,prometheus=P FACTS...
+#   monitoring.py targets --out DIR --head-name NAME --head-ip IP --ports ray=P,node=P,dcgm=P,prometheus=P
+#                         [--ray-sd FILE] FACTS...
 #     Writes DIR/<job>.json (Prometheus file_sd format) for the jobs prometheus, ray, node and dcgm from the GPU
 #     nodes' facts files (cluster/nodes/gpu-N.json: role, index, privateIp). Every target carries the label `node`
-#     (head, gpu-0, gpu-1, ...). The Ray job covers every node; node_exporter and dcgm-exporter run on GPU nodes only.
-#   monitoring.py check --targets-dir DIR --api FILE --ray-sd FILE
-#     FILE is Prometheus' /api/v1/targets answer. Exits 0 when every expected target is up and Ray's own
-#     service-discovery file lists exactly the Ray targets scraped; else exits 1 naming what is missing or down.
-#     The last line is the verdict.
+#     (head, gpu-0, gpu-1, ...). The Ray job covers every node's metrics agent and whatever else Ray's own
+#     service-discovery file lists on a cluster node (ray 2.58.0 ray/_private/metrics_agent.py
+#     get_file_discovery_content: also the autoscaler's and the dashboard's metrics addresses, on the head);
+#     node_exporter and dcgm-exporter run on GPU nodes only.
+#   monitoring.py check --targets-dir DIR --api FILE --ray-sd FILE --ray-port P
+#     FILE is Prometheus' /api/v1/targets answer. Exits 0 when every expected target is up, every address in Ray's
+#     service-discovery file is scraped and every node's metrics agent is in it; else exits 1 naming what is missing
+#     or down. The last line is the verdict.
 import argparse
 import json
 import os
@@ -20,6 +24,11 @@ JOBS = ("prometheus", "ray", "node", "dcgm")
 
 def node_name(facts):
     return f"{facts['role']}-{facts['index']}" if facts["role"] == "gpu" else "head"
+
+
+def ray_listed(path):
+    with open(path) as f:
+        return [a for group in json.load(f) for a in group.get("targets", [])]
 
 
 def write_targets(args):
@@ -34,9 +43,17 @@ def write_targets(args):
         # A CPU head has no node facts; a GPU head (gpu-0) is among the GPU nodes.
         nodes.insert(0, (args.head_name, args.head_ip))
     gpu_nodes = [(n, ip) for n, ip in nodes if n.startswith("gpu-")]
+    ray = [(n, f"{ip}:{ports['ray']}") for n, ip in nodes]
+    if args.ray_sd and os.path.exists(args.ray_sd):
+        by_ip = {ip: n for n, ip in nodes}
+        for addr in ray_listed(args.ray_sd):
+            name = by_ip.get(addr.rsplit(":", 1)[0])
+            # An address on no node of the cluster stays unscraped, and the check names it.
+            if name and addr not in {a for _, a in ray}:
+                ray.append((name, addr))
     jobs = {
         "prometheus": [(args.head_name, f"127.0.0.1:{ports['prometheus']}")],
-        "ray": [(n, f"{ip}:{ports['ray']}") for n, ip in nodes],
+        "ray": ray,
         "node": [(n, f"{ip}:{ports['node']}") for n, ip in gpu_nodes],
         "dcgm": [(n, f"{ip}:{ports['dcgm']}") for n, ip in gpu_nodes],
     }
@@ -85,17 +102,16 @@ def check(args):
         elif t.get("labels", {}).get(NODE_LABEL) != node:
             problems.append(f"{job}/{node} ({addr}) lacks the label {NODE_LABEL}={node}")
     ray_scraped = {addr for job, addr in expected if job == "ray"}
+    agents = {addr for addr in ray_scraped if addr.endswith(f":{args.ray_port}")}
     try:
-        with open(args.ray_sd) as f:
-            ray_listed = {a for group in json.load(f) for a in group.get("targets", [])}
+        listed = set(ray_listed(args.ray_sd))
     except (OSError, ValueError) as e:
         problems.append(f"Ray's service-discovery file {args.ray_sd} unreadable ({type(e).__name__})")
-        ray_listed = ray_scraped
-    if ray_listed != ray_scraped:
-        problems.append(
-            f"Ray's service-discovery file lists {sorted(ray_listed - ray_scraped) or 'none'} not scraped and lacks "
-            f"{sorted(ray_scraped - ray_listed) or 'none'}"
-        )
+        listed = ray_scraped
+    if listed - ray_scraped:
+        problems.append(f"Ray's service-discovery file lists {sorted(listed - ray_scraped)}, on no node of the cluster")
+    if agents - listed:
+        problems.append(f"Ray's service-discovery file lacks the metrics agents {sorted(agents - listed)}")
     if problems:
         print(f"{len(problems)} of {len(expected)} targets not ready: " + "; ".join(problems))
         return 1
@@ -112,11 +128,13 @@ def main(argv):
     t.add_argument("--head-name", required=True)
     t.add_argument("--head-ip", required=True)
     t.add_argument("--ports", required=True)
+    t.add_argument("--ray-sd")
     t.add_argument("facts", nargs="*")
     c = sub.add_parser("check")
     c.add_argument("--targets-dir", required=True)
     c.add_argument("--api", required=True)
     c.add_argument("--ray-sd", required=True)
+    c.add_argument("--ray-port", required=True)
     args = p.parse_args(argv)
     return write_targets(args) if args.cmd == "targets" else check(args)
 

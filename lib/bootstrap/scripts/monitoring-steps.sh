@@ -166,12 +166,17 @@ UNIT
 
 my_node_name() { if [ "$ROLE" = head ]; then echo head; else echo "gpu-$GPU_INDEX"; fi; }
 
+# Re-writes the targets each time (from the facts and Ray's current service-discovery file: Prometheus re-reads a
+# changed file), then asks Prometheus whether every one of them is up.
 scrape_ready() {
   local out
+  "$PY" "$BIN_DIR/monitoring.py" targets --out "$PROM_TARGETS" --head-name "$(my_node_name)" --head-ip "$PRIVATE_IP" \
+    --ports "$SCRAPE_PORTS" --ray-sd "$R$RAY_SD_FILE" "${FACT_FILES[@]}" </dev/null >"$STATE_DIR/targets.txt" ||
+    { WAIT_NOTE="cannot write the targets: $(<"$STATE_DIR/targets.txt")"; return 1; }
   curl -fsS --max-time 5 -o "$STATE_DIR/prom-targets.json" "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets" 2>/dev/null ||
     : >"$STATE_DIR/prom-targets.json"
   out=$("$PY" "$BIN_DIR/monitoring.py" check --targets-dir "$PROM_TARGETS" --api "$STATE_DIR/prom-targets.json" \
-    --ray-sd "$R$RAY_SD_FILE" 2>&1 </dev/null) && { WAIT_NOTE=$out; return 0; }
+    --ray-sd "$R$RAY_SD_FILE" --ray-port "$RAY_METRICS_PORT" 2>&1 </dev/null) && { WAIT_NOTE=$out; return 0; }
   WAIT_NOTE=${out##*$'\n'}
   return 1
 }
@@ -183,14 +188,13 @@ ray_dashboards() {
 # The Ray head, once every GPU node is in: scrape every node (from the nodes' facts), copy Ray's generated
 # dashboards, and wait until Prometheus has every target of every job up.
 step_scrape() {
-  local fact_files=() i f limit
+  local i f limit
+  FACT_FILES=()
   for i in $(seq 0 $((GPU_NODES - 1))); do
     f="$STATE_DIR/facts-gpu-$i.json"
     s3_get "s3://$BUCKET/${NODE_FACTS_PREFIX}gpu-$i.json" "$f" || fail "no node facts of gpu-$i in s3://$BUCKET/$NODE_FACTS_PREFIX: $WAIT_NOTE"
-    fact_files+=("$f")
+    FACT_FILES+=("$f")
   done
-  say "  targets: $("$PY" "$BIN_DIR/monitoring.py" targets --out "$PROM_TARGETS" --head-name "$(my_node_name)" \
-    --head-ip "$PRIVATE_IP" --ports "$SCRAPE_PORTS" "${fact_files[@]}" </dev/null)"
   wait_for "Ray's Grafana dashboards in $RAY_GRAFANA_GENERATED" "${P5RAY_EXPORTER_WAIT:-180}" ray_dashboards ||
     fail "Ray wrote no Grafana dashboards to $RAY_GRAFANA_GENERATED (the dashboard's metrics module)"
   cp "$R$RAY_GRAFANA_GENERATED"/*.json "$R$GRAFANA_RAY_DASHBOARDS/"
@@ -198,5 +202,6 @@ step_scrape() {
   limit=$(min "$(time_left)" "${P5RAY_SCRAPE_WAIT:-300}")
   wait_for "Prometheus to scrape every node" "$limit" scrape_ready ||
     fail "Prometheus is not scraping every node within ${limit}s: $WAIT_NOTE"
+  say "  targets: $(<"$STATE_DIR/targets.txt")"
   say "  $WAIT_NOTE"
 }
