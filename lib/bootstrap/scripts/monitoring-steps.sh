@@ -136,7 +136,7 @@ monitoring_head() {
   "$PY" "$BIN_DIR/monitoring.py" targets --out "$PROM_TARGETS" --head-name "$(my_node_name)" --head-ip "$PRIVATE_IP" \
     --ports "$SCRAPE_PORTS" </dev/null >/dev/null
   # Debian's unit passes $ARGS from this file (prometheus.service, EnvironmentFile).
-  echo "ARGS=\"--config.file=/etc/prometheus/prometheus.yml --web.listen-address=127.0.0.1:$PROMETHEUS_PORT --storage.tsdb.retention.size=$PROMETHEUS_RETENTION_SIZE\"" \
+  echo "ARGS=\"--config.file=/etc/prometheus/prometheus.yml --web.listen-address=127.0.0.1:$PROMETHEUS_PORT --storage.tsdb.path=/var/lib/prometheus/metrics2/ --storage.tsdb.retention.size=$PROMETHEUS_RETENTION_SIZE\"" \
     >"$R/etc/default/$PROMETHEUS_PACKAGE"
   mkdir -p "$prov/datasources" "$prov/dashboards" "$R$GRAFANA_DASHBOARDS" "$R$GRAFANA_RAY_DASHBOARDS" "$unit_dir/grafana-server.service.d"
   cp "$BIN_DIR/grafana-datasource.yaml" "$prov/datasources/p5-ray.yaml"
