@@ -132,7 +132,7 @@ monitoring_head() {
   installed_version grafana "$GRAFANA_VERSION"
   mkdir -p "$R/etc/prometheus" "$PROM_TARGETS" "$R/etc/default"
   cp "$BIN_DIR/prometheus.yml" "$R/etc/prometheus/prometheus.yml"
-  # Empty until the GPU nodes are known (step_scrape); Prometheus' own target from the start.
+  # This node's own targets until step_scrape knows the GPU nodes.
   "$PY" "$BIN_DIR/monitoring.py" targets --out "$PROM_TARGETS" --head-name "$(my_node_name)" --head-ip "$PRIVATE_IP" \
     --ports "$SCRAPE_PORTS" </dev/null >/dev/null
   # Debian's unit passes $ARGS from this file (prometheus.service, EnvironmentFile).
