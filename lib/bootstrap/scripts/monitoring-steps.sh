@@ -195,7 +195,8 @@ step_scrape() {
     s3_get "s3://$BUCKET/${NODE_FACTS_PREFIX}gpu-$i.json" "$f" || fail "no node facts of gpu-$i in s3://$BUCKET/$NODE_FACTS_PREFIX: $WAIT_NOTE"
     FACT_FILES+=("$f")
   done
-  wait_for "Ray's Grafana dashboards in $RAY_GRAFANA_GENERATED" "${P5RAY_EXPORTER_WAIT:-180}" ray_dashboards ||
+  limit=$(min "$(time_left)" "${P5RAY_EXPORTER_WAIT:-180}")
+  wait_for "Ray's Grafana dashboards in $RAY_GRAFANA_GENERATED" "$limit" ray_dashboards ||
     fail "Ray wrote no Grafana dashboards to $RAY_GRAFANA_GENERATED (the dashboard's metrics module)"
   cp "$R$RAY_GRAFANA_GENERATED"/*.json "$R$GRAFANA_RAY_DASHBOARDS/"
   say "  $(find "$R$GRAFANA_RAY_DASHBOARDS" -name '*.json' | grep -c .) Ray dashboards provisioned"
