@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything the tests need on a fresh machine: the pinned npm packages, shellcheck, a C compiler check, and a
+# Everything the tests need on a fresh machine: the pinned npm packages, shellcheck, promtool, a C compiler check, and a
 # Python venv with Ray 2.58.0 (the serve configs are validated against Ray's own schema) and ruff (the node-side
 # Python in lib/bootstrap/python is linted by the tests). Idempotent; safe to re-run.
 set -euo pipefail
@@ -13,6 +13,14 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
   "${apt_get[@]}" update -qq
   DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq shellcheck
+fi
+
+if ! command -v promtool >/dev/null 2>&1; then
+  # promtool checks the observability stack's Prometheus config, the PromQL of its dashboard and the EFA writer's output.
+  echo "[setup] promtool (Debian package prometheus)"
+  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+  "${apt_get[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends prometheus
 fi
 
 echo "[setup] Python venv with ray 2.58.0 (.test-venv)"

@@ -220,11 +220,13 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
 
   it('outputs what a user needs to connect', () => {
     const outputs = s.json.Outputs ?? {};
-    for (const key of ['GpuInstanceIds', 'HeadInstanceId', 'HeadShellCommand', 'DashboardPortForwardCommand', 'ServePortForwardCommand', 'ArtifactsBucketName', 'BootstrapLogsCommand']) {
+    for (const key of ['GpuInstanceIds', 'HeadInstanceId', 'HeadShellCommand', 'DashboardPortForwardCommand', 'ServePortForwardCommand', 'GrafanaPortForwardCommand', 'PrometheusPortForwardCommand', 'ArtifactsBucketName', 'BootstrapLogsCommand']) {
       assert.ok(key in outputs, `output ${key}`);
     }
     assert.match(JSON.stringify(outputs.DashboardPortForwardCommand.Value), /AWS-StartPortForwardingSession.*8265/);
     assert.match(JSON.stringify(outputs.ServePortForwardCommand.Value), /8000/);
+    assert.match(JSON.stringify(outputs.GrafanaPortForwardCommand.Value), /AWS-StartPortForwardingSession.*3000/);
+    assert.match(JSON.stringify(outputs.PrometheusPortForwardCommand.Value), /AWS-StartPortForwardingSession.*9090/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
@@ -8,6 +8,7 @@ import { SOFTWARE } from '../catalog/software';
 import type { NodeIdentity } from '../compute/cluster-nodes';
 import { expectedEfaDevices } from '../compute/efa-interfaces';
 import { ClusterConfig, gpuSpec, hasSeparateHead } from '../config/cluster-config';
+import { monitoringAssetFiles } from '../monitoring';
 
 /**
  * What one node's user data needs. Values marked "token" may be unresolved CDK tokens: they are only ever
@@ -53,14 +54,17 @@ export type BootstrapScript = (typeof BOOTSTRAP_SCRIPTS)[number];
  * asset with the Python, sourced once the node has fetched it. Embedded too, they would push the user data past
  * EC2's 16 KB.
  */
-export const BOOTSTRAP_ASSET_SCRIPTS = ['asset-steps.sh'] as const;
+export const BOOTSTRAP_ASSET_SCRIPTS = ['asset-steps.sh', 'monitoring-steps.sh', 'efa-counters.sh'] as const;
 /** The node-side Python checks and helpers, in lib/bootstrap/python, run with the venv's or the system's Python. */
 export const BOOTSTRAP_PYTHON = [
   'verify_stack.py', 'nixl_probe.py', 'node_facts.py', 'download_model.py', 'read_cluster.py', 'deploy_cache.py', 'timing.py',
+  'monitoring.py',
 ] as const;
 export const BOOTSTRAP_PYTHON_DIR = join(__dirname, 'python');
 /** Every file of the bootstrap asset, which every node fetches (step "fetch the node's Python checks from S3"). */
-export const BOOTSTRAP_ASSET_FILES: readonly string[] = [...BOOTSTRAP_PYTHON, ...BOOTSTRAP_ASSET_SCRIPTS];
+export const BOOTSTRAP_ASSET_FILES: readonly string[] = [
+  ...BOOTSTRAP_PYTHON, ...BOOTSTRAP_ASSET_SCRIPTS, ...Object.keys(monitoringAssetFiles()),
+];
 
 /**
  * A folder holding exactly BOOTSTRAP_ASSET_FILES, for the stack's CDK asset: no caches or lint config beside them
@@ -70,6 +74,8 @@ export function stageBootstrapAsset(): string {
   const dir = mkdtempSync(join(tmpdir(), 'p5-bootstrap-asset-'));
   for (const f of BOOTSTRAP_PYTHON) copyFileSync(join(BOOTSTRAP_PYTHON_DIR, f), join(dir, f));
   for (const f of BOOTSTRAP_ASSET_SCRIPTS) copyFileSync(join(BOOTSTRAP_SCRIPTS_DIR, f), join(dir, f));
+  // The observability stack's configuration, rendered from lib/monitoring (Prometheus, Grafana, dcgm-exporter).
+  for (const [f, text] of Object.entries(monitoringAssetFiles())) writeFileSync(join(dir, f), text);
   return dir;
 }
 
@@ -121,6 +127,7 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['RAY_GCS_PORT', String(PORTS.rayGcs)],
     ['RAY_DASHBOARD_PORT', String(PORTS.rayDashboard)],
     ['RAY_CLIENT_PORT', String(PORTS.rayClient)],
+    ['RAY_METRICS_PORT', String(PORTS.rayMetrics)],
     ['NODE_ROOT', NODE_PATHS.root],
     ['VENV', NODE_PATHS.venv],
     ['UV_CACHE', NODE_PATHS.uvCache],

@@ -35,3 +35,29 @@ export const SOFTWARE = {
 export const DEFAULT_AMI_PARAMETER =
   '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id';
 
+
+/**
+ * The observability stack (lib/monitoring). No published checksum for the release tarballs could be verified here,
+ * so everything comes from signed package sources instead, each pinned:
+ * - Prometheus and node_exporter from the Ubuntu 24.04 (noble) archive the DLAMI already trusts; the node checks that
+ *   the installed upstream version starts with the pinned one (Debian revisions may move with security updates).
+ * - Grafana OSS from Grafana Labs' apt repository, exact version, its signing key checked against the fingerprint
+ *   Grafana Labs publishes for https://apt.grafana.com/gpg.key before apt trusts it.
+ * - dcgm-exporter as NVIDIA's container image (NVIDIA/dcgm-exporter README: `docker run --gpus all --cap-add
+ *   SYS_ADMIN … nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless`): the Base OSS DLAMI ships Docker and the
+ *   NVIDIA Container Toolkit (its release notes list `nvidia_container_toolkit_version` and docker-ce).
+ */
+export const MONITORING_SOFTWARE = {
+  /** Ubuntu noble's `prometheus` package (upstream 2.45 LTS). */
+  prometheusApt: { package: 'prometheus', upstreamVersion: '2.45.' },
+  /** Ubuntu noble's `prometheus-node-exporter` (upstream 1.7), whose defaults enable the textfile collector. */
+  nodeExporterApt: { package: 'prometheus-node-exporter', upstreamVersion: '1.7.' },
+  grafana: {
+    package: 'grafana',
+    version: '13.2.3',
+    aptRepo: 'https://apt.grafana.com',
+    keyUrl: 'https://apt.grafana.com/gpg.key',
+    keyFingerprint: 'B53AE77BADB630A683046005963FA27710458545',
+  },
+  dcgmExporterImage: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless',
+} as const;

@@ -11,6 +11,8 @@ export const STACK_OUTPUTS = {
   headShell: 'HeadShellCommand',
   dashboardPortForward: 'DashboardPortForwardCommand',
   servePortForward: 'ServePortForwardCommand',
+  grafanaPortForward: 'GrafanaPortForwardCommand',
+  prometheusPortForward: 'PrometheusPortForwardCommand',
   artifactsBucket: 'ArtifactsBucketName',
   bootstrapLogs: 'BootstrapLogsCommand',
   runAllBenchmarks: 'RunAllBenchmarksCommand',

@@ -47,6 +47,9 @@ export interface ClusterCommands {
   readonly headShell: string;
   readonly dashboardPortForward: string;
   readonly servePortForward: string;
+  /** Grafana and Prometheus listen on the head's 127.0.0.1 only: this forward is the way in. */
+  readonly grafanaPortForward: string;
+  readonly prometheusPortForward: string;
   readonly followBootstrapLogs: string;
   /** Run on the head node (through `headShell`). */
   readonly runAllBenchmarks: string;
@@ -222,6 +225,8 @@ export class P5RayCluster extends Construct {
     out(STACK_OUTPUTS.headShell, 'Open a shell on the Ray head (SSM Session Manager; no SSH)', commands.headShell);
     out(STACK_OUTPUTS.dashboardPortForward, `Ray dashboard on http://localhost:${PORTS.rayDashboard}`, commands.dashboardPortForward);
     out(STACK_OUTPUTS.servePortForward, `OpenAI-compatible endpoint on http://localhost:${PORTS.serveHttp}/v1`, commands.servePortForward);
+    out(STACK_OUTPUTS.grafanaPortForward, `Grafana (study dashboard, Ray's dashboards) on http://localhost:${PORTS.grafana}`, commands.grafanaPortForward);
+    out(STACK_OUTPUTS.prometheusPortForward, `Prometheus on http://localhost:${PORTS.prometheus}`, commands.prometheusPortForward);
     out(STACK_OUTPUTS.artifactsBucket, 'Serve bundle copy (serve/), benchmark results (results/)', this.artifactsBucket.bucketName);
     out(STACK_OUTPUTS.bootstrapLogs, 'Follow node bootstrap progress', commands.followBootstrapLogs);
     out(STACK_OUTPUTS.runAllBenchmarks, 'On the head node: deploy, smoke-test and benchmark every configuration in turn', commands.runAllBenchmarks);
@@ -260,6 +265,8 @@ function clusterCommands(region: string, headInstanceId: string, logGroupName: s
     headShell: `aws ssm start-session ${r} --target ${headInstanceId}`,
     dashboardPortForward: portForward(PORTS.rayDashboard),
     servePortForward: portForward(PORTS.serveHttp),
+    grafanaPortForward: portForward(PORTS.grafana),
+    prometheusPortForward: portForward(PORTS.prometheus),
     followBootstrapLogs: `aws logs tail ${r} --follow ${logGroupName}`,
     // As root: cluster.env (bucket, region) and the bundle folder belong to root, as does Ray.
     runAllBenchmarks: `sudo bash ${NODE_PATHS.serveBundle}/run_all.sh`,

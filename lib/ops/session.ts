@@ -14,6 +14,8 @@ import { shellQuote } from './format';
 export const FORWARD_TARGETS = {
   dashboard: { port: PORTS.rayDashboard, what: 'Ray dashboard', path: '/' },
   serve: { port: PORTS.serveHttp, what: 'OpenAI-compatible endpoint (Ray Serve)', path: '/v1' },
+  grafana: { port: PORTS.grafana, what: 'Grafana (study dashboard and Ray\'s dashboards)', path: '/' },
+  prometheus: { port: PORTS.prometheus, what: 'Prometheus', path: '/' },
 } as const satisfies Readonly<Record<string, ForwardTarget>>;
 
 export interface ForwardTarget {

@@ -67,6 +67,17 @@ case $url in
   */dynamic/instance-identity/document)
     printf '{\\n  "instanceId" : "%s",\\n  "instanceType" : "%s",\\n  "pendingTime" : "%s",\\n  "privateIp" : "%s"\\n}\\n' \\
       "$STUB_INSTANCE_ID" "$STUB_INSTANCE_TYPE" "$STUB_PENDING_TIME" "$STUB_IP" ;;
+  # The observability stack on the node: Prometheus' API answers from the targets the head wrote (every one up but
+  # STUB_PROM_DOWN=job/node); the exporters serve STUB_EFA ports and the STUB_DCGM_FIELDS.
+  http://127.0.0.1:*/api/v1/targets)
+    out=/dev/stdout prev=""; for a in "$@"; do if [ "$prev" = -o ]; then out=$a; fi; prev=$a; done
+    "$STUB_REAL_PYTHON" "$STUB_DIR/prom-api.py" "$P5RAY_ROOT/etc/prometheus/p5-ray-targets" >"$out" ;;
+  http://127.0.0.1:*/-/ready | http://127.0.0.1:*/api/health) [ -z "\${STUB_PROM_DEAD:-}" ] ;;
+  http://127.0.0.1:9100/metrics) for i in $(seq 1 "\${STUB_EFA:-32}"); do printf 'p5ray_efa_tx_bytes_total{device="rdmap%ss0",port="1"} 0\n' "$i"; done ;;
+  http://127.0.0.1:9400/metrics) for f in \${STUB_DCGM_FIELDS-DCGM_FI_DEV_GPU_UTIL DCGM_FI_PROF_SM_ACTIVE DCGM_FI_DEV_FB_USED}; do printf '%s{gpu="0"} 1\n' "$f"; done ;;
+  https://apt.grafana.com/gpg.key)
+    prev=""; for a in "$@"; do if [ "$prev" = -o ]; then echo "stub key" >"$a"; fi; prev=$a; done ;;
+  http://*.ec2.archive.ubuntu.com/* | https://apt.grafana.com) ;;
   *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
 esac`,
   aws: `
@@ -131,9 +142,65 @@ while [ "$#" -gt 0 ] && [ "$1" != -- ]; do shift; done
 shift
 "$@"`,
   'apt-get': ':',
+  'dpkg-query': `
+for last; do :; done
+case $last in
+  prometheus) echo "\${STUB_PROM_VERSION:-2.45.3+ds-2build1}" ;;
+  prometheus-node-exporter) echo "1.7.0-1ubuntu0.2" ;;
+  grafana) echo "13.2.3" ;;
+esac`,
+  // Grafana's signing key: STUB_GRAFANA_FPR replaces the published fingerprint (a swapped key).
+  gpg: `
+case " $* " in
+  *" --show-keys "*) echo "pub:-:4096:1:963FA27710458545:::::::scESC::::::23::0:"; echo "fpr:::::::::\${STUB_GRAFANA_FPR:-B53AE77BADB630A683046005963FA27710458545}:" ;;
+  *" --dearmor "*) prev=""; for a in "$@"; do if [ "$prev" = -o ]; then echo keyring >"$a"; fi; prev=$a; done ;;
+esac`,
+  docker: ':',
   mkfs: 'exit 1',
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
 };
+
+const DEFAULT_IP = '10.0.0.21';
+
+/** Prometheus' /api/v1/targets as the node's check reads it, from the file_sd files the head wrote. */
+const PROM_API = `import json, os, sys
+down = os.environ.get("STUB_PROM_DOWN", "")
+active = []
+for f in sorted(os.listdir(sys.argv[1])):
+    if not f.endswith(".json"):
+        continue
+    job = f[:-5]
+    for g in json.load(open(os.path.join(sys.argv[1], f))):
+        for t in g["targets"]:
+            bad = down == job + "/" + g["labels"]["node"]
+            active.append({"labels": {"job": job, "instance": t, **g["labels"]}, "health": "down" if bad else "up",
+                           "lastError": "connect: connection refused" if bad else ""})
+print(json.dumps({"status": "success", "data": {"activeTargets": active}}))
+`;
+
+/**
+ * What the Ray head finds from the GPU nodes and Ray: each GPU node's facts in the bucket (gpu-i at 10.0.1.<i+1>; a
+ * GPU head uploads its own), Ray's service-discovery file listing every node's metrics agent (plus `extra`), and
+ * Ray's generated Grafana dashboards in its session directory.
+ */
+function seedHeadMonitoring(ctx: NodeBootstrapContext, s3: string, root: string, headIp: string, extra?: string): void {
+  const ips: string[] = [];
+  mkdirSync(join(s3, 'cluster', 'nodes'), { recursive: true });
+  for (let i = 0; i < ctx.config.gpuNodes; i++) {
+    const ip = ctx.role === 'gpu' && i === ctx.gpuIndex ? headIp : `10.0.1.${i + 1}`;
+    if (ip !== headIp) {
+      writeFileSync(join(s3, 'cluster', 'nodes', `gpu-${i}.json`), JSON.stringify({ role: 'gpu', index: i, privateIp: ip }));
+    }
+    ips.push(ip);
+  }
+  if (ctx.role === 'head') ips.unshift(headIp);
+  const ray = join(root, 'tmp', 'ray');
+  mkdirSync(join(ray, 'session_latest', 'metrics', 'grafana', 'dashboards'), { recursive: true });
+  // As Ray 2.58.0 writes it: every node's metrics agent, then the autoscaler's and the dashboard's metrics addresses.
+  const listed = [...ips, ...(extra ? [extra] : [])].map((ip) => `${ip}:8080`).concat([`${headIp}:44217`, `${headIp}:44227`]);
+  writeFileSync(join(ray, 'prom_metrics_service_discovery.json'), JSON.stringify([{ labels: { job: 'ray' }, targets: listed }]));
+  writeFileSync(join(ray, 'session_latest', 'metrics', 'grafana', 'dashboards', 'serve_llm_grafana_dashboard.json'), '{"uid":"rayServeLlm"}');
+}
 
 export interface NodeRun {
   readonly code: number | null;
@@ -205,11 +272,13 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   writeZip(join(dir, 's3', 'assets', 'serve.zip'), { 'run_bm.sh': 'echo bm\n' });
   writeZip(join(dir, 's3', 'assets', 'python.zip'),
     Object.fromEntries(BOOTSTRAP_ASSET_FILES.map((f) => [f, readFileSync(join(ASSET_DIR, f), 'utf8')])));
+  writeFileSync(join(dir, 'prom-api.py'), PROM_API);
+  if (ctx.isRayHead) seedHeadMonitoring(ctx, join(dir, 's3'), root, env.STUB_IP ?? DEFAULT_IP, env.STUB_RAY_SD_EXTRA);
   const stubEnv: Record<string, string> = {
     STUB_DIR: dir,
     STUB_BUCKET: ctx.bucketName,
     STUB_INSTANCE_ID: INSTANCE_ID,
-    STUB_IP: '10.0.0.21',
+    STUB_IP: DEFAULT_IP,
     STUB_INSTANCE_TYPE: ctx.role === 'gpu' ? ctx.config.gpuInstanceType : ctx.config.headInstanceType,
     STUB_PENDING_TIME: launchTimeFor(ctx, options.waitLimit ?? 600),
     STUB_REAL_PYTHON: REAL_PYTHON.executable,

@@ -60,14 +60,17 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.match(install, /--python \S+\/opt\/p5-ray\/venv\/bin\/python/);
     // uv's cache on the venv's filesystem, hard-linking: ~12 GB are not copied.
     assert.ok(run.calls.filter((c) => c.startsWith('uv-env')).every((c) => /UV_LINK_MODE=hardlink UV_CACHE_DIR=\S+\/opt\/p5-ray\/uv-cache$/.test(c)), run.calls.join('\n'));
-    assert.ok(!run.calls.some((c) => /^(mkfs|apt-get|pip )/.test(c)), run.calls.join('\n'));
+    assert.ok(!run.calls.some((c) => /^(mkfs|pip )/.test(c)), run.calls.join('\n'));
+    // apt only for the exporters (node_exporter from the Ubuntu archive): never for the Python stack.
+    assert.deepEqual(run.calls.filter((c) => c.startsWith('apt-get') && c.includes(' install ')).map((c) => c.split(' ').pop()),
+      ['prometheus-node-exporter']);
     assert.ok(run.calls.some((c) => c.startsWith('mountpoint -q') && c.endsWith('/opt/dlami/nvme')));
   });
 
   test('the worker joins the head address from head.json under systemd, with the EFA environment', async () => {
     const run = await runNode(context(), HEAD_PUBLISHED);
     const unit = run.file('etc/systemd/system/ray.service');
-    assert.match(unit, /^ExecStart=\/opt\/p5-ray\/venv\/bin\/ray start --block --node-ip-address=10\.0\.0\.21 --address=10\.0\.0\.10:6379$/m);
+    assert.match(unit, /^ExecStart=\/opt\/p5-ray\/venv\/bin\/ray start --block --node-ip-address=10\.0\.0\.21 --metrics-export-port=8080 --address=10\.0\.0\.10:6379$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^LimitNOFILE=65536$/m);
     assert.match(unit, /^After=network-online\.target dlami-nvme\.service$/m);
@@ -132,7 +135,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' }, { waitLimit: 45 });
     assert.equal(run.signals.length, 1);
     assert.match(run.signals[0].Reason, /step 14\/15 \(find the Ray head\): no Ray head answered within \d+s: 10\.0\.0\.10:6379 does not answer/);
-    assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable')));
+    assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable') && c.includes('ray.service')));
   });
 
   test('a failing command in a background job (uv pip install) fails the node naming the job, the command and its exit code', async () => {
@@ -149,7 +152,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.equal(run.signals[0].Status, 'SUCCESS', run.signals[0].Reason);
     assert.match(run.signals[0].Data, /ray head 10\.0\.0\.10:6379; cluster 3 nodes, 16\/16 GPUs/);
     const unit = run.file('etc/systemd/system/ray.service');
-    assert.match(unit, /ray start --block --node-ip-address=10\.0\.0\.10 --head --port=6379 --dashboard-host=0\.0\.0\.0 .*--num-gpus=0 --num-cpus=0/);
+    assert.match(unit, /ray start --block --node-ip-address=10\.0\.0\.10 --metrics-export-port=8080 --head --port=6379 --dashboard-host=0\.0\.0\.0 .*--num-gpus=0 --num-cpus=0/);
     assert.deepEqual(JSON.parse(run.file('../s3/cluster/head.json')),
       { ip: '10.0.0.10', port: 6379, instanceId: INSTANCE_ID, dashboardPort: 8265 });
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
@@ -177,7 +180,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.doesNotMatch(unit, /--num-gpus/);
     assert.ok(run.calls.includes('fi_info -p efa -t FI_EP_RDM'));
     assert.match(run.file('../s3/cluster/head.json'), /"ip":"10\.0\.0\.20"/);
-    assert.match(run.stdout, /step 16\/16: wait for all 16 GPUs to join/);
+    assert.match(run.stdout, /step 16\/17: wait for all 16 GPUs to join/);
   });
 
   test('installs the AWS CLI into a tool venv when the AMI lacks it, and reads the HF token from Secrets Manager', async () => {

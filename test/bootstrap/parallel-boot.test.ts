@@ -66,11 +66,11 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
       assert.match(timing[5], new RegExp(job));
     }
     // The longest step; when it is the join, with the job that ended last (which one depends on the machine here).
-    assert.match(timing[6], /^(\w+|join <- (model-download|lmcache-build|stack-install))$/);
+    assert.match(timing[6], /^(\w+|join <- (model-download|lmcache-build|stack-install|monitoring))$/);
     // The summary goes to the bucket for the Ray head's cluster line.
     const doc = JSON.parse(run.file('../s3/cluster/nodes/gpu-1.timing.json'));
     assert.equal(doc.node, 'gpu-1');
-    assert.deepEqual(Object.keys(doc.jobs).sort(), ['lmcache-build', 'model-download', 'stack-install']);
+    assert.deepEqual(Object.keys(doc.jobs).sort(), ['lmcache-build', 'model-download', 'monitoring', 'stack-install']);
     assert.equal(doc.critical, timing[6]);
     // The grammar other tools parse is unchanged.
     assert.match(run.stdout, /\[bootstrap gpu 1\] ready after \d+s: /);
@@ -93,10 +93,10 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     assert.match(run.signals[0].Reason, /job model-download failed: openai\/gpt-oss-120b download failed: .*401 Client Error: Unauthorized/);
   });
 
-  test('the CPU head runs only the stack install in the background, and prints the cluster line', async () => {
+  test('the CPU head runs only the stack install and the monitoring stack in the background, and prints the cluster line', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }), { STUB_IP: '10.0.0.10' });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
-    assert.match(run.stdout, /step \d+\/11: start the install of ray/);
+    assert.match(run.stdout, /step \d+\/12: start the install of ray/);
     assert.doesNotMatch(run.stdout, /job (model-download|lmcache-build)/);
     // No GPU node has published its timing here: the head says so instead of waiting.
     assert.match(run.stdout, /\[bootstrap head 0\] cluster timing: ready \d+s after the first launch \(\S+\); head-0 ready \d+s \([^)]*\), gpu-0 \?, gpu-1 \?; slowest head-0/);

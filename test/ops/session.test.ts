@@ -53,6 +53,14 @@ describe('npm run shell / npm run forward', () => {
     assert.match(run.stderr, /OpenAI-compatible endpoint \(Ray Serve\) of head .* on http:\/\/localhost:18000\/v1/);
   });
 
+  it('forwards Grafana on the head, which listens on its 127.0.0.1 only', async () => {
+    const stubs = stubBin(['aws', 'session-manager-plugin']);
+    const run = await runScript('forward', ['grafana'], envWith(stubs.dir));
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(readFileSync(stubs.argsOf('aws'), 'utf8').includes(`{"portNumber":["${PORTS.grafana}"],"localPortNumber":["${PORTS.grafana}"]}`));
+    assert.match(run.stderr, new RegExp(`Grafana .* of head .* on http://localhost:${PORTS.grafana}/`));
+  });
+
   it('says the Session Manager plugin is missing, with where to get it, and starts nothing', async () => {
     const stubs = stubBin(['aws']);
     const run = await runScript('shell', [], envWith(stubs.dir));
@@ -73,9 +81,10 @@ describe('npm run shell / npm run forward', () => {
   });
 
   it('rejects an unknown target or node, listing the known ones', async () => {
-    const target = await runWithFake(runForwardCommand, ['grafana'], scenario.account);
+    const target = await runWithFake(runForwardCommand, ['loki'], scenario.account);
     assert.equal(target.code, 2);
-    assert.deepEqual(target.err, [`error: unknown forward target grafana: the targets are dashboard (port ${PORTS.rayDashboard}), serve (port ${PORTS.serveHttp})`]);
+    assert.deepEqual(target.err, [`error: unknown forward target loki: the targets are dashboard (port ${PORTS.rayDashboard}), ` +
+      `serve (port ${PORTS.serveHttp}), grafana (port ${PORTS.grafana}), prometheus (port ${PORTS.prometheus})`]);
     assert.deepEqual(target.endpoint.actions, [], 'checked before any AWS call');
     const node = await runWithFake(runForwardCommand, ['--node', 'gpu-9'], scenario.account);
     assert.equal(node.code, 2);

@@ -6,6 +6,9 @@
 # jobs (model download, stack install, LMCache build, with the deploy cache), the checks under the Ray workers'
 # environment, Ray, and the timing summaries. It replaces lib.sh's no-op jobs_check, stop_jobs and node_timing.
 
+# shellcheck source=monitoring-steps.sh
+. "$BIN_DIR/monitoring-steps.sh"
+
 # as_ray_worker <command…>: runs a command with exactly the environment ray.service gives Ray's workers (systemd's
 # EnvironmentFile), and nothing inherited from cloud-init.
 as_ray_worker() {
@@ -101,6 +104,8 @@ step_jobs() {
   [ "$ON_GPU" = 0 ] || run_job model-download job_model
   run_job stack-install job_stack
   [ "$ON_GPU" = 0 ] || run_job lmcache-build job_lmcache
+  # The exporters (GPU nodes) and Prometheus and Grafana (the Ray head): monitoring-steps.sh.
+  run_job monitoring job_monitoring
   say "  ${JOB_ORDER[*]} running in the background${CACHE_BUCKET:+ (deploy cache s3://$CACHE_BUCKET/$CACHE_PREFIX)}"
 }
 
@@ -229,6 +234,11 @@ step_ray_env() {
       echo "LD_LIBRARY_PATH=/opt/amazon/efa/lib"
       echo "NIXL_BACKEND=$NIXL_BACKEND"
     fi
+    if [ "$IS_RAY_HEAD" = 1 ]; then
+      # The Ray dashboard's metrics views query these (Ray docs, "Embedding Grafana visualizations into Ray Dashboard").
+      echo "RAY_PROMETHEUS_HOST=http://127.0.0.1:$PROMETHEUS_PORT"
+      echo "RAY_GRAFANA_HOST=http://127.0.0.1:$GRAFANA_PORT"
+    fi
   } >"$RAY_ENV_FILE"
   say "  $(wc -l <"$RAY_ENV_FILE") variables in ${RAY_ENV_FILE#"$R"}"
 }
@@ -286,7 +296,8 @@ step_find_head() {
 }
 
 step_ray() {
-  local args=(start --block "--node-ip-address=$PRIVATE_IP")
+  # A fixed metrics port on every node (else Ray picks one at random): Prometheus on the head scrapes it.
+  local args=(start --block "--node-ip-address=$PRIVATE_IP" "--metrics-export-port=$RAY_METRICS_PORT")
   if [ "$IS_RAY_HEAD" = 1 ]; then
     args+=(--head "--port=$RAY_GCS_PORT" --dashboard-host=0.0.0.0 "--dashboard-port=$RAY_DASHBOARD_PORT"
       "--ray-client-server-port=$RAY_CLIENT_PORT")

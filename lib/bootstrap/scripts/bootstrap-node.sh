@@ -76,6 +76,7 @@ add step_ray "start Ray under systemd ($([ "$IS_RAY_HEAD" = 1 ] && echo head || 
 if [ "$IS_RAY_HEAD" = 1 ]; then
   add step_publish "publish the head address"
   add step_wait_gpus "wait for all $CLUSTER_GPUS GPUs to join"
+  add step_scrape "wait for Prometheus to scrape every node"
 fi
 
 total=${#STEP_FUNCS[@]}
