@@ -85,6 +85,10 @@ class PrometheusError(RuntimeError):
     """Prometheus did not answer a query usefully; the message says how."""
 
 
+class RayStateError(ValueError):
+    """`ray list` failed or printed something this module does not understand."""
+
+
 def warn(message):
     print(f"warning: evidence: {message}", file=sys.stderr)
 
@@ -224,7 +228,7 @@ def efa_field(url, start, end):
 
 
 def gpu_field(url, start, end, roles):
-    seconds = max(1, int(round(end - start)))
+    seconds = max(1, round(end - start))
     promql = f"avg_over_time({METRICS['gpuUtilization']}[{seconds}s])"
     samples = query(url, promql, end)
     if not samples:
@@ -244,16 +248,16 @@ def run_ray_list(ray, what):
     out = subprocess.run([ray, "list", what, "--format", "json", "--detail", "--filter", "state=ALIVE", "--limit", "10000"],
                          capture_output=True, text=True, timeout=60, check=False)
     if out.returncode != 0:
-        raise RuntimeError(f"ray list {what} exited {out.returncode}: {out.stderr.strip()[:200]}")
+        raise RayStateError(f"ray list {what} exited {out.returncode}: {out.stderr.strip()[:200]}")
     text = out.stdout.strip()
     if text == NO_RESOURCE:
         return []
     try:
         rows = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RuntimeError(f"ray list {what} printed no JSON: {text[:200]!r}") from exc
+        raise RayStateError(f"ray list {what} printed no JSON: {text[:200]!r}") from exc
     if not isinstance(rows, list):
-        raise RuntimeError(f"ray list {what} printed no list: {text[:200]!r}")
+        raise RayStateError(f"ray list {what} printed no list: {text[:200]!r}")
     return rows
 
 
@@ -275,7 +279,7 @@ def node_roles(ray, facts_dir, gpu_nodes):
     try:
         nodes = {row.get("node_id"): row.get("node_ip") for row in run_ray_list(ray, "nodes")}
         actors = run_ray_list(ray, "actors")
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+    except (RayStateError, OSError, subprocess.SubprocessError) as exc:
         return None, f"cannot read Ray's state API: {exc}"
     roles = {name: "idle" for name in ips.values()}
     for actor in actors:
