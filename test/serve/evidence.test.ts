@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MONITORING } from '../../lib/catalog/monitoring';
 import { validateEvidence } from '../../lib/report/evidence';
+import { fakePrometheus, Series } from './fake-prometheus';
 import { Json, writeBundle } from './helpers';
 
 const REPO = resolve(__dirname, '..', '..');
 const PYTHON = join(REPO, '.test-venv', 'bin', 'python');
 const COLLECTOR = join(REPO, 'lib', 'serve', 'assets', 'bench_evidence.py');
-
-interface Series { readonly metric: Record<string, string>; readonly samples: readonly (readonly [number | string, number])[] }
-
-/** The fake Prometheus (fake_prometheus.py) serving `series`; stopped by the returned function. */
-async function fakePrometheus(series: readonly Series[]): Promise<{ url: string; stop: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-prom-'));
-  const data = join(dir, 'data.json');
-  writeFileSync(data, JSON.stringify({ series }));
-  const child: ChildProcess = spawn(PYTHON, [join(__dirname, 'fake_prometheus.py'), data], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((done, fail) => {
-    child.stdout?.once('data', (chunk: Buffer) => {
-      const m = /port (\d+)/.exec(chunk.toString());
-      if (m) done(m[1]); else fail(new Error(`fake Prometheus said ${chunk.toString()}`));
-    });
-    child.once('exit', (code) => fail(new Error(`fake Prometheus exited ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 let fixtures: string;
 let facts: string;

@@ -3,8 +3,9 @@
 Usage: fake_prometheus.py DATA.json  (prints "port N" once listening on 127.0.0.1; stops after 120 s by itself)
 
 DATA.json: {"series": [{"metric": {"__name__": ..., labels...}, "samples": [[t, value], ...]}]}. A sample's time may be
-the string "MID": the Unix time written in the file named by $FAKE_PROM_MID_FILE (the stub `vllm` writes it halfway
-through a benchmark point), so a test can put a counter step inside a window whose times it does not know.
+"MID" or "MID-<seconds>": the Unix time written in the file named by $FAKE_PROM_MID_FILE (the stub `vllm` writes it
+halfway through a benchmark point), minus that many seconds, so a test can place samples before and inside a window
+whose times it does not know.
 
 Answers in the shape of Prometheus' API (https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries):
   NAME                       each series' last sample at or before `time` (within 5 minutes: Prometheus' lookback)
@@ -32,9 +33,9 @@ def load(path):
 
 
 def sample_time(t):
-    if t == "MID":
+    if isinstance(t, str) and t.startswith("MID"):
         with open(os.environ["FAKE_PROM_MID_FILE"], encoding="utf-8") as f:
-            return float(f.read().strip())
+            return float(f.read().strip()) + float(t[3:] or 0)
     return float(t)
 
 
