@@ -134,6 +134,10 @@ describe('benchmark evidence (bench_evidence.py against a fake Prometheus)', () 
     assert.deepEqual(f.gpuUtilization.byRole, { decode: 30, prefill: 75 });
     assert.match(f.gpuUtilization.query, /^avg_over_time\(DCGM_FI_DEV_GPU_UTIL\[60s\]\) at 1060\.000/);
     assert.equal(e.prometheus.reachable, true);
+    // pd_multiconnector: LMCache on both sides, but decode's external hits are what NIXL brought; only prefill counts.
+    const multi = collect(url, ['--layout', layout('pd', { prefill_config: ['LMCacheConnectorV1', 'NixlConnector'], decode_config: ['LMCacheConnectorV1', 'NixlConnector'] })]);
+    assert.equal(multi.doc.fields.lmcacheHitRate.value, 0.4);
+    assert.deepEqual(Object.keys(multi.doc.fields.lmcacheHitRate.byNode), ['gpu-0']);
   });
 
   it('records a missing series, a counter reset and an absent NIXL histogram each with its reason, never as a silent 0', async () => {
