@@ -131,7 +131,7 @@ export function validateEvidence(section: unknown, file: string): Evidence {
       }
       if (!isObj(field.byRole)) fail(`${where}.byRole`, 'is not an object');
     } else {
-      if (!isNum(field.value) || (field.value as number) < 0) fail(`${where}.value`, `is ${JSON.stringify(field.value)}, not a number ≥ 0`);
+      if (!isNum(field.value) || (field.value) < 0) fail(`${where}.value`, `is ${JSON.stringify(field.value)}, not a number ≥ 0`);
       if (UNITS[name] === 'ratio' && (field.value as number) > 1) fail(`${where}.value`, `is ${field.value as number}, a ratio above 1`);
     }
   }

@@ -26,7 +26,7 @@ export function summarizeEvidence(evidence: Evidence | null): EvidenceSummary {
     lmcacheHitPct: pct(f.lmcacheHitRate),
     efaBytesPerNode: isMissing(f.efaBytes) ? null
       : Object.fromEntries(Object.entries(f.efaBytes.value).map(([node, c]) => [node, (c.tx ?? 0) + (c.rx ?? 0) + (c.rdmaRead ?? 0) + (c.rdmaWrite ?? 0)])),
-    gpuUtilByRole: isMissing(f.gpuUtilization) ? null : { ...f.gpuUtilization.byRole } as Record<string, number>,
+    gpuUtilByRole: isMissing(f.gpuUtilization) ? null : { ...f.gpuUtilization.byRole },
   };
 }
 

@@ -44,7 +44,7 @@ const layout = (kind: 'pd' | 'collocated', connectors: string[]) => ({
 });
 
 /** Results of one workload at concurrency 64, each with the sidecar `meta` (undefined: no sidecar). */
-function results(points: Record<string, Json | undefined>): string {
+function results(points: Record<string, Json>): string {
   const dir = mkdtempSync(join(tmpdir(), 'report-evidence-'));
   for (const [experiment, meta] of Object.entries(points)) {
     const folder = join(dir, `gptoss_itl8000_otl1000_mixed_${experiment}`);
