@@ -1,11 +1,12 @@
 /**
  * `npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart] [--profile NAME] [--region R]
- * [--ttft-budget-ms N] [--tpot-budget-ms N]`: compares benchmark results of the serve configurations. Exit code 2
- * when some result files were skipped, 1 when nothing could be read (or bad arguments).
+ * [--ttft-budget-ms N] [--tpot-budget-ms N] [--strict]`: compares benchmark results of the serve configurations. Exit
+ * code 2 when some result files were skipped, 1 when nothing could be read (or bad arguments), 3 with --strict when a
+ * result's evidence is flagged.
  */
 import { existsSync, statSync } from 'fs';
 import { CommandSpec, parseCommandLine } from '../lib/cli/command-line';
-import { DEFAULT_BUDGET, isProfile, runReport } from '../lib/report';
+import { DEFAULT_BUDGET, EXIT_FLAGGED, isProfile, runReport } from '../lib/report';
 
 export const REPORT_COMMAND: CommandSpec = {
   invocation: 'npm run report --',
@@ -22,11 +23,13 @@ export const REPORT_COMMAND: CommandSpec = {
     region: { type: 'string', value: 'REGION', help: 'region those layouts are priced in (default: the settings\' default region)' },
     'ttft-budget-ms': { type: 'string', value: 'N', help: `mean TTFT budget of the summary (default ${DEFAULT_BUDGET.meanTtftMs})` },
     'tpot-budget-ms': { type: 'string', value: 'N', help: `mean TPOT budget of the summary (default ${DEFAULT_BUDGET.meanTpotMs})` },
+    strict: { type: 'boolean', help: `exit ${EXIT_FLAGGED} when a result's evidence is missing or contradicts its configuration (the warnings are printed either way)` },
   },
   exitCodes: [
     [0, 'every result file was read'],
     [1, 'nothing could be read, or bad arguments'],
     [2, 'some result files were skipped (named on stderr); the rest is printed'],
+    [EXIT_FLAGGED, 'with --strict: every file was read, but some result is flagged (warnings on stderr and in the report)'],
   ],
 };
 
@@ -50,6 +53,7 @@ function main(argv: readonly string[]): number {
   }
   const report = runReport(dir, {
     json: values.json === true, chart: values['no-chart'] !== true, baseline: text('baseline'), profile, region: text('region'), budget,
+    strict: values.strict === true,
   });
   if (report.stdout) console.log(report.stdout);
   if (report.stderr) console.error(report.stderr);

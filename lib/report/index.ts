@@ -16,9 +16,14 @@ export { buildTables, formatMarkdown, METRICS, DEFAULT_BUDGET } from './table';
 export type { WorkloadTable, ReportRow, LatencyBudget } from './table';
 export { canonicalExperiment, gpuHourPrice, isProfile } from './layouts';
 export { renderChartSvg } from './chart';
+export { validateEvidence, EvidenceError, EVIDENCE_SCHEMA, EVIDENCE_FIELDS } from './evidence';
+export type { Evidence } from './evidence';
+export { evidenceFlags } from './flags';
 
 /** Exit code when some result files were skipped: the printed report is then incomplete. */
 export const EXIT_SKIPPED = 2;
+/** Exit code with --strict when some result's evidence is missing or contradicts its configuration (see the warnings). */
+export const EXIT_FLAGGED = 3;
 export const CHART_FILE = 'report.svg';
 
 export interface ReportOptions {
@@ -30,6 +35,8 @@ export interface ReportOptions {
   /** Region those layouts are priced in (default: the settings' default region). */
   readonly region?: string;
   readonly budget?: LatencyBudget;
+  /** Exit with EXIT_FLAGGED when any result is flagged (the warnings are printed either way). */
+  readonly strict?: boolean;
 }
 
 export interface ReportOutcome {
@@ -55,8 +62,10 @@ export function runReport(dir: string, options: ReportOptions): ReportOutcome {
     chartPath = join(dir, CHART_FILE);
     writeFileSync(chartPath, renderChartSvg(tables));
   }
-  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget), null, 2) : toMarkdown(tables, chartPath);
-  return { stdout, stderr: stderr.join('\n'), exitCode: skipped.length > 0 ? EXIT_SKIPPED : 0, chartPath };
+  const warnings = tables.flatMap((t) => t.rows.flatMap((r) => r.flags.map((f) => `${r.configuration} (${r.file}): ${f}`)));
+  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget, warnings), null, 2) : toMarkdown(tables, chartPath);
+  const exitCode = skipped.length > 0 ? EXIT_SKIPPED : options.strict === true && warnings.length > 0 ? EXIT_FLAGGED : 0;
+  return { stdout, stderr: [...stderr, ...warnings.map((w) => `warning: ${w}`)].join('\n'), exitCode, chartPath };
 }
 
 function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined): string {
@@ -78,6 +87,7 @@ function sources(tables: readonly WorkloadTable[]): string {
   ].join('\n');
 }
 
-function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget): object {
-  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, chart: chartPath ?? null };
+function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget,
+  warnings: readonly string[]): object {
+  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, warnings, chart: chartPath ?? null };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, dirname, join } from 'path';
+import { Evidence, EvidenceError, validateEvidence } from './evidence';
 
 /** What a result ran on: from its sidecar's `layout` section, or from a profile for folders without one. */
 export interface ResultLayout {
@@ -33,6 +34,32 @@ export interface BenchResult {
   readonly meanTpotMs: number;
   /** Absent when no sidecar recorded it (e.g. the reference example's own files); the report may then take a profile's. */
   readonly layout?: ResultLayout;
+  /** vllm bench serve's percentiles (run_bm.sh asks for 50 and 99); null when the file has none. */
+  readonly percentiles: Readonly<Record<PercentileKey, number | null>>;
+  readonly context: EvidenceContext;
+}
+
+export const PERCENTILE_KEYS = {
+  p50TtftMs: 'p50_ttft_ms', p99TtftMs: 'p99_ttft_ms', p50TpotMs: 'p50_tpot_ms', p99TpotMs: 'p99_tpot_ms',
+} as const;
+export type PercentileKey = keyof typeof PERCENTILE_KEYS;
+
+/** What the sidecar says about a result beyond its layout: the evidence and what it must agree with. */
+export interface EvidenceContext {
+  /** Whether a conc<N>.meta.json sits beside the result. */
+  readonly sidecar: boolean;
+  readonly evidence: Evidence | null;
+  /** Why the evidence section could not be used (malformed, unknown schema), naming the file and field. */
+  readonly evidenceError: string | null;
+  /** From the layout section: `pd` or `collocated`; null when unrecorded. */
+  readonly kind: 'pd' | 'collocated' | null;
+  /** Whether an engine of the configuration has LMCacheConnectorV1 (layout section); null when unrecorded. */
+  readonly usesLmcache: boolean | null;
+  /** The sidecar's transport section: the configuration moves KV over NIXL, with this backend. */
+  readonly usesNixl: boolean | null;
+  readonly nixlBackend: string | null;
+  /** NIXL provider of each GPU node as verified at boot (null: that node's facts were missing). */
+  readonly providers: Readonly<Record<string, string | null>> | null;
 }
 
 export interface SkippedFile {
@@ -112,10 +139,18 @@ function readResult(path: string): BenchResult | SkippedFile {
   const value = (k: keyof typeof REQUIRED_KEYS): number => record[REQUIRED_KEYS[k]] as number;
   if (value('completed') <= 0) return { path, reason: 'no request completed' };
   const concurrency = Number(RESULT_FILE.exec(basename(path))?.[1]);
-  const layout = readLayout(path.replace(/\.json$/, '.meta.json'));
+  const sidecar = path.replace(/\.json$/, '.meta.json');
+  const layout = readLayout(sidecar);
   if (typeof layout === 'string') return { path, reason: layout };
+  const percentile = (k: PercentileKey): number | null => {
+    // vllm bench serve always writes median_*, the same statistic as p50_* (numpy's 50th percentile).
+    const v = record[PERCENTILE_KEYS[k]] ?? (k.startsWith('p50') ? record[PERCENTILE_KEYS[k].replace('p50_', 'median_')] : undefined);
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
   return {
     file: path, ...folder, concurrency, ...(layout === undefined ? {} : { layout }),
+    percentiles: Object.fromEntries(Object.keys(PERCENTILE_KEYS).map((k) => [k, percentile(k as PercentileKey)])) as Record<PercentileKey, number | null>,
+    context: readContext(sidecar),
     completed: value('completed'),
     requestThroughput: value('requestThroughput'),
     outputThroughput: value('outputThroughput'),
@@ -153,5 +188,43 @@ function readLayout(sidecar: string): ResultLayout | string | undefined {
   return {
     gpus, clusterGpus, layout: fields.layout ?? '', router: router as string, gpuInstanceType: fields.gpuInstanceType ?? '',
     region: fields.region ?? '', profile: fields.profile ?? '', source: 'sidecar',
+  };
+}
+
+/** The sidecar's evidence and what it is checked against; a sidecar that cannot be read yields an empty context. */
+function readContext(sidecar: string): EvidenceContext {
+  const none: EvidenceContext = {
+    sidecar: false, evidence: null, evidenceError: null, kind: null, usesLmcache: null, usesNixl: null, nixlBackend: null, providers: null,
+  };
+  if (!existsSync(sidecar)) return none;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return none; // readLayout has already turned this into a skipped file
+  }
+  let evidence: Evidence | null = null;
+  let evidenceError: string | null = null;
+  if (doc.evidence !== undefined) {
+    try {
+      evidence = validateEvidence(doc.evidence, sidecar);
+    } catch (err) {
+      if (!(err instanceof EvidenceError)) throw err;
+      evidenceError = err.message;
+    }
+  }
+  const layout = (doc.layout ?? {}) as Record<string, unknown>;
+  const kind = layout.kind === 'pd' || layout.kind === 'collocated' ? layout.kind : null;
+  const engines = layout.engines as Record<string, { connectors?: unknown }> | undefined;
+  const usesLmcache = engines === undefined ? null
+    : Object.values(engines).some((e) => Array.isArray(e?.connectors) && e.connectors.includes('LMCacheConnectorV1'));
+  const transport = doc.transport as Record<string, unknown> | undefined;
+  const nodes = transport?.nodes as Record<string, { provider?: unknown } | null> | undefined;
+  return {
+    sidecar: true, evidence, evidenceError, kind, usesLmcache,
+    usesNixl: typeof transport?.usesNixl === 'boolean' ? transport.usesNixl : null,
+    nixlBackend: typeof transport?.nixlBackend === 'string' ? transport.nixlBackend : null,
+    providers: nodes === undefined ? null
+      : Object.fromEntries(Object.entries(nodes).map(([n, t]) => [n, typeof t?.provider === 'string' ? t.provider : null])),
   };
 }

@@ -1,5 +1,6 @@
 import { GpuPrice, canonicalExperiment, gpuHourPrice } from './layouts';
-import { BenchResult, ResultLayout } from './results';
+import { EvidenceSummary, evidenceFlags, summarizeEvidence } from './flags';
+import { BenchResult, PercentileKey, ResultLayout } from './results';
 
 /** The reference example's four columns (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading README). */
 export const METRICS = [
@@ -43,6 +44,12 @@ export interface ReportRow {
   /** Tokens per GPU and per dollar against the baseline at equal concurrency: comparable across GPU counts. */
   readonly normalizedChange: { readonly tokPerGpu: number | null; readonly usdPerMTok: number | null } | null;
   readonly normalizedBaseline: string | null;
+  /** p50 and p99 TTFT and TPOT (ms) from vllm bench serve; null when the result has none. */
+  readonly percentiles: Readonly<Record<PercentileKey, number | null>>;
+  /** What Prometheus saw during the point (the sidecar's evidence section). */
+  readonly evidence: EvidenceSummary;
+  /** Evidence missing or contradicting the configuration (lib/report/flags.ts). */
+  readonly flags: readonly string[];
 }
 
 /** Rows measured with the same workload (mode and token counts); only these are comparable. */
@@ -131,6 +138,9 @@ function buildTable(group: readonly BenchResult[], options: TableOptions): Workl
       baseline: alone ? null : base.name,
       change: alone ? null : Object.fromEntries(METRICS.map((x) => [x.key, round2(percentChange(m.values[x.key], base.values[x.key]))])) as Record<MetricKey, number>,
       normalizedBaseline: norm.name,
+      percentiles: m.r.percentiles,
+      evidence: summarizeEvidence(m.r.context.evidence),
+      flags: evidenceFlags(m.r),
       normalizedChange: {
         tokPerGpu: m.tokPerGpu === null || norm.tokPerGpu === null ? null : round2(percentChange(m.tokPerGpu, norm.tokPerGpu)),
         usdPerMTok: m.usdPerMTok === null || norm.usdPerMTok === null ? null : round2(percentChange(m.usdPerMTok, norm.usdPerMTok)),
@@ -219,6 +229,14 @@ function round2(n: number): number {
 
 const usd = (n: number | null) => (n === null ? 'unknown' : `$${n.toFixed(2)}`);
 const num = (n: number | null) => (n === null ? 'unknown' : n.toFixed(2));
+const pair = (a: number | null, b: number | null) => `${a === null ? 'n/a' : a.toFixed(2)} / ${b === null ? 'n/a' : b.toFixed(2)}`;
+const pct = (n: number | null) => (n === null ? 'n/a' : n.toFixed(1));
+const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+const kv = (e: EvidenceSummary) => (e.kvBytes === null ? 'n/a' : `${gb(e.kvBytes)}${e.kvMeanMs === null ? '' : ` (${e.kvMeanMs.toFixed(2)} ms)`}`);
+const perNode = (m: Readonly<Record<string, number>> | null) => (m === null ? 'n/a'
+  : Object.entries(m).map(([node, bytes]) => `${node} ${gb(bytes)}`).join(', ') || 'none');
+const byRole = (m: Readonly<Record<string, number>> | null) => (m === null ? 'n/a'
+  : Object.entries(m).map(([role, u]) => `${role} ${u.toFixed(0)}`).join(', ') || 'none');
 const signed = (pct: number | null) => (pct === null ? 'unknown' : `${pct >= 0 ? '+' : ''}${pct.toFixed(2)}%`);
 
 /**
@@ -234,6 +252,13 @@ export function formatMarkdown(table: WorkloadTable): string {
   const changeRule = `|${Array.from({ length: METRICS.length + 2 }, () => '---').join('|')}|`;
   const changes = table.rows.map((r) => `| ${r.configuration} | ${r.baseline ?? 'none of equal GPUs and concurrency'} | ` +
     `${METRICS.map((m) => (r.change === null ? 'n/a' : r.baseline === r.configuration ? 'baseline' : signed(r.change[m.key]))).join(' | ')} |`);
+  const evidenceHeader = '| Configuration | TTFT p50 / p99 (ms) | TPOT p50 / p99 (ms) | Prefix cache hit % | KV over NIXL: GB (mean ms per transfer) | LMCache hit % | EFA GB per node | GPU util % by role | Flags |';
+  const evidenceRule = `|${Array.from({ length: 9 }, () => '---').join('|')}|`;
+  const evidence = table.rows.map((r) => `| ${r.configuration} | ${pair(r.percentiles.p50TtftMs, r.percentiles.p99TtftMs)} | ` +
+    `${pair(r.percentiles.p50TpotMs, r.percentiles.p99TpotMs)} | ${pct(r.evidence.prefixHitPct)} | ${kv(r.evidence)} | ` +
+    `${pct(r.evidence.lmcacheHitPct)} | ${perNode(r.evidence.efaBytesPerNode)} | ${byRole(r.evidence.gpuUtilByRole)} | ` +
+    `${r.flags.length === 0 ? 'ok' : `⚠ ${r.flags.length}`} |`);
+  const warnings = table.rows.flatMap((r) => r.flags.map((f) => `- ${r.configuration}: ${f}`));
   const normHeader = '| Configuration | Baseline | Output tok/s per GPU | $ per M output tokens (GPUs used) |';
   const normRule = '|---|---|---|---|';
   const norms = table.rows.map((r) => `| ${r.configuration} | ${r.normalizedBaseline ?? 'none'} | ` +
@@ -243,6 +268,11 @@ export function formatMarkdown(table: WorkloadTable): string {
     '',
     header, rule, ...values,
     ...(table.notes.length > 0 ? ['', ...table.notes.map((n) => `> ${n}`)] : []),
+    '',
+    'Latency percentiles and evidence: what Prometheus saw during each point (the evidence section of conc<N>.meta.json; n/a: not recorded, see the warnings):',
+    '',
+    evidenceHeader, evidenceRule, ...evidence,
+    ...(warnings.length > 0 ? ['', `**Warnings** (${warnings.length}):`, '', ...warnings] : []),
     '',
     'Change at equal GPU count and concurrency (throughput: higher is better; TTFT and TPOT: lower is better):',
     '',

@@ -3,6 +3,7 @@ import { dirname, join } from 'path';
 import { Document } from 'yaml';
 import { ClusterConfig } from '../config/cluster-config';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
+import { MONITORING } from '../catalog/monitoring';
 import { PORTS } from '../catalog/ports';
 import { SOFTWARE } from '../catalog/software';
 import { serveConfigs, ServeConfigSpec, ServeConfigVariant } from './configs';
@@ -31,7 +32,15 @@ export interface ServeFile {
 }
 
 /** Python modules the scripts run with the node venv's Python; they take no rendered values. */
-const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py'];
+const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py', 'bench_evidence.py'];
+
+/**
+ * Ray's metrics agent receives a worker's metrics every metrics_report_interval_ms, 10 000 by default in Ray 2.58
+ * (`ray._config.metrics_report_interval_ms()`); Prometheus then scrapes them. run_bm.sh waits both, plus a margin,
+ * before reading a point's last counts.
+ */
+const RAY_METRICS_REPORT_INTERVAL_S = 10;
+const EVIDENCE_SETTLE_S = RAY_METRICS_REPORT_INTERVAL_S + MONITORING.scrapeIntervalSeconds + 5;
 
 /**
  * The serve bundle: every serve configuration once per request router (a Serve YAML and its layout record),
@@ -129,6 +138,9 @@ function runBmValues(config: ClusterConfig): Record<string, string | number> {
     GPU_NODES: config.gpuNodes,
     NIXL_BACKEND: config.nixlBackend,
     PINNED_VERSIONS: pinnedVersions(),
+    PROMETHEUS_URL: MONITORING.prometheusUrlOnHead,
+    SCRAPE_INTERVAL_S: MONITORING.scrapeIntervalSeconds,
+    EVIDENCE_SETTLE_S,
   };
 }
 

@@ -12,7 +12,7 @@ describe('serve bundle', () => {
   it('holds the five configs once per router with their layout records, builder.py, the two scripts and their Python helpers, only the scripts executable', () => {
     const files = bundleFor();
     assert.deepEqual(files.map((f) => f.path).sort(),
-      [...YAML_FILES, ...YAML_FILES.map((f) => f.replace('.yaml', '.layout.json')), 'builder.py', 'bench_record.py',
+      [...YAML_FILES, ...YAML_FILES.map((f) => f.replace('.yaml', '.layout.json')), 'builder.py', 'bench_evidence.py', 'bench_record.py',
         'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
     assert.deepEqual(files.filter((f) => f.executable).map((f) => f.path).sort(), ['run_all.sh', 'run_bm.sh']);
   });

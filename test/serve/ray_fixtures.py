@@ -10,6 +10,10 @@ Usage: ray_fixtures.py <out-dir> <app-name>. Each file is the stdout of one comm
   ray_status_free.txt  ray status usage with nothing reserved
   serve_status_app.yaml    serve status while the application is still listed (DELETING)
   serve_status_empty.yaml  serve status with no application
+  actors_pd.json       ray list actors --format json --detail --filter state=ALIVE: a PD application, its prefill
+                       replica on the node of 10.0.1.12 (gpu-0), its decode replica on 10.0.1.13 (gpu-1), the
+                       ingress on the head
+  nodes.json           ray list nodes --format json --detail --filter state=ALIVE: the head and two GPU nodes
 """
 
 import os
@@ -33,6 +37,8 @@ from ray.serve.scripts import (
     process_dict_for_yaml_dump,
 )
 from ray.util.state.common import (
+    ActorState,
+    NodeState,
     PlacementGroupState,
     StateResource,
     dict_to_state,
@@ -59,6 +65,32 @@ def list_output(groups):
     rows = do_filter(groups, [("state", "!=", "REMOVED")], PlacementGroupState, detail=True)
     states = [dict_to_state(row, StateResource.PLACEMENT_GROUPS) for row in rows]
     return format_list_api_output(states, schema=PlacementGroupState, format=AvailableFormat.JSON, detail=True)
+
+
+NODE_IDS = {"10.0.0.5": "aa" * 28, "10.0.1.12": "bb" * 28, "10.0.1.13": "cc" * 28}
+
+
+def list_rows(rows, schema, resource):
+    states = [dict_to_state(row, resource) for row in rows]
+    return format_list_api_output(states, schema=schema, format=AvailableFormat.JSON, detail=True)
+
+
+def actor(name, class_name, ip, n):
+    return {
+        "actor_id": f"{n:02x}" * 16, "class_name": class_name, "state": "ALIVE", "job_id": "02000000", "name": name,
+        "node_id": NODE_IDS[ip], "pid": 1000 + n, "ray_namespace": "serve", "serialized_runtime_env": "{}",
+        "required_resources": {}, "death_cause": None, "is_detached": True, "placement_group_id": None,
+        "repr_name": "", "num_restarts": "0", "num_restarts_due_to_lineage_reconstruction": "0",
+        "num_restarts_due_to_node_preemption": "0", "call_site": None, "label_selector": {}, "fallback_strategy": None,
+    }
+
+
+def node(ip, head):
+    return {
+        "node_id": NODE_IDS[ip], "node_ip": ip, "is_head_node": head, "state": "ALIVE", "state_message": None,
+        "node_name": ip, "resources_total": {"CPU": 192.0} if head else {"CPU": 192.0, "GPU": 8.0},
+        "labels": {"ray.io/node-id": NODE_IDS[ip]}, "start_time_ms": 1, "end_time_ms": 0,
+    }
 
 
 def usage_report(usage):
@@ -92,6 +124,14 @@ def main(out, app):
             "last_deployed_time_s": 1.0, "deployments": {}, "source": "declarative", "external_scaler_enabled": False,
         }}),
         "serve_status_empty.yaml": serve_status({}),
+        "actors_pd.json": list_rows([
+            actor(f"SERVE_REPLICA::{app}#Prefill:gptoss#p1", f"ServeReplica:{app}:Prefill:gptoss", "10.0.1.12", 1),
+            actor(f"SERVE_REPLICA::{app}#Decode:gptoss#d1", f"ServeReplica:{app}:Decode:gptoss", "10.0.1.13", 2),
+            actor(f"SERVE_REPLICA::{app}#OpenAiIngress#i1", f"ServeReplica:{app}:OpenAiIngress", "10.0.0.5", 3),
+            actor("SERVE_CONTROLLER_ACTOR", "ServeController", "10.0.0.5", 4),
+        ], ActorState, StateResource.ACTORS),
+        "nodes.json": list_rows([node("10.0.0.5", True), node("10.0.1.12", False), node("10.0.1.13", False)],
+                                NodeState, StateResource.NODES),
     }
     for name, text in files.items():
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:

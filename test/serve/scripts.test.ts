@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
+import { validateEvidence } from '../../lib/report/evidence';
+import { fakePrometheus } from './fake-prometheus';
 import { Json, writeBundle } from './helpers';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -40,6 +42,8 @@ esac`,
   vllm: `
 dir=""; name=""
 while [ $# -gt 0 ]; do case "$1" in --result-dir) dir="$2"; shift 2;; --result-filename) name="$2"; shift 2;; *) shift;; esac; done
+# Halfway through the point, the time the fake Prometheus's "MID" samples take (counters step inside the window).
+sleep 0.05; date +%s.%N > "\${STUB_MID_FILE:-$STUB_DIR/mid}"; sleep 0.05
 mkdir -p "$dir"; echo '{"completed": 1, "request_throughput": 1, "output_throughput": 1, "mean_ttft_ms": 1, "mean_tpot_ms": 1}' > "$dir/$name"`,
   ray: `
 held() { n=$(cat "$STUB_DIR/pgs" 2>/dev/null || echo 0); [ "$n" = -1 ] || [ "$n" -gt 0 ]; }
@@ -49,6 +53,8 @@ case "$1" in
     if held; then cat "$STUB_FIXTURES/ray_status_pg.txt"; else cat "$STUB_FIXTURES/ray_status_free.txt"; fi ;;
   list)
     if [ -n "\${STUB_LIST_FAILS:-}" ]; then echo "ray list: the State API did not answer" >&2; exit 1; fi
+    if [ "$2" = actors ]; then cat "$STUB_FIXTURES/actors_pd.json"; exit 0; fi
+    if [ "$2" = nodes ]; then cat "$STUB_FIXTURES/nodes.json"; exit 0; fi
     if held; then
       n=$(cat "$STUB_DIR/pgs"); if [ "$n" != -1 ]; then echo $((n - 1)) > "$STUB_DIR/pgs"; fi
       cat "$STUB_FIXTURES/pg_created.json"
@@ -113,7 +119,9 @@ function run(script: string, args: readonly string[], env: Record<string, string
     timeout: 60_000,
     env: {
       PATH: `${bin}:/usr/bin:/bin`, HOME: work, STUB_LOG: log, STUB_DIR: work, STUB_FIXTURES: fixtures,
-      CLUSTER_ENV: join(work, 'cluster.env'), HEALTH_TIMEOUT_S: '5', SHUTDOWN_TIMEOUT_S: '10', POLL_INTERVAL_S: '0.1', ...env,
+      CLUSTER_ENV: join(work, 'cluster.env'), HEALTH_TIMEOUT_S: '5', SHUTDOWN_TIMEOUT_S: '10', POLL_INTERVAL_S: '0.1',
+      // Nothing listens on the discard port: the evidence is recorded as missing unless a test serves a fake Prometheus.
+      PROMETHEUS_URL: 'http://127.0.0.1:9', EVIDENCE_SETTLE_S: '0', ...env,
     },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), work };
@@ -201,6 +209,64 @@ describe('serve bundle scripts', () => {
   });
 
   describe('run_bm.sh', () => {
+    it('records each point\'s metric evidence from Prometheus in the sidecar, and asks vllm bench serve for p50 and p99', async () => {
+      const mid = join(mkdtempSync(join(tmpdir(), 'mid-')), 'mid');
+      // Counters before the point (5 s before its middle) and after a step halfway through it (MID, from the stub vllm).
+      const counter = (name: string, node: string, from: number, to: number, labels: Record<string, string> = {}) =>
+        ({ metric: { __name__: name, node, ...labels }, samples: [['MID-5', from], ['MID', to]] as [number | string, number][] });
+      const prom = await fakePrometheus([
+        counter('ray_vllm_prefix_cache_queries_total', 'gpu-0', 0, 8000),
+        counter('ray_vllm_prefix_cache_hits_total', 'gpu-0', 0, 2000),
+        counter('ray_vllm_nixl_bytes_transferred_sum', 'gpu-1', 100, 5e9 + 100),
+        counter('ray_vllm_nixl_xfer_time_seconds_sum', 'gpu-1', 0, 0.5),
+        counter('ray_vllm_nixl_xfer_time_seconds_count', 'gpu-1', 0, 100),
+        counter('p5ray_efa_rx_bytes_total', 'gpu-1', 7, 6e9 + 7, { device: 'rdmap0s0', port: '1' }),
+        counter('DCGM_FI_DEV_GPU_UTIL', 'gpu-0', 0, 90, { gpu: '0' }),
+      ], { FAKE_PROM_MID_FILE: mid });
+      try {
+        const r = run('run_bm.sh', ['-e', 'pd-nixl', '--serve-config', 'pd_nixl', '--nixl', '--node-facts', factsDir(),
+          '--meta-section', `layout=${join(bundle, 'pd_nixl.layout.json')}`], { PROMETHEUS_URL: prom.url, STUB_MID_FILE: mid });
+        assert.equal(r.code, 0, r.stderr);
+        const [call] = named(r.calls, 'vllm', 'bench');
+        assert.ok(call.includes('--percentile-metrics ttft,tpot,itl,e2el --metric-percentiles 50,99'), call);
+        const dir = join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_pd-nixl');
+        assert.deepEqual(readdirSync(dir).sort(), ['conc64.json', 'conc64.meta.json'], 'the evidence file is merged, not left beside');
+        const meta = readJson(join(dir, 'conc64.meta.json'));
+        const e = validateEvidence(meta.evidence, 'conc64.meta.json');
+        assert.equal(e.prometheus.url, prom.url);
+        assert.deepEqual(e.roles.nodes, { 'gpu-0': 'prefill', 'gpu-1': 'decode' });
+        assert.equal(meta.evidence.fields.prefixCacheHitRate.value, 0.25);
+        assert.equal(meta.evidence.fields.kvTransferBytes.value, 5e9);
+        assert.equal(meta.evidence.fields.kvTransferMeanMs.value, 5);
+        assert.equal(meta.evidence.fields.efaBytes.value['gpu-1'].rx, 6e9);
+        assert.equal(meta.evidence.fields.gpuUtilization.byRole.prefill, 90);
+        assert.ok(e.window.seconds > 0 && e.window.seconds < 30, String(e.window.seconds));
+        assert.equal(meta.layout.configuration, 'pd_nixl');
+        assert.match(r.stdout, /evidence: waiting 0s for the last samples, then querying http:\/\/127\.0\.0\.1:\d+/);
+      } finally {
+        prom.stop();
+      }
+    });
+
+    it('Prometheus down: still writes conc<N>.json and its sidecar, whose evidence says why it is missing, and warns', () => {
+      const r = run('run_bm.sh', ['-e', 'down']);
+      assert.equal(r.code, 0, r.stderr);
+      const dir = join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_down');
+      assert.ok(existsSync(join(dir, 'conc64.json')));
+      const meta = readJson(join(dir, 'conc64.meta.json'));
+      assert.equal(meta.evidence.prometheus.reachable, false);
+      assert.match(meta.evidence.fields.kvTransferBytes.missing, /^Prometheus not reachable: http:\/\/127\.0\.0\.1:9 unreachable/);
+      assert.match(r.stderr, /^warning: evidence: Prometheus http:\/\/127\.0\.0\.1:9 unreachable .*: this point has no metric evidence$/m);
+    });
+
+    it('--no-evidence queries nothing and leaves the sidecar without an evidence section', () => {
+      const r = run('run_bm.sh', ['-e', 'none', '--no-evidence']);
+      assert.equal(r.code, 0, r.stderr);
+      const meta = readJson(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_none', 'conc64.meta.json'));
+      assert.equal(meta.evidence, undefined);
+      assert.doesNotMatch(r.stdout, /evidence: waiting/);
+    });
+
     it('runs the reference benchmark by default: 8000 in, 1000 out, concurrency 64, 320 prompts', () => {
       const r = run('run_bm.sh', ['-e', 'exp1']);
       assert.equal(r.code, 0, r.stderr);
@@ -491,8 +557,11 @@ describe('serve bundle scripts', () => {
       assert.match(r.stdout, /waiting for Serve to release the GPUs: applications: gptoss-collocated-baseline \(DELETING\); placement groups: 1 placement group\(s\) holding 4 GPU\(s\): SERVE_REPLICA::gptoss-collocated-baseline#\S+ \(CREATED, 4 GPU\)/);
       assert.match(r.stdout, /waiting for Serve to release the GPUs: applications: none; placement groups: 1 placement group/);
       assert.match(r.stdout, /Serve has no application left and no placement group holds GPUs/);
-      assert.ok(named(r.calls, 'ray', 'list').every((c) => c === "ray list placement-groups --detail --format json --filter state!=REMOVED --limit 10000"),
-        named(r.calls, 'ray', 'list').join('\n'));
+      // Besides the placement groups, only the evidence asks Ray where the replicas run (bench_evidence.py).
+      const evidenceCalls = ['ray list nodes --format json --detail --filter state=ALIVE --limit 10000',
+        'ray list actors --format json --detail --filter state=ALIVE --limit 10000'];
+      assert.ok(named(r.calls, 'ray', 'list').every((c) => c === "ray list placement-groups --detail --format json --filter state!=REMOVED --limit 10000" ||
+        evidenceCalls.includes(c)), named(r.calls, 'ray', 'list').join('\n'));
     });
 
     it('stops, deploying nothing more, when a placement group is never released', () => {
