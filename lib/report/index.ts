@@ -1,6 +1,6 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { renderChartSvg } from './chart';
+import { renderChart } from './chart';
 import { loadResults, SkippedFile } from './results';
 import { INSTANCE_PRICE_SOURCE } from '../catalog/prices';
 import { REGION_CATALOG_SOURCE } from '../catalog/regions';
@@ -15,11 +15,14 @@ export type { BenchResult, SkippedFile, ResultLayout } from './results';
 export { buildTables, formatMarkdown, METRICS, DEFAULT_BUDGET } from './table';
 export type { WorkloadTable, ReportRow, LatencyBudget } from './table';
 export { canonicalExperiment, gpuHourPrice, isProfile } from './layouts';
-export { renderChartSvg } from './chart';
+export { chartSpec, renderChart, renderChartSvg, PALETTE_SCHEME, PALETTE_SIZE } from './chart';
+export type { ChartSpec, RenderedChart } from './chart';
 
 /** Exit code when some result files were skipped: the printed report is then incomplete. */
 export const EXIT_SKIPPED = 2;
 export const CHART_FILE = 'report.svg';
+/** The same chart as PNG, which the Markdown report embeds (a relative link: save the report beside it). */
+export const CHART_PNG_FILE = 'report.png';
 
 export interface ReportOptions {
   readonly json: boolean;
@@ -37,10 +40,14 @@ export interface ReportOutcome {
   readonly stderr: string;
   readonly exitCode: number;
   readonly chartPath?: string;
+  readonly chartPngPath?: string;
 }
 
-/** Everything `npm run report` does except touching the process, so tests can call it directly. */
-export function runReport(dir: string, options: ReportOptions): ReportOutcome {
+/**
+ * Everything `npm run report` does except touching the process, so tests can call it directly. Asynchronous because
+ * Vega renders asynchronously and is an ES module loaded on demand.
+ */
+export async function runReport(dir: string, options: ReportOptions): Promise<ReportOutcome> {
   const { results, skipped } = loadResults(dir);
   const fallbackLayout = options.profile === undefined ? undefined
     : profileLayouts(options.profile, options.region, (mode) => (mode === PREFIX_REUSE_WORKLOAD.mode ? 'prefix-reuse' : 'random'));
@@ -51,16 +58,24 @@ export function runReport(dir: string, options: ReportOptions): ReportOutcome {
     return { stdout: '', stderr: [...stderr, `no usable conc<N>.json results under ${dir}`].join('\n'), exitCode: 1 };
   }
   let chartPath: string | undefined;
+  let chartPngPath: string | undefined;
   if (options.chart) {
+    const chart = await renderChart(tables);
     chartPath = join(dir, CHART_FILE);
-    writeFileSync(chartPath, renderChartSvg(tables));
+    chartPngPath = join(dir, CHART_PNG_FILE);
+    writeFileSync(chartPath, chart.svg);
+    writeFileSync(chartPngPath, chart.png);
+    stderr.push(...chart.warnings.map((w) => `chart: ${w}`));
   }
-  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget), null, 2) : toMarkdown(tables, chartPath);
-  return { stdout, stderr: stderr.join('\n'), exitCode: skipped.length > 0 ? EXIT_SKIPPED : 0, chartPath };
+  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget, chartPngPath), null, 2) : toMarkdown(tables, chartPath, chartPngPath);
+  return { stdout, stderr: stderr.join('\n'), exitCode: skipped.length > 0 ? EXIT_SKIPPED : 0, chartPath, chartPngPath };
 }
 
-function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined): string {
-  return [...tables.map(formatMarkdown), sources(tables), ...(chartPath ? [`Chart: ${chartPath}`] : [])].join('\n\n');
+function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined, chartPngPath?: string): string {
+  const chart = chartPath && chartPngPath
+    ? [`![chart](${CHART_PNG_FILE})`, `Chart: ${chartPath} and ${chartPngPath} (the image link above is relative to the results folder: save this report there to see it).`]
+    : [];
+  return [...tables.map(formatMarkdown), sources(tables), ...chart].join('\n\n');
 }
 
 /** Where the layouts and prices came from, once for the whole report. */
@@ -78,6 +93,6 @@ function sources(tables: readonly WorkloadTable[]): string {
   ].join('\n');
 }
 
-function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget): object {
-  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, chart: chartPath ?? null };
+function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget, chartPngPath?: string): object {
+  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, chart: chartPath ?? null, chartPng: chartPngPath ?? null };
 }
