@@ -3,12 +3,13 @@
  * then to PNG by resvg (@resvg/resvg-js) with the DejaVu Sans font shipped in the dejavu-fonts-ttf package, so the
  * PNG's text does not depend on the fonts of the machine that draws it.
  *
- * Per workload: one bar panel per metric (one bar per row of the table), and for a concurrency sweep a
+ * Per workload: one bar panel per metric (one bar per row of the table; tokens per GPU and dollars per million
+ * tokens too when the layouts are known), and for a concurrency sweep a
  * throughput-vs-latency panel per latency metric (one line per configuration, its points labelled with their
  * concurrency). This module builds the specification synchronously (testable without rendering); rendering loads
  * vega and vega-lite, which are ES modules, only when a chart is drawn.
  */
-import { METRICS, MetricKey, WorkloadTable } from './table';
+import { METRICS, MetricKey, ReportRow, WorkloadTable } from './table';
 
 /**
  * Vega's `tableau20` categorical scheme (vega-scale's schemes), named in the specification so Vega resolves it;
@@ -63,6 +64,20 @@ export interface RenderedChart {
 const workloadTitle = (t: WorkloadTable) => `${t.mode}: ${t.inputLen} in / ${t.outputLen} out tokens per request`;
 const metricLabel = (key: MetricKey) => METRICS.find((m) => m.key === key)?.label ?? key;
 const formatValue = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const BARS_PER_ROW = 4;
+
+interface BarMetric { readonly label: string; readonly value: (r: ReportRow) => number | null; readonly format: (v: number) => string }
+
+/**
+ * The table's four columns, then output tokens per GPU and dollars per million output tokens when some row knows its
+ * GPUs (and price): across GPU counts those are the comparable figures.
+ */
+function barMetrics(table: WorkloadTable): BarMetric[] {
+  const metrics: BarMetric[] = METRICS.map((m) => ({ label: m.label, value: (r) => r.values[m.key], format: formatValue }));
+  if (table.rows.some((r) => r.tokPerGpu !== null)) metrics.push({ label: 'Output tok/s per GPU', value: (r) => r.tokPerGpu, format: formatValue });
+  if (table.rows.some((r) => r.usdPerMTok !== null)) metrics.push({ label: '$ per M output tokens (GPUs used)', value: (r) => r.usdPerMTok, format: (v) => `$${v.toFixed(2)}` });
+  return metrics;
+}
 
 /** The Vega-Lite specification of the whole chart: a block per workload, stacked. */
 export function chartSpec(tables: readonly WorkloadTable[]): ChartSpec {
@@ -76,16 +91,18 @@ export function chartSpec(tables: readonly WorkloadTable[]): ChartSpec {
   };
   const blocks = tables.map((table, ti) => {
     const workload = workloadTitle(table);
-    const bars = METRICS.map((metric) => {
-      const values: Datum[] = table.rows.map((r) => ({
-        workload, configuration: r.configuration + (r.configuration === table.baseline ? ' (baseline)' : ''), experiment: r.experiment,
-        concurrency: r.concurrency, metric: metric.label, value: r.values[metric.key], label: formatValue(r.values[metric.key]),
-        outputThroughput: r.values.outputThroughput, latency: r.values[metric.key],
-      }));
+    const bars = barMetrics(table).map((metric, mi) => {
+      const values: Datum[] = table.rows.flatMap((r) => {
+        const value = metric.value(r);
+        return value === null ? [] : [{
+          workload, configuration: r.configuration + (r.configuration === table.baseline ? ' (baseline)' : ''), experiment: r.experiment,
+          concurrency: r.concurrency, metric: metric.label, value, label: metric.format(value), outputThroughput: r.values.outputThroughput, latency: value,
+        }];
+      });
       const max = Math.max(0, ...values.map((v) => v.value)) || 1;
       // Room to the right of the longest bar for its value label, so no label leaves the panel.
       const x = { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, max * 1.3], nice: false }, axis: { tickCount: 4, format: '~s' } };
-      const y = { field: 'configuration', type: 'nominal', title: null, sort: null, axis: metric === METRICS[0] ? { labelLimit: 0 } : { labels: false, ticks: false } };
+      const y = { field: 'configuration', type: 'nominal', title: null, sort: null, axis: mi % BARS_PER_ROW === 0 ? { labelLimit: 0 } : { labels: false, ticks: false } };
       return {
         title: { text: metric.label, fontSize: 12 },
         width: BAR_PANEL_WIDTH,
@@ -98,7 +115,8 @@ export function chartSpec(tables: readonly WorkloadTable[]): ChartSpec {
       };
     });
     const concurrencies = new Set(table.rows.map((r) => r.concurrency));
-    const panels: object[] = [{ hconcat: bars, spacing: 12 }];
+    const panels: object[] = [];
+    for (let i = 0; i < bars.length; i += BARS_PER_ROW) panels.push({ hconcat: bars.slice(i, i + BARS_PER_ROW), spacing: 12 });
     if (concurrencies.size > 1) {
       sweeps.push(workload);
       panels.push({
