@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chartSpec, compileChart, PALETTE_SCHEME, PALETTE_SIZE, PNG_ZOOM, renderChart } from '../../lib/report/chart';
 import { BenchResult } from '../../lib/report/results';
@@ -143,5 +144,17 @@ describe('report chart (Vega-Lite)', () => {
     assert.ok(boxes.some((b) => b.text === 'c=32'), 'some point labels are shown');
     assert.ok(boxes.length > 60, `${boxes.length} texts`);
     assert.deepEqual(overlaps(boxes), []);
+  });
+});
+
+describe('the CDK app and the chart', () => {
+  it('loads none of the report\'s modules, so a synth never pays for vega', () => {
+    const root = join(__dirname, '..', '..');
+    const script = 'require("./lib/app"); console.log(JSON.stringify(Object.keys(require.cache)))';
+    const run = spawnSync(process.execPath, ['-r', './bin/register-ts.js', '-e', script], { cwd: root, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const loaded = JSON.parse(run.stdout) as string[];
+    assert.ok(loaded.some((p) => p.endsWith(join('lib', 'app.ts'))), 'the app was loaded');
+    assert.deepEqual(loaded.filter((p) => p.includes(join('lib', 'report')) || /node_modules\/(vega|@resvg|dejavu)/.test(p)), []);
   });
 });
