@@ -199,11 +199,23 @@ export function withLabelPlacement(vega: VegaSpec, labelMarks: readonly string[]
 
 // tsc compiles `import()` to `require()` for CommonJS output, and require() cannot load vega's ES modules on every
 // Node this package supports (>= 20): keep a real dynamic import in the compiled JavaScript.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body, no input is evaluated
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
-interface VegaModule {
+export interface VegaView {
+  toSVG(): Promise<string>;
+  runAsync(): Promise<unknown>;
+  scenegraph(): { root: unknown };
+  finalize(): void;
+}
+export interface VegaModule {
   parse(spec: VegaSpec): unknown;
-  View: new (runtime: unknown, options: { renderer: 'none' }) => { toSVG(): Promise<string>; finalize(): void };
+  View: new (runtime: unknown, options: { renderer: 'none' }) => VegaView;
+}
+
+/** Vega itself (an ES module), loaded on first use. */
+export function loadVega(): Promise<VegaModule> {
+  return importModule('vega') as Promise<VegaModule>;
 }
 interface VegaLiteModule { compile(spec: object): { spec: VegaSpec } }
 interface ResvgModule {
@@ -219,7 +231,7 @@ export async function compileChart(tables: readonly WorkloadTable[]): Promise<{ 
 
 export async function renderChart(tables: readonly WorkloadTable[]): Promise<RenderedChart> {
   const { spec, vega: compiled } = await compileChart(tables);
-  const vega = await importModule('vega') as VegaModule;
+  const vega = await loadVega();
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   let svg: string;
   try {

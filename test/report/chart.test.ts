@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chartSpec, compileChart, PALETTE_SCHEME, PALETTE_SIZE, PNG_ZOOM, renderChart } from '../../lib/report/chart';
+import { chartSpec, compileChart, loadVega, PALETTE_SCHEME, PALETTE_SIZE, PNG_ZOOM, renderChart } from '../../lib/report/chart';
 import { BenchResult } from '../../lib/report/results';
 import { buildTables } from '../../lib/report/table';
 
@@ -62,14 +62,14 @@ interface SceneItem { x?: number; y?: number; text?: unknown; opacity?: number; 
 /** Every visible text Vega placed, in chart coordinates (its scenegraph's bounds, offset by the enclosing groups). */
 async function visibleTexts(results: readonly BenchResult[]): Promise<Box[]> {
   const { vega: compiled } = await compileChart(buildTables(results));
-  const importModule = new Function('s', 'return import(s)') as (s: string) => Promise<any>;
-  const vega = await importModule('vega');
+  const vega = await loadVega();
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   await view.runAsync();
   const boxes: Box[] = [];
   const walk = (node: SceneItem, dx: number, dy: number, isText: boolean): void => {
-    if (isText && node.bounds && node.opacity !== 0 && String(node.text ?? '') !== '') {
-      boxes.push({ text: String(node.text), x1: node.bounds.x1 + dx, y1: node.bounds.y1 + dy, x2: node.bounds.x2 + dx, y2: node.bounds.y2 + dy });
+    const text = Array.isArray(node.text) ? node.text.join(' ') : typeof node.text === 'string' || typeof node.text === 'number' ? String(node.text) : '';
+    if (isText && node.bounds && node.opacity !== 0 && text !== '') {
+      boxes.push({ text, x1: node.bounds.x1 + dx, y1: node.bounds.y1 + dy, x2: node.bounds.x2 + dx, y2: node.bounds.y2 + dy });
     }
     const [ox, oy] = node.marktype === undefined && node.items ? [dx + (node.x ?? 0), dy + (node.y ?? 0)] : [dx, dy];
     for (const child of node.items ?? []) walk(child, ox, oy, node.marktype === 'text');
