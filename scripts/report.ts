@@ -13,12 +13,12 @@ export const REPORT_COMMAND: CommandSpec = {
   summary: 'Compares the benchmark results (vllm bench serve --save-result files and their sidecars) of the serve ' +
     'configurations: per workload, the table of anyscale/ray-serve-llm-perf-examples pd+kv_offloading with GPUs, ' +
     'tokens per GPU and dollars per million output tokens, comparisons at equal GPU count and concurrency, a ' +
-    'summary within a latency budget, and report.svg.',
+    'summary within a latency budget, and a chart (report.svg and report.png, drawn with Vega-Lite).',
   positionals: [{ name: 'results-dir', help: 'a folder holding <served>_itl<IN>_otl<OUT>_<mode>_<experiment>/conc<N>.json', required: true }],
   options: {
     json: { type: 'boolean', help: 'print the tables as JSON' },
     baseline: { type: 'string', value: 'NAME', help: 'the experiment the change column compares against' },
-    'no-chart': { type: 'boolean', help: 'do not write report.svg' },
+    'no-chart': { type: 'boolean', help: 'do not write report.svg and report.png' },
     profile: { type: 'string', value: 'NAME', help: 'reference or full-cluster: layouts for results whose sidecars carry none (e.g. the reference example\'s own files)' },
     region: { type: 'string', value: 'REGION', help: 'region those layouts are priced in (default: the settings\' default region)' },
     'ttft-budget-ms': { type: 'string', value: 'N', help: `mean TTFT budget of the summary (default ${DEFAULT_BUDGET.meanTtftMs})` },
@@ -33,7 +33,7 @@ export const REPORT_COMMAND: CommandSpec = {
   ],
 };
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const outcome = parseCommandLine(REPORT_COMMAND, argv);
   if (outcome.kind === 'help') { console.log(outcome.text); return 0; }
   if (outcome.kind === 'error') { console.error(`error: ${outcome.message}`); return 1; }
@@ -51,7 +51,7 @@ function main(argv: readonly string[]): number {
     if (!(ms > 0)) { console.error(`error: --${option} ${raw}: use a positive number of milliseconds`); return 1; }
     budget[key] = ms;
   }
-  const report = runReport(dir, {
+  const report = await runReport(dir, {
     json: values.json === true, chart: values['no-chart'] !== true, baseline: text('baseline'), profile, region: text('region'), budget,
     strict: values.strict === true,
   });
@@ -60,4 +60,9 @@ function main(argv: readonly string[]): number {
   return report.exitCode;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -62,6 +62,19 @@ describe('the built package, used by name from another app', () => {
   it('reviews the consumer\'s costs and refuses bad props with the settings\' one-line errors', () => {
     assert.ok(out.hourly > 110, `two p5.48xlarge and a head: ${out.hourly}`);
     assert.match(out.error, /^invalid setting gpuNodes=1: must be a whole number from 2 to 16/);
+  });
+
+  it('renders the report\'s chart from the compiled JavaScript under plain Node (vega and vega-lite are ES modules)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p5-report-'));
+    cpSync(join(root, 'samples', 'reference-example'), dir, { recursive: true, filter: (src) => !/report\.(svg|png)$/.test(src) });
+    const script = `require(${JSON.stringify(join(root, 'dist', 'report'))}).runReport(process.argv[1], { json: false, chart: true, profile: 'reference' })
+      .then((r) => console.log(JSON.stringify({ code: r.exitCode, svg: r.chartPath, png: r.chartPngPath })))`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script, dir], { cwd: root, encoding: 'utf8' }));
+    assert.deepEqual(out, { code: 0, svg: join(dir, 'report.svg'), png: join(dir, 'report.png') });
+    assert.match(readFileSync(join(dir, 'report.svg'), 'utf8'), /^<svg[^>]*>.*pd-multiconnector/s);
+    for (const dep of ['vega', 'vega-lite', '@resvg/resvg-js', 'dejavu-fonts-ttf']) {
+      assert.ok(pkg.dependencies[dep], `${dep} is loaded by dist/report at run time: a dependency, not a devDependency`);
+    }
   });
 
   it('declares aws-cdk-lib and constructs as peer dependencies, so the consumer\'s own copies are used', () => {

@@ -21,7 +21,7 @@ export const RESULTS_COMMAND: CommandSpec = {
     list: { type: 'boolean', help: 'list the runs in the bucket and download nothing' },
     json: { type: 'boolean', help: 'print the report as JSON' },
     baseline: { type: 'string', value: 'NAME', help: 'the experiment the report compares against' },
-    'no-chart': { type: 'boolean', help: 'do not write report.svg' },
+    'no-chart': { type: 'boolean', help: 'do not write report.svg and report.png' },
   },
   exitCodes: [
     [0, 'downloaded and reported'],
@@ -56,7 +56,7 @@ export function runResultsCommand(inputs: CommandInputs): Promise<number> {
     const { files, bytes, skipped } = await download(clients, bucket, `${BUCKET_PREFIXES.results}${wanted}/`, dir);
     c.err(`s3://${bucket}/${BUCKET_PREFIXES.results}${wanted}/ → ${dir}: ${files} file(s), ${(bytes / 1e6).toFixed(1)} MB downloaded` +
       (skipped > 0 ? `, ${skipped} already there` : ''));
-    const report = runReport(dir, {
+    const report = await runReport(dir, {
       json: c.args.values.json === true, chart: c.args.values['no-chart'] !== true,
       baseline: typeof c.args.values.baseline === 'string' ? c.args.values.baseline : undefined,
     });

@@ -1,55 +1,259 @@
-import { METRICS, WorkloadTable } from './table';
+/**
+ * The report's chart, drawn by Vega-Lite (https://vega.github.io/vega-lite/) and rendered headless by Vega to SVG,
+ * then to PNG by resvg (@resvg/resvg-js) with the DejaVu Sans font shipped in the dejavu-fonts-ttf package, so the
+ * PNG's text does not depend on the fonts of the machine that draws it.
+ *
+ * Per workload: one bar panel per metric (one bar per row of the table; tokens per GPU and dollars per million
+ * tokens too when the layouts are known), and for a concurrency sweep a
+ * throughput-vs-latency panel per latency metric (one line per configuration, its points labelled with their
+ * concurrency). This module builds the specification synchronously (testable without rendering); rendering loads
+ * vega and vega-lite, which are ES modules, only when a chart is drawn.
+ */
+import { METRICS, MetricKey, ReportRow, WorkloadTable } from './table';
 
-const PANEL_W = 260;
-const PANEL_H = 220;
-const BAR_AREA_H = 140;
-const TITLE_H = 34;
-const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7'];
+/**
+ * Vega's `tableau20` categorical scheme (vega-scale's schemes), named in the specification so Vega resolves it;
+ * listed here too so the report can say when a chart has more configurations than distinct colours.
+ */
+export const PALETTE_SCHEME = 'tableau20';
+export const PALETTE_SIZE = 20;
+export const FONT_FAMILY = 'DejaVu Sans';
+/** The PNG is drawn at twice the SVG's size, so text stays sharp when the Markdown viewer scales it. */
+export const PNG_ZOOM = 2;
 
-/** A self-contained SVG: one row of four bar panels (one per metric) for each workload. */
-export function renderChartSvg(tables: readonly WorkloadTable[]): string {
-  const width = PANEL_W * METRICS.length + 20;
-  const legendH = 18 * Math.max(0, ...tables.map((t) => t.rows.length));
-  const blockH = TITLE_H + PANEL_H + legendH + 10;
-  const height = blockH * Math.max(1, tables.length);
-  const parts: string[] = [];
-  tables.forEach((table, ti) => {
-    const y0 = ti * blockH;
-    parts.push(text(10, y0 + 22, `${table.mode}: ${table.inputLen} in / ${table.outputLen} out tokens per request`, 15, 'bold'));
-    METRICS.forEach((metric, mi) => {
-      const x0 = 10 + mi * PANEL_W;
-      const top = y0 + TITLE_H;
-      const max = Math.max(...table.rows.map((r) => r.values[metric.key]), 0) || 1;
-      const barW = Math.max(8, (PANEL_W - 40) / Math.max(1, table.rows.length) - 6);
-      parts.push(text(x0, top + 14, metric.label, 12));
-      table.rows.forEach((row, ri) => {
-        const v = row.values[metric.key];
-        const h = (v / max) * BAR_AREA_H;
-        const x = x0 + 10 + ri * (barW + 6);
-        const yBase = top + 30 + BAR_AREA_H;
-        parts.push(`<rect x="${x.toFixed(1)}" y="${(yBase - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[ri % COLORS.length]}"><title>${escapeXml(`${row.configuration}: ${v.toFixed(2)}`)}</title></rect>`);
-        parts.push(text(x + barW / 2, yBase - h - 4, v.toFixed(v >= 100 ? 0 : 2), 10, 'normal', 'middle'));
+const BAR_PANEL_WIDTH = 230;
+const BAR_STEP = 18;
+const LINE_PANEL = { width: 360, height: 260 } as const;
+/** The latency metrics a sweep's line chart plots against output throughput. */
+const SWEEP_LATENCIES: readonly MetricKey[] = ['meanTpotMs', 'meanTtftMs'];
+
+/** One point of a panel: a row of the table for one metric. */
+interface Datum {
+  readonly workload: string;
+  readonly configuration: string;
+  readonly experiment: string;
+  readonly concurrency: number;
+  readonly metric: string;
+  readonly value: number;
+  readonly label: string;
+  readonly outputThroughput: number;
+  readonly latency: number;
+}
+
+export interface ChartSpec {
+  /** The Vega-Lite specification (top level). */
+  readonly vegaLite: Record<string, unknown>;
+  /** The configurations (experiments) the colours stand for, in legend order. */
+  readonly series: readonly string[];
+  /** Workloads that got a throughput-vs-latency line chart (those with more than one concurrency). */
+  readonly sweeps: readonly string[];
+  /** Names of the text marks whose labels the Vega label transform places (see withLabelPlacement). */
+  readonly pointLabelMarks: readonly string[];
+}
+
+export interface RenderedChart {
+  readonly svg: string;
+  readonly png: Buffer;
+  readonly width: number;
+  readonly height: number;
+  readonly series: readonly string[];
+  /** Said in the report: e.g. more configurations than distinct colours. */
+  readonly warnings: readonly string[];
+}
+
+const workloadTitle = (t: WorkloadTable) => `${t.mode}: ${t.inputLen} in / ${t.outputLen} out tokens per request`;
+const metricLabel = (key: MetricKey) => METRICS.find((m) => m.key === key)?.label ?? key;
+const formatValue = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const BARS_PER_ROW = 4;
+
+interface BarMetric { readonly label: string; readonly value: (r: ReportRow) => number | null; readonly format: (v: number) => string }
+
+/**
+ * The table's four columns, then output tokens per GPU and dollars per million output tokens when some row knows its
+ * GPUs (and price): across GPU counts those are the comparable figures.
+ */
+function barMetrics(table: WorkloadTable): BarMetric[] {
+  const metrics: BarMetric[] = METRICS.map((m) => ({ label: m.label, value: (r) => r.values[m.key], format: formatValue }));
+  if (table.rows.some((r) => r.tokPerGpu !== null)) metrics.push({ label: 'Output tok/s per GPU', value: (r) => r.tokPerGpu, format: formatValue });
+  if (table.rows.some((r) => r.usdPerMTok !== null)) metrics.push({ label: '$ per M output tokens (GPUs used)', value: (r) => r.usdPerMTok, format: (v) => `$${v.toFixed(2)}` });
+  return metrics;
+}
+
+/** The Vega-Lite specification of the whole chart: a block per workload, stacked. */
+export function chartSpec(tables: readonly WorkloadTable[]): ChartSpec {
+  const series = [...new Set(tables.flatMap((t) => t.rows.map((r) => r.experiment)))];
+  const sweeps: string[] = [];
+  const pointLabelMarks: string[] = [];
+  const color = {
+    field: 'experiment', type: 'nominal', title: 'Configuration',
+    scale: { scheme: PALETTE_SCHEME, domain: series },
+    legend: { orient: 'right', labelLimit: 0, symbolType: 'square' },
+  };
+  const blocks = tables.map((table, ti) => {
+    const workload = workloadTitle(table);
+    const bars = barMetrics(table).map((metric, mi) => {
+      const values: Datum[] = table.rows.flatMap((r) => {
+        const value = metric.value(r);
+        return value === null ? [] : [{
+          workload, configuration: r.configuration + (r.configuration === table.baseline ? ' (baseline)' : ''), experiment: r.experiment,
+          concurrency: r.concurrency, metric: metric.label, value, label: metric.format(value), outputThroughput: r.values.outputThroughput, latency: value,
+        }];
       });
+      const max = Math.max(0, ...values.map((v) => v.value)) || 1;
+      // Room to the right of the longest bar for its value label, so no label leaves the panel.
+      const x = { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, max * 1.3], nice: false }, axis: { tickCount: 4, format: '~s' } };
+      const y = { field: 'configuration', type: 'nominal', title: null, sort: null, axis: mi % BARS_PER_ROW === 0 ? { labelLimit: 0 } : { labels: false, ticks: false } };
+      return {
+        title: { text: metric.label, fontSize: 12 },
+        width: BAR_PANEL_WIDTH,
+        height: { step: BAR_STEP },
+        data: { values },
+        layer: [
+          { mark: { type: 'bar' }, encoding: { x, y, color, tooltip: [{ field: 'configuration' }, { field: 'value', type: 'quantitative' }] } },
+          { mark: { type: 'text', align: 'left', baseline: 'middle', dx: 3, fontSize: 10 }, encoding: { x, y, text: { field: 'label' } } },
+        ],
+      };
     });
-    table.rows.forEach((row, ri) => {
-      const y = y0 + TITLE_H + PANEL_H + ri * 18;
-      parts.push(`<rect x="10" y="${y - 10}" width="12" height="12" fill="${COLORS[ri % COLORS.length]}"/>`);
-      parts.push(text(28, y, row.configuration + (row.configuration === table.baseline ? ' (baseline)' : ''), 12));
-    });
+    const concurrencies = new Set(table.rows.map((r) => r.concurrency));
+    const panels: object[] = [];
+    for (let i = 0; i < bars.length; i += BARS_PER_ROW) panels.push({ hconcat: bars.slice(i, i + BARS_PER_ROW), spacing: 12 });
+    if (concurrencies.size > 1) {
+      sweeps.push(workload);
+      panels.push({
+        hconcat: SWEEP_LATENCIES.map((key, li) => {
+          const name = `sweep${ti}_${li}`;
+          pointLabelMarks.push(`${name}_labels_marks`);
+          const values: Datum[] = table.rows.map((r) => ({
+            workload, configuration: r.configuration, experiment: r.experiment, concurrency: r.concurrency, metric: metricLabel(key),
+            value: r.values[key], label: `c=${r.concurrency}`, outputThroughput: r.values.outputThroughput, latency: r.values[key],
+          }));
+          const x = { field: 'outputThroughput', type: 'quantitative', title: metricLabel('outputThroughput'), scale: { zero: false, nice: true } };
+          const y = { field: 'latency', type: 'quantitative', title: metricLabel(key), scale: { zero: false, nice: true } };
+          return {
+            title: { text: `Output throughput vs ${metricLabel(key)} across concurrency`, fontSize: 12 },
+            width: LINE_PANEL.width, height: LINE_PANEL.height,
+            data: { values },
+            layer: [
+              { name: `${name}_lines`, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color, order: { field: 'concurrency', type: 'quantitative' } } },
+              { name: `${name}_points`, mark: { type: 'point', filled: true, size: 50 }, encoding: { x, y, color, tooltip: [{ field: 'configuration' }, { field: 'outputThroughput' }, { field: 'latency' }] } },
+              { name: `${name}_labels`, mark: { type: 'text', fontSize: 9 }, encoding: { x, y, text: { field: 'label' } } },
+            ],
+          };
+        }),
+        spacing: 30,
+      });
+    }
+    return { title: { text: workload, anchor: 'start', fontSize: 14 }, vconcat: panels, spacing: 16 };
   });
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    ...parts,
-    '</svg>',
-    '',
-  ].join('\n');
+  return {
+    vegaLite: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      background: 'white',
+      padding: 10,
+      config: { font: FONT_FAMILY, view: { stroke: null }, axis: { labelFontSize: 10, titleFontSize: 11 }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+      vconcat: blocks,
+      spacing: 28,
+      resolve: { scale: { color: 'shared' } },
+    },
+    series, sweeps, pointLabelMarks,
+  };
 }
 
-function text(x: number, y: number, content: string, size: number, weight = 'normal', anchor = 'start'): string {
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${size}" font-weight="${weight}" text-anchor="${anchor}">${escapeXml(content)}</text>`;
+type VegaSpec = Record<string, unknown>;
+interface VegaMark { name?: string; type?: string; from?: { data?: string }; encode?: Record<string, Record<string, unknown>>; transform?: object[]; marks?: VegaMark[] }
+
+/**
+ * Vega-Lite places text marks where their data say; Vega's label transform (vega-label) moves each label to the
+ * first free spot around its point and hides one that has none, so point labels never overlap each other. The
+ * transform needs the text mark to read the point mark's items, which Vega-Lite cannot express: rewire the
+ * compiled Vega. avoidBaseMark is off because avoiding marks rasterizes them with a canvas, which headless Node
+ * does not have; labels then avoid each other but may cross a line.
+ */
+export function withLabelPlacement(vega: VegaSpec, labelMarks: readonly string[]): VegaSpec {
+  const found = new Set<string>();
+  const visit = (marks: VegaMark[] | undefined): void => {
+    for (const mark of marks ?? []) {
+      if (mark.name !== undefined && labelMarks.includes(mark.name)) {
+        const points = mark.name.replace(/_labels_marks$/, '_points_marks');
+        const update = mark.encode?.update ?? {};
+        mark.from = { data: points };
+        mark.encode = {
+          enter: { fontSize: { value: 9 }, fill: { value: '#333' } },
+          update: { text: { signal: '\'c=\' + datum.datum.concurrency' }, ...(update.fontSize ? { fontSize: update.fontSize } : {}) },
+        };
+        mark.transform = [{
+          type: 'label', size: [LINE_PANEL.width, LINE_PANEL.height], avoidBaseMark: false,
+          anchor: ['top-right', 'bottom-right', 'top-left', 'bottom-left', 'right', 'left', 'top', 'bottom'], offset: [3],
+        }];
+        found.add(mark.name);
+      }
+      visit(mark.marks);
+    }
+  };
+  visit(vega.marks as VegaMark[] | undefined);
+  const missing = labelMarks.filter((m) => !found.has(m));
+  // Vega-Lite named the marks differently than expected: better to fail than draw overlapping labels unnoticed.
+  if (missing.length > 0) throw new Error(`chart: the compiled Vega spec has no text mark ${missing.join(', ')} to place labels on`);
+  return vega;
 }
 
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+// tsc compiles `import()` to `require()` for CommonJS output, and require() cannot load vega's ES modules on every
+// Node this package supports (>= 20): keep a real dynamic import in the compiled JavaScript.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body, no input is evaluated
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+export interface VegaView {
+  toSVG(): Promise<string>;
+  runAsync(): Promise<unknown>;
+  scenegraph(): { root: unknown };
+  finalize(): void;
+}
+export interface VegaModule {
+  parse(spec: VegaSpec): unknown;
+  View: new (runtime: unknown, options: { renderer: 'none' }) => VegaView;
+}
+
+/** Vega itself (an ES module), loaded on first use. */
+export function loadVega(): Promise<VegaModule> {
+  return importModule('vega') as Promise<VegaModule>;
+}
+interface VegaLiteModule { compile(spec: object): { spec: VegaSpec } }
+interface ResvgModule {
+  Resvg: new (svg: string, options: object) => { render(): { asPng(): Buffer; width: number; height: number } };
+}
+
+/** The Vega specification, ready to run: compiled from chartSpec's Vega-Lite, with the labels placed. */
+export async function compileChart(tables: readonly WorkloadTable[]): Promise<{ spec: ChartSpec; vega: VegaSpec }> {
+  const spec = chartSpec(tables);
+  const vl = await importModule('vega-lite') as VegaLiteModule;
+  return { spec, vega: withLabelPlacement(vl.compile(spec.vegaLite).spec, spec.pointLabelMarks) };
+}
+
+export async function renderChart(tables: readonly WorkloadTable[]): Promise<RenderedChart> {
+  const { spec, vega: compiled } = await compileChart(tables);
+  const vega = await loadVega();
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  let svg: string;
+  try {
+    svg = await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon with a CommonJS entry point
+  const { Resvg } = require('@resvg/resvg-js') as ResvgModule;
+  const font = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+  const bold = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
+  const rendered = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: PNG_ZOOM },
+    font: { fontFiles: [font, bold], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+  }).render();
+  const warnings = spec.series.length > PALETTE_SIZE
+    ? [`the chart has ${spec.series.length} configurations but ${PALETTE_SIZE} distinct colours (${PALETTE_SCHEME}): colours repeat, read the legend order`]
+    : [];
+  return { svg, png: rendered.asPng(), width: rendered.width, height: rendered.height, series: spec.series, warnings };
+}
+
+/** The old name: the SVG alone. */
+export async function renderChartSvg(tables: readonly WorkloadTable[]): Promise<string> {
+  return (await renderChart(tables)).svg;
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { renderChartSvg } from './chart';
+import { renderChart } from './chart';
 import { loadResults, SkippedFile } from './results';
 import { INSTANCE_PRICE_SOURCE } from '../catalog/prices';
 import { REGION_CATALOG_SOURCE } from '../catalog/regions';
@@ -15,7 +15,8 @@ export type { BenchResult, SkippedFile, ResultLayout } from './results';
 export { buildTables, formatMarkdown, METRICS, DEFAULT_BUDGET } from './table';
 export type { WorkloadTable, ReportRow, LatencyBudget } from './table';
 export { canonicalExperiment, gpuHourPrice, isProfile } from './layouts';
-export { renderChartSvg } from './chart';
+export { chartSpec, renderChart, renderChartSvg, PALETTE_SCHEME, PALETTE_SIZE } from './chart';
+export type { ChartSpec, RenderedChart } from './chart';
 export { validateEvidence, EvidenceError, EVIDENCE_SCHEMA, EVIDENCE_FIELDS } from './evidence';
 export type { Evidence } from './evidence';
 export { evidenceFlags } from './flags';
@@ -25,6 +26,8 @@ export const EXIT_SKIPPED = 2;
 /** Exit code with --strict when some result's evidence is missing or contradicts its configuration (see the warnings). */
 export const EXIT_FLAGGED = 3;
 export const CHART_FILE = 'report.svg';
+/** The same chart as PNG, which the Markdown report embeds (a relative link: save the report beside it). */
+export const CHART_PNG_FILE = 'report.png';
 
 export interface ReportOptions {
   readonly json: boolean;
@@ -44,10 +47,14 @@ export interface ReportOutcome {
   readonly stderr: string;
   readonly exitCode: number;
   readonly chartPath?: string;
+  readonly chartPngPath?: string;
 }
 
-/** Everything `npm run report` does except touching the process, so tests can call it directly. */
-export function runReport(dir: string, options: ReportOptions): ReportOutcome {
+/**
+ * Everything `npm run report` does except touching the process, so tests can call it directly. Asynchronous because
+ * Vega renders asynchronously and is an ES module loaded on demand.
+ */
+export async function runReport(dir: string, options: ReportOptions): Promise<ReportOutcome> {
   const { results, skipped } = loadResults(dir);
   const fallbackLayout = options.profile === undefined ? undefined
     : profileLayouts(options.profile, options.region, (mode) => (mode === PREFIX_REUSE_WORKLOAD.mode ? 'prefix-reuse' : 'random'));
@@ -58,18 +65,28 @@ export function runReport(dir: string, options: ReportOptions): ReportOutcome {
     return { stdout: '', stderr: [...stderr, `no usable conc<N>.json results under ${dir}`].join('\n'), exitCode: 1 };
   }
   let chartPath: string | undefined;
+  let chartPngPath: string | undefined;
   if (options.chart) {
+    const chart = await renderChart(tables);
     chartPath = join(dir, CHART_FILE);
-    writeFileSync(chartPath, renderChartSvg(tables));
+    chartPngPath = join(dir, CHART_PNG_FILE);
+    writeFileSync(chartPath, chart.svg);
+    writeFileSync(chartPngPath, chart.png);
+    stderr.push(...chart.warnings.map((w) => `chart: ${w}`));
   }
   const warnings = tables.flatMap((t) => t.rows.flatMap((r) => r.flags.map((f) => `${r.configuration} (${r.file}): ${f}`)));
-  const stdout = options.json ? JSON.stringify(toJson(tables, skipped, chartPath, budget, warnings), null, 2) : toMarkdown(tables, chartPath);
+  const stdout = options.json
+    ? JSON.stringify(toJson(tables, skipped, chartPath, budget, warnings, chartPngPath), null, 2)
+    : toMarkdown(tables, chartPath, chartPngPath);
   const exitCode = skipped.length > 0 ? EXIT_SKIPPED : options.strict === true && warnings.length > 0 ? EXIT_FLAGGED : 0;
-  return { stdout, stderr: [...stderr, ...warnings.map((w) => `warning: ${w}`)].join('\n'), exitCode, chartPath };
+  return { stdout, stderr: [...stderr, ...warnings.map((w) => `warning: ${w}`)].join('\n'), exitCode, chartPath, chartPngPath };
 }
 
-function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined): string {
-  return [...tables.map(formatMarkdown), sources(tables), ...(chartPath ? [`Chart: ${chartPath}`] : [])].join('\n\n');
+function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined, chartPngPath?: string): string {
+  const chart = chartPath && chartPngPath
+    ? [`![chart](${CHART_PNG_FILE})`, `Chart: ${chartPath} and ${chartPngPath} (the image link above is relative to the results folder: save this report there to see it).`]
+    : [];
+  return [...tables.map(formatMarkdown), sources(tables), ...chart].join('\n\n');
 }
 
 /** Where the layouts and prices came from, once for the whole report. */
@@ -88,6 +105,6 @@ function sources(tables: readonly WorkloadTable[]): string {
 }
 
 function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget,
-  warnings: readonly string[]): object {
-  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, warnings, chart: chartPath ?? null };
+  warnings: readonly string[], chartPngPath?: string): object {
+  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, warnings, chart: chartPath ?? null, chartPng: chartPngPath ?? null };
 }

@@ -46,7 +46,8 @@ describe('npm run results', () => {
     assert.ok(!existsSync(join(dir, '20261124T130000Z')), 'only the latest run');
     assert.match(run.text, /pd-nixl/);
     assert.match(run.text, /4354/);
-    assert.ok(existsSync(join(runDir, 'report.svg')));
+    assert.ok(existsSync(join(runDir, 'report.svg')) && existsSync(join(runDir, 'report.png')));
+    assert.match(run.text, /!\[chart\]\(report\.png\)/);
     // Bucket from the stack output; objects listed with pages of 7 at most (the fake's page size).
     assert.ok(run.endpoint.calls.some((c) => c.service === 's3' && c.params.bucket === BUCKET));
   });

@@ -67,8 +67,8 @@ const evidenceRow = (stdout: string, experiment: string): string => {
 const GOOD_PD = { layout: layout('pd', ['NixlConnector']), transport: transport({ 'gpu-0': 'efa', 'gpu-1': 'efa' }), evidence: evidence() };
 
 describe('report: evidence beside each result', () => {
-  it('shows p50/p99 TTFT and TPOT and the evidence columns of a PD result whose evidence agrees with it, unflagged', () => {
-    const out = runReport(results({ 'pd-nixl': GOOD_PD }), { json: false, chart: false, strict: true });
+  it('shows p50/p99 TTFT and TPOT and the evidence columns of a PD result whose evidence agrees with it, unflagged', async () => {
+    const out = await runReport(results({ 'pd-nixl': GOOD_PD }), { json: false, chart: false, strict: true });
     assert.equal(out.exitCode, 0, out.stderr);
     assert.equal(evidenceRow(out.stdout, 'pd-nixl'),
       '| pd-nixl | 1500.00 / 4100.50 | 18.50 / 30.25 | 25.0 | 12.50 (4.25 ms) | n/a | gpu-0 14.00, gpu-1 14.00 | decode 41, prefill 87 | ok |');
@@ -77,7 +77,7 @@ describe('report: evidence beside each result', () => {
     assert.equal(out.stderr, '');
   });
 
-  it('flags missing evidence and evidence that contradicts the configuration, in the table, the warnings and on stderr; --strict exits 3', () => {
+  it('flags missing evidence and evidence that contradicts the configuration, in the table, the warnings and on stderr; --strict exits 3', async () => {
     const dir = results({
       'pd-nixl': { ...GOOD_PD, evidence: evidence({ kvTransferBytes: { value: 0, unit: 'bytes', query: 'q', note: 'no NIXL series' } }) },
       'pd-multiconnector': { ...GOOD_PD, layout: layout('pd', ['LMCacheConnectorV1', 'NixlConnector']), transport: transport({ 'gpu-0': 'efa', 'gpu-1': 'tcp' }) },
@@ -85,7 +85,7 @@ describe('report: evidence beside each result', () => {
       'collocated-lmcache': { layout: layout('collocated', ['LMCacheConnectorV1']), transport: transport({}, false), evidence: evidence() },
       'pd-prefill-lmcache': undefined,
     });
-    const out = runReport(dir, { json: false, chart: false });
+    const out = await runReport(dir, { json: false, chart: false });
     assert.equal(out.exitCode, 0, 'without --strict the flags only warn');
     const warnings = out.stdout.split('\n').filter((l) => l.startsWith('- '));
     assert.deepEqual(warnings, [
@@ -100,20 +100,20 @@ describe('report: evidence beside each result', () => {
     assert.match(evidenceRow(out.stdout, 'pd-nixl'), /\| 0\.00 \(4\.25 ms\) \| .* \| ⚠ 1 \|$/);
     assert.match(evidenceRow(out.stdout, 'collocated-baseline'), /\| n\/a \| n\/a \| n\/a \| n\/a \| n\/a \| ⚠ 1 \|$/);
     assert.match(out.stderr, /^warning: pd-multiconnector \(.*conc64\.json\): NIXL provider on gpu-1 is tcp, not efa/m);
-    assert.equal(runReport(dir, { json: false, chart: false, strict: true }).exitCode, EXIT_FLAGGED);
-    const json = JSON.parse(runReport(dir, { json: true, chart: false }).stdout);
+    assert.equal((await runReport(dir, { json: false, chart: false, strict: true })).exitCode, EXIT_FLAGGED);
+    const json = JSON.parse((await runReport(dir, { json: true, chart: false })).stdout);
     assert.equal(json.warnings.length, 7);
     const pd = json.workloads[0].rows.find((r: Json) => r.experiment === 'pd-nixl');
     assert.deepEqual(pd.percentiles, { p50TtftMs: 1500, p99TtftMs: 4100.5, p50TpotMs: 18.5, p99TpotMs: 30.25 });
     assert.equal(pd.evidence.kvBytes, 0);
   });
 
-  it('flags Prometheus down, missing essential fields and unknown roles, each with the recorded reason', () => {
+  it('flags Prometheus down, missing essential fields and unknown roles, each with the recorded reason', async () => {
     const down = evidence(Object.fromEntries(['prefixCacheHitRate', 'kvTransferBytes', 'kvTransferMeanMs', 'kvTransferFailures', 'lmcacheHitRate', 'efaBytes',
       'gpuUtilization'].map((f) => [f, missing('Prometheus not reachable: http://127.0.0.1:9090 unreachable (refused)')])),
     { prometheus: { url: 'http://127.0.0.1:9090', reachable: false, error: 'http://127.0.0.1:9090 unreachable (refused)' } });
     const partial = evidence({ efaBytes: missing('no series of p5ray_efa_tx_bytes_total') }, { roles: { nodes: null, missing: 'cannot read Ray\'s state API' } });
-    const out = runReport(results({ 'pd-nixl': { ...GOOD_PD, evidence: down }, 'pd-multiconnector': { ...GOOD_PD, evidence: partial } }), { json: false, chart: false });
+    const out = await runReport(results({ 'pd-nixl': { ...GOOD_PD, evidence: down }, 'pd-multiconnector': { ...GOOD_PD, evidence: partial } }), { json: false, chart: false });
     const warnings = out.stdout.split('\n').filter((l) => l.startsWith('- '));
     assert.deepEqual(warnings, [
       '- pd-nixl: evidence missing: Prometheus not reachable (http://127.0.0.1:9090 unreachable (refused))',
@@ -122,9 +122,9 @@ describe('report: evidence beside each result', () => {
     ]);
   });
 
-  it('a malformed evidence section is flagged with the file and the field, and the result is still shown', () => {
+  it('a malformed evidence section is flagged with the file and the field, and the result is still shown', async () => {
     const dir = results({ 'pd-nixl': { ...GOOD_PD, evidence: evidence({}, { schema: 2 }) } });
-    const out = runReport(dir, { json: false, chart: false, strict: true });
+    const out = await runReport(dir, { json: false, chart: false, strict: true });
     assert.equal(out.exitCode, EXIT_FLAGGED);
     assert.match(out.stdout, /- pd-nixl: evidence unreadable: .*gptoss_itl8000_otl1000_mixed_pd-nixl\/conc64\.meta\.json: evidence\.schema is 2; this report reads schema 1/);
   });
@@ -133,7 +133,7 @@ describe('report: evidence beside each result', () => {
 describe('evidence contract (validateEvidence)', () => {
   const bad = (doc: Json, pattern: RegExp) => assert.throws(() => validateEvidence(doc, 'r/conc8.meta.json'), pattern);
 
-  it('accepts what bench_evidence.py writes, and names the file and field of what it refuses', () => {
+  it('accepts what bench_evidence.py writes, and names the file and field of what it refuses', async () => {
     assert.equal((validateEvidence(evidence(), 'x').fields.kvTransferMeanMs as Json).unit, 'ms');
     bad('nope', /^Error: r\/conc8\.meta\.json: evidence\. is not a JSON object$/);
     bad(evidence({ kvTransferBytes: { value: -1, unit: 'bytes', query: 'q' } }), /r\/conc8\.meta\.json: evidence\.fields\.kvTransferBytes\.value is -1, not a number ≥ 0/);

@@ -57,14 +57,14 @@ function withSidecars(points: readonly [string, number, readonly number[], Json]
 }
 
 const rowsOf = (stdout: string): string[] => stdout.split('\n').filter((l) => /^\| (collocated|pd)-/.test(l));
-const json = (dir: string, extra: Json = {}): Json => JSON.parse(runReport(dir, { json: true, chart: false, ...extra }).stdout);
+const json = async (dir: string, extra: Json = {}): Promise<Json> => JSON.parse((await runReport(dir, { json: true, chart: false, ...extra })).stdout);
 /** $ per million output tokens from the price table itself, as the report must compute it. */
 const perMillion = (type: string, region: string, gpus: number, tokPerS: number) =>
   Math.round((INSTANCE_PRICES[type][region] / GPU_INSTANCES[type].gpus) * gpus / (tokPerS * 3600) * 1e6 * 100) / 100;
 
 describe('results report', () => {
-  it('reproduces the reference example\'s table with --profile reference, with GPUs, tokens per GPU and dollars per million tokens beside it', () => {
-    const out = runReport(publishedResults(), { json: false, chart: false, profile: 'reference' });
+  it('reproduces the reference example\'s table with --profile reference, with GPUs, tokens per GPU and dollars per million tokens beside it', async () => {
+    const out = await runReport(publishedResults(), { json: false, chart: false, profile: 'reference' });
     assert.equal(out.exitCode, 0, out.stderr);
     assert.ok(out.stdout.includes('| Configuration | Request Throughput (req/s) | Output Token Throughput (tok/s) | Mean TTFT (ms) | Mean TPOT (ms) | GPUs |'));
     const rows = rowsOf(out.stdout).slice(0, 4);
@@ -83,8 +83,8 @@ describe('results report', () => {
     assert.match(out.stdout, /Layouts \(GPUs, replicas × TP, router\): profile reference\./);
   });
 
-  it('shows the per-GPU reversal: PD + NIXL is +41% raw but 30% fewer tokens per GPU than the baseline, and compares raw figures only at equal GPUs', () => {
-    const doc = json(publishedResults(), { profile: 'reference' });
+  it('shows the per-GPU reversal: PD + NIXL is +41% raw but 30% fewer tokens per GPU than the baseline, and compares raw figures only at equal GPUs', async () => {
+    const doc = await json(publishedResults(), { profile: 'reference' });
     const [w] = doc.workloads;
     const row = (e: string): Json => w.rows.find((r: Json) => r.experiment === e);
     assert.deepEqual(w.gpuCounts, [4, 8]);
@@ -101,13 +101,13 @@ describe('results report', () => {
     assert.match(w.summary, /collocated-baseline at concurrency 64 on 4 GPUs .* gave the most output tokens per dollar: \$2\.47 per million/);
   });
 
-  it('reads GPUs, layout and router from the sidecar beside each result, and compares the full-cluster layouts at equal GPU count', () => {
+  it('reads GPUs, layout and router from the sidecar beside each result, and compares the full-cluster layouts at equal GPU count', async () => {
     const dir = withSidecars([
       ['collocated-baseline', 256, [9.5, 9500, 1900, 25], layoutSection(16)],
       ['pd-nixl', 256, [11, 11000, 1500, 20], layoutSection(16, { layout: '2P × TP4 + 2D × TP4' })],
       ['pd-prefill-lmcache', 256, [12, 12000, 2500, 19], layoutSection(16, { layout: '2P × TP4 + 2D × TP4', router: { name: 'prefix-aware' } })],
     ]);
-    const doc = json(dir);
+    const doc = await json(dir);
     const [w] = doc.workloads;
     assert.deepEqual(w.gpuCounts, [16]);
     assert.deepEqual(w.notes, [], 'one GPU count, nothing idle: no warning');
@@ -121,15 +121,15 @@ describe('results report', () => {
     // The cheapest (pd-prefill-lmcache) misses the 2000 ms TTFT budget; a looser budget picks it.
     assert.match(w.summary, /within mean TTFT ≤ 2000 ms and mean TPOT ≤ 50 ms, pd-nixl at concurrency 256 on 16 GPUs \(2P × TP4 \+ 2D × TP4, power-of-two router\)/);
     assert.match(w.summary, /2 of 3 results met the budget; pd-prefill-lmcache did not/);
-    const loose = json(dir, { budget: { meanTtftMs: 3000, meanTpotMs: 50 } }).workloads[0];
+    const loose = (await json(dir, { budget: { meanTtftMs: 3000, meanTpotMs: 50 } })).workloads[0];
     assert.match(loose.summary, /pd-prefill-lmcache at concurrency 256 on 16 GPUs/);
-    const tight = json(dir, { budget: { meanTtftMs: 100, meanTpotMs: 50 } }).workloads[0];
+    const tight = (await json(dir, { budget: { meanTtftMs: 100, meanTpotMs: 50 } })).workloads[0];
     assert.match(tight.summary, /none of the 3 results met the budget \(mean TTFT ≤ 100 ms/);
   });
 
-  it('says unknown, never $0, where the price table has no price for the recorded instance type and region', () => {
+  it('says unknown, never $0, where the price table has no price for the recorded instance type and region', async () => {
     const dir = withSidecars([['collocated-baseline', 64, [3, 3000, 1800, 19], layoutSection(16, { region: 'af-south-1' })]]);
-    const out = runReport(dir, { json: false, chart: false });
+    const out = await runReport(dir, { json: false, chart: false });
     const [row] = rowsOf(out.stdout);
     assert.ok(row.includes('| 16 | 187.50 | unknown | unknown |'), row);
     assert.doesNotMatch(out.stdout, /\$0\.00/);
@@ -137,36 +137,43 @@ describe('results report', () => {
     assert.match(out.stdout, /the price of p5\.48xlarge in af-south-1 is unknown, so tokens per dollar are too/);
   });
 
-  it('without layouts says the GPU counts are unknown and points at --profile', () => {
-    const out = runReport(publishedResults(), { json: false, chart: false });
+  it('without layouts says the GPU counts are unknown and points at --profile', async () => {
+    const out = await runReport(publishedResults(), { json: false, chart: false });
     assert.equal(out.exitCode, 0);
     assert.ok(rowsOf(out.stdout)[0].startsWith('| collocated-baseline | 3.09 | 3092.52 | 1858.70 | 18.78 | unknown | unknown | unknown | unknown |'));
     assert.match(out.stdout, /record no layout .* run with --profile reference/);
   });
 
-  it('skips a result whose sidecar is broken or whose layout section lacks fields, naming the file', () => {
+  it('skips a result whose sidecar is broken or whose layout section lacks fields, naming the file', async () => {
     const dir = withSidecars([['pd-nixl', 64, [4, 4000, 1200, 13], layoutSection(8, { gpus: undefined, region: undefined })]]);
     const folder = join(dir, 'gptoss_itl8000_otl1000_mixed_collocated-baseline');
     mkdirSync(folder);
     writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult([3, 3000, 1800, 19])));
     writeFileSync(join(folder, 'conc64.meta.json'), '{"layout": ');
-    const out = runReport(dir, { json: false, chart: false });
+    const out = await runReport(dir, { json: false, chart: false });
     assert.equal(out.exitCode, 1);
     assert.match(out.stderr, /pd-nixl\/conc64\.json: its sidecar's layout section lacks gpus, region/);
     assert.match(out.stderr, /collocated-baseline\/conc64\.json: its sidecar conc64\.meta\.json is not valid JSON/);
   });
 
-  it('writes an SVG chart comparing the configurations next to the results', () => {
+  it('writes the chart as SVG and PNG next to the results, embeds the PNG in the Markdown, and --no-chart writes neither', async () => {
     const dir = publishedResults();
-    const out = runReport(dir, { json: false, chart: true, profile: 'reference' });
+    const out = await runReport(dir, { json: false, chart: true, profile: 'reference' });
     assert.equal(out.chartPath, join(dir, 'report.svg'));
+    assert.equal(out.chartPngPath, join(dir, 'report.png'));
     const svg = readFileSync(join(dir, 'report.svg'), 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    assert.equal((svg.match(/<\/title><\/rect>/g) ?? []).length, 16, 'one bar per metric and config: 4 × 4');
     for (const r of PUBLISHED_RESULTS) assert.ok(svg.includes(r.experiment), r.experiment);
+    assert.deepEqual([...readFileSync(join(dir, 'report.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.match(out.stdout, /\n!\[chart\]\(report\.png\)\n/);
+    const bare = publishedResults();
+    const none = await runReport(bare, { json: false, chart: false, profile: 'reference' });
+    assert.equal(none.chartPath, undefined);
+    assert.ok(!existsSync(join(bare, 'report.svg')) && !existsSync(join(bare, 'report.png')));
+    assert.doesNotMatch(none.stdout, /!\[chart\]/);
   });
 
-  it('reports malformed and incomplete files with their path, skips them, prints the rest and exits 2', () => {
+  it('reports malformed and incomplete files with their path, skips them, prints the rest and exits 2', async () => {
     const dir = publishedResults();
     const broken = join(dir, 'gptoss_itl8000_otl1000_mixed_broken', 'conc64.json');
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_broken'));
@@ -174,31 +181,31 @@ describe('results report', () => {
     const partial = join(dir, 'gptoss_itl8000_otl1000_mixed_partial', 'conc64.json');
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_partial'));
     writeFileSync(partial, JSON.stringify({ completed: 3, request_throughput: 1, output_throughput: 2 }));
-    const out = runReport(dir, { json: false, chart: false });
+    const out = await runReport(dir, { json: false, chart: false });
     assert.equal(out.exitCode, EXIT_SKIPPED);
     assert.match(out.stderr, new RegExp(`skipped ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON`));
     assert.match(out.stderr, /partial\/conc64\.json: missing or non-numeric mean_ttft_ms, mean_tpot_ms/);
     assert.match(out.stdout, /\| pd-nixl \| 4\.35 \|/);
   });
 
-  it('keeps workloads apart, each with its own baseline and summary', () => {
+  it('keeps workloads apart, each with its own baseline and summary', async () => {
     const dir = publishedResults();
     const folder = join(dir, 'gptoss_itl12500_otl100_prefix-reuse_collocated-lmcache');
     mkdirSync(folder);
     writeFileSync(join(folder, 'conc64.json'), JSON.stringify(vllmResult([5, 500, 300, 10])));
-    const doc = json(dir, { profile: 'reference' });
+    const doc = await json(dir, { profile: 'reference' });
     assert.deepEqual(doc.workloads.map((w: Json) => w.mode), ['mixed', 'prefix-reuse']);
     assert.equal(doc.workloads[1].baseline, 'collocated-lmcache');
     assert.equal(doc.workloads[1].rows[0].layout.router, 'prefix-aware', 'auto routing: prefix-aware for the prefix-reuse workload');
     assert.match(doc.workloads[1].summary, /^Workload prefix-reuse \(12500 in \/ 100 out tokens per request\)/);
   });
 
-  it('names rows by concurrency when a folder holds a sweep, and compares only at equal concurrency', () => {
+  it('names rows by concurrency when a folder holds a sweep, and compares only at equal concurrency', async () => {
     const dir = withSidecars([
       ['x', 8, [1, 10, 100, 5], layoutSection(16)],
       ['x', 16, [2, 20, 120, 6], layoutSection(16)],
     ]);
-    const doc = json(dir);
+    const doc = await json(dir);
     assert.deepEqual(doc.workloads[0].rows.map((r: Json) => r.configuration), ['x @ c=8', 'x @ c=16']);
     assert.deepEqual(doc.workloads[0].rows.map((r: Json) => r.change), [null, null], 'nothing else at its concurrency and GPU count');
   });
@@ -220,7 +227,7 @@ describe('results report', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stdout, /\| pd-multiconnector \| 3\.70 \| 3697\.97 \| 1481\.06 \| 15\.20 \| 8 \| 462\.25 \|/);
     assert.match(r.stdout, /within mean TTFT ≤ 3000 ms/);
-    assert.ok(existsSync(join(dir, 'report.svg')));
+    assert.ok(existsSync(join(dir, 'report.svg')) && existsSync(join(dir, 'report.png')));
     const bad = report(dir, '--profile', 'biggest');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^error: --profile biggest: use reference or full-cluster/);
