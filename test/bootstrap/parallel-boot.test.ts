@@ -93,6 +93,20 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     assert.match(run.signals[0].Reason, /job model-download failed: openai\/gpt-oss-120b download failed: .*401 Client Error: Unauthorized/);
   });
 
+  test('a job that dies without a result (the model download SIGKILLed) fails the node naming the job, never SUCCESS', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DOWNLOAD_KILL: '1' });
+    assert.equal(run.signals.length, 1, run.stdout);
+    assert.equal(run.signals[0].Status, 'FAILURE', run.stdout);
+    assert.match(run.signals[0].Reason, /job model-download ended without a result \(exit 137\)/);
+  });
+
+  test('weights that the download left unusable (refs/main naming another commit) fail the node before SUCCESS', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_REFS_MAIN: '0'.repeat(40) });
+    assert.equal(run.signals.length, 1, run.stdout);
+    assert.equal(run.signals[0].Status, 'FAILURE', run.stdout);
+    assert.match(run.signals[0].Reason, /verify the Python stack.*: the model weights are not usable \(weights downloaded\): refs\/main of openai\/gpt-oss-120b names 0{40}, which has no snapshot/);
+  });
+
   test('the CPU head runs only the stack install and the monitoring stack in the background, and prints the cluster line', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }), { STUB_IP: '10.0.0.10' });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);

@@ -256,6 +256,15 @@ step_verify() {
   PROBE_NOTE=""
   STACK_SUMMARY=$PROBE_VERDICT
   say "  $STACK_SUMMARY"
+  # The model-download job's result is its .ok file; this checks the weights themselves, as vLLM will resolve them.
+  [ "$ON_GPU" = 0 ] || weights_usable
+}
+
+weights_usable() {
+  local out rc=0
+  out=$(HF_HOME="$R$HF_DIR" "$PY" "$BIN_DIR/download_model.py" --check "$MODEL" 2>&1 </dev/null) || rc=$?
+  [ "$rc" -eq 0 ] || fail "the model weights are not usable (weights $(prov_of weights)): ${out##*$'\n'}"
+  say "  $out"
 }
 
 # Sets NIXL_PROVIDER; leaves $STATE_DIR/nixl.json for the node facts.
