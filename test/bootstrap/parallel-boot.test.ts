@@ -113,6 +113,9 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     assert.match(run.stdout, /step \d+\/12: start the install of ray/);
     assert.doesNotMatch(run.stdout, /job (model-download|lmcache-build)/);
     // No GPU node has published its timing here: the head says so instead of waiting.
+    // Diagnostics only: the head signals first, then waits (bounded) for the GPU nodes' timing files.
+    const signalled = run.stdout.indexOf('signalling SUCCESS');
+    assert.ok(signalled >= 0 && signalled < run.stdout.indexOf('waiting for the timing of gpu-0'), run.stdout);
     assert.match(run.stdout, /\[bootstrap head 0\] cluster timing: ready \d+s after the first launch \(\S+\); head-0 ready \d+s \([^)]*\), gpu-0 \?, gpu-1 \?; slowest head-0/);
   });
 });

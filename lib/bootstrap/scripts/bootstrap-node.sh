@@ -102,7 +102,6 @@ summary+="; ${STACK_SUMMARY:-}; venv $(prov_of venv)"
 node_timing
 aws s3 cp --only-show-errors "$STATE_DIR/timing.json" "s3://$BUCKET/$NODE_FACTS_PREFIX$ROLE-$GPU_INDEX.timing.json" ||
   say "could not upload the timing summary"
-[ "$IS_RAY_HEAD" = 0 ] || cluster_timing
 say "ready after ${SECONDS}s: $summary"
 signal SUCCESS "$ROLE $GPU_INDEX ready after ${SECONDS}s" "$summary"
 if [ -n "$CACHE_BUCKET" ] && { [ "$ROLE" = head ] || [ "$GPU_INDEX" = 0 ]; } && [[ $(<"$PROVENANCE") =~ =(built|downloaded) ]]; then
@@ -110,4 +109,9 @@ if [ -n "$CACHE_BUCKET" ] && { [ "$ROLE" = head ] || [ "$GPU_INDEX" = 0 ]; } && 
   cw_flush now
   systemd-run --unit=p5-ray-cache-upload --collect --quiet -- bash "$BIN_DIR/bootstrap-node.sh" "$ENV_FILE" --upload-cache ||
     say "could not start the deploy-cache upload"
+fi
+# Diagnostics only, after the signal: waiting for the GPU nodes' timing files can neither delay nor fail the cluster.
+if [ "$IS_RAY_HEAD" = 1 ]; then
+  cluster_timing
+  cw_flush now
 fi
