@@ -38,11 +38,19 @@ class Miss(Exception):
     pass
 
 
-def aws_env():
+# Uploads run after the node is ready, beside Ray and possibly a benchmark: each of the TRANSFERS AWS CLI processes
+# aims at this rather than at the whole NIC, which the CRT client targets by default (AWS CLI topic "s3-config",
+# target_bandwidth; rate suffixes are powers of 2). Restores, on the critical path of a deploy, are not capped.
+UPLOAD_BANDWIDTH = "2Gb/s"
+
+
+def aws_env(bandwidth=None):
     # The CRT client ignores max_concurrent_requests and picks its own parallelism for the instance type.
     fd, path = tempfile.mkstemp(prefix="p5-aws-", suffix=".conf")
     with os.fdopen(fd, "w") as f:
         f.write("[default]\ns3 =\n    preferred_transfer_client = crt\n")
+        if bandwidth:
+            f.write(f"    target_bandwidth = {bandwidth}\n")
     return dict(os.environ, AWS_CONFIG_FILE=path)
 
 
@@ -176,9 +184,11 @@ def upload_venv(args):
     work = tempfile.mkdtemp(prefix="venv-upload-", dir=args.scratch)
     try:
         parent, name = os.path.split(args.src.rstrip("/"))
-        # Archived as "venv/": restored under the same absolute path, where its scripts' #! lines point.
-        subprocess.run(["tar", "-I", " ".join(program), "-cf", os.path.join(work, "venv.tar"), "-C", parent,
-                        "--transform", f"s,^{name},venv,", name], check=True)
+        # Archived as "venv/": restored under the same absolute path, where its scripts' #! lines point. Without
+        # __pycache__: Ray runs from this venv and Python writes bytecode there while tar reads it, which GNU tar
+        # reports with exit 1 ("file changed as we read it"); Python rebuilds the bytecode on first import.
+        subprocess.run(["tar", "-I", " ".join(program), "-cf", os.path.join(work, "venv.tar"), "--exclude=__pycache__",
+                        "-C", parent, "--transform", f"s,^{name},venv,", name], check=True)
         return put_entry(base, work, ["venv.tar"], inputs, {"compression": kind})
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -293,6 +303,8 @@ def main(argv):
     parser.add_argument("fields", nargs="*", help="venv, wheel: the key's inputs, name=value")
     # Options may come between the positionals and the key's name=value inputs.
     args = parser.parse_intermixed_args(argv)
+    if args.action == "upload":
+        ENV.update(aws_env(UPLOAD_BANDWIDTH))
     start = time.time()
     try:
         outcome = ACTIONS[(args.action, args.what)](args)

@@ -425,6 +425,9 @@ cache_upload() {
   trap 'on_err $? "$BASH_COMMAND" $LINENO' ERR
   exec 3>>"$LOG_FILE" >>"$JOBS_DIR/$JOB.log" 2>&1 </dev/null
   local up=("$PY" "$BIN_DIR/deploy_cache.py" --bucket "$CACHE_BUCKET" --prefix "$CACHE_PREFIX" upload) fields=()
+  UPLOAD_FAILED=""
+  # Whatever ends it (an error, a signal), the marker does not stay "running" for run_all.sh to wait on.
+  trap 'cache_upload_state failed "ended unexpectedly: see jobs/cache-upload.log"' EXIT
   say "started"
   if [ "$(prov_of venv)" = built ]; then
     mapfile -t fields < <(venv_fields)
@@ -435,7 +438,9 @@ cache_upload() {
     uploaded wheel --src "$SCRATCH/wheels" "${fields[@]}"
   fi
   [ "$(prov_of weights)" != downloaded ] || uploaded weights --repo "$MODEL" --hf-home "$R$HF_DIR" --revision "$(prov_of modelRevision)"
-  say "done"
+  trap - EXIT
+  if [ -n "$UPLOAD_FAILED" ]; then cache_upload_state failed "$UPLOAD_FAILED"; else cache_upload_state "done"; fi
+  say "done${UPLOAD_FAILED:+ (failed: $UPLOAD_FAILED)}"
   cw_flush now
 }
 
@@ -444,4 +449,17 @@ uploaded() {
   out=$("${up[@]}" "$@" 2>&1) || rc=$?
   printf '%s\n' "$out"
   say "$1: ${out##*$'\n'}"
+  [ "$rc" -eq 0 ] || UPLOAD_FAILED+="${UPLOAD_FAILED:+; }$1: ${out##*$'\n'}"
+}
+
+# cache_upload_state <running|done|failed> [detail]: the upload's marker beside the node facts
+# (cluster/nodes/<role>-<index>.cache-upload.json), which run_all.sh waits on before the first benchmark. Never fatal.
+cache_upload_state() {
+  local file="$STATE_DIR/cache-upload.json" now started
+  now=$(date -u +%FT%TZ)
+  started=$(json_field started "$(cat "$file" 2>/dev/null || true)")
+  printf '{"node":"%s","state":"%s","unit":"p5-ray-cache-upload","started":"%s","updated":"%s","detail":%s}\n' \
+    "$ROLE-$GPU_INDEX" "$1" "${started:-$now}" "$now" "$(json_str "${2:-}")" >"$file"
+  aws s3 cp --only-show-errors "$file" "s3://$BUCKET/$NODE_FACTS_PREFIX$ROLE-$GPU_INDEX.cache-upload.json" ||
+    say "could not write the deploy-cache upload's state ($1) to s3://$BUCKET/$NODE_FACTS_PREFIX"
 }
