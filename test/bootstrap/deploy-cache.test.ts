@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +129,34 @@ describe('the deploy cache', { concurrency: 1 }, () => {
     assert.match(run.stdout, /job model-download: cache weights: miss: sha256 of model-00003-of-00014\.safetensors is [0-9a-f]{16}…, the manifest says/);
     assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
     assert.equal(facts(run).bootstrap.weights, 'downloaded');
+  });
+
+  test('a weights restore that breaks off on anything (a manifest of another shape) leaves no file in the snapshot: the download starts clean', async () => {
+    const manifestPath = join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/manifest.json`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const shard = readFileSync(join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`), 'utf8');
+    manifest.files['model-00003-of-00014.safetensors'] = { size: shard.length };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job model-download: cache weights: miss: a manifest of another shape \(KeyError: 'sha256'\)/);
+    assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
+    const snapshots = join(run.root, 'opt/dlami/nvme/hf/hub/models--openai--gpt-oss-120b/snapshots');
+    assert.deepEqual(readdirSync(snapshots), [MODEL_SHA], 'no partial folder left');
+  });
+
+  test('a venv archive that passes its checksums but does not unpack is a miss, and leaves no partial tree', async () => {
+    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    const garbage = 'not a tar archive\n'.repeat(100);
+    writeFileSync(join(s3, CACHE, tar), garbage);
+    const manifestPath = join(s3, CACHE, tar.replace(/venv\.tar$/, 'manifest.json'));
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.files['venv.tar'] = { size: garbage.length, sha256: createHash('sha256').update(garbage).digest('hex') };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job stack-install: cache venv: miss: Command '\['tar'/);
+    assert.deepEqual(readdirSync(join(run.root, 'opt/p5-ray')).filter((n) => n.startsWith('.restore-')), []);
   });
 
   test('the CPU head restores and fills its own venv entry, apart from the GPU nodes\'', async () => {

@@ -164,15 +164,19 @@ def restore_venv(args):
     parent = os.path.dirname(args.dest.rstrip("/"))
     os.makedirs(args.scratch, exist_ok=True)
     work = tempfile.mkdtemp(prefix="venv-restore-", dir=args.scratch)
+    unpacked = None
     try:
         fetch_verified(base, manifest["files"], work)
+        # Unpacked beside the venv, then renamed: a failed unpack never leaves a partial venv at its path, and
+        # whatever ends it, the partial tree (up to 12 GB on the root volume) goes.
         unpacked = tempfile.mkdtemp(prefix=".restore-", dir=parent)
         program = "zstd -d -T0" if manifest.get("compression") == "zstd" else "gzip -d"
         subprocess.run(["tar", "-I", program, "-xf", os.path.join(work, "venv.tar"), "-C", unpacked], check=True)
         os.rename(os.path.join(unpacked, "venv"), args.dest)
-        os.rmdir(unpacked)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if unpacked:
+            shutil.rmtree(unpacked, ignore_errors=True)
     return f"hit: {base} ({describe(manifest['files'])}, sha256 verified) unpacked to {args.dest}"
 
 
@@ -247,14 +251,18 @@ def restore_weights(args):
         raise Miss(f"{base} holds another file set (ignored: {manifest.get('ignorePatterns')})")
     model = os.path.join(args.hf_home, "hub", repo_dir(args.repo))
     snapshot = os.path.join(model, "snapshots", sha)
+    # Fetched beside the snapshot and renamed once verified: huggingface_hub serves any file already at the
+    # snapshot's path without checking it, so nothing unverified may ever be there, whatever ends the restore.
+    partial = os.path.join(model, "snapshots", f".{sha}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        fetch_verified(base + "files/", manifest["files"], snapshot)
-        problem = snapshot_problem(snapshot)
+        fetch_verified(base + "files/", manifest["files"], partial)
+        problem = snapshot_problem(partial)
         if problem:
             raise Miss(problem)
-    except Miss:
-        shutil.rmtree(snapshot, ignore_errors=True)
-        raise
+        os.rename(partial, snapshot)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     # What snapshot_download leaves: refs/main names the commit, so vLLM resolves the model to this snapshot.
     os.makedirs(os.path.join(model, "refs"), exist_ok=True)
     with open(os.path.join(model, "refs", "main"), "w") as f:
@@ -308,9 +316,10 @@ def main(argv):
     start = time.time()
     try:
         outcome = ACTIONS[(args.action, args.what)](args)
-    except (Miss, OSError, subprocess.CalledProcessError) as e:
+    except (Miss, OSError, subprocess.CalledProcessError, KeyError, TypeError) as e:
         verb = "miss" if args.action == "restore" else "upload failed"
-        print(f"{verb}: {e}", flush=True)
+        why = f"a manifest of another shape ({type(e).__name__}: {e})" if isinstance(e, (KeyError, TypeError)) else e
+        print(f"{verb}: {why}", flush=True)
         return MISS if args.action == "restore" else 1
     print(f"{outcome} in {time.time() - start:.0f}s", flush=True)
     return 0
