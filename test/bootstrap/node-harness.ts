@@ -59,6 +59,10 @@ case $url in
   https://pypi.org/* | https://huggingface.co/*)
     n=$(( $(cat "$STUB_DIR/internet-tries" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/internet-tries"
     if [ -n "\${STUB_NO_NAT:-}" ] || [ "$n" -lt "\${STUB_NAT_AFTER:-1}" ]; then echo "curl: (28) Connection timed out after 5001 milliseconds" >&2; exit 28; fi
+    # STUB_SLOW_NET=1: a working but slow route: the whole root index (tens of MB) does not arrive within 5 s.
+    if [ -n "\${STUB_SLOW_NET:-}" ] && [ "$url" = https://pypi.org/simple/ ] && [[ " $* " != *" -I "* ]]; then
+      echo "curl: (28) Operation timed out after 5000 milliseconds with 3145728 out of 41943040 bytes received" >&2; exit 28
+    fi
     case $url in */revision/main) printf '{"id":"x","sha":"%s"}\n' "$STUB_MODEL_SHA" ;; esac
     exit 0 ;;
   */latest/api/token) echo tok ;;

@@ -135,6 +135,12 @@ describe('network paths, waited for by the node', { concurrency: 3 }, () => {
     assert.ok(log.indexOf('files in /opt/p5-ray/bin') < log.indexOf('waiting for a route'), 'the S3 asset came first, without the NAT');
   });
 
+  test('a working but slow route counts as a route: the probe asks for headers of a small page, with a connect timeout', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_SLOW_NET: '1', P5RAY_NET_WAIT: '10' });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.ok(run.calls.includes('curl -sS -o /dev/null -I --connect-timeout 5 --max-time 15 https://pypi.org/simple/pip/'), run.calls.filter((c) => c.includes('pypi')).join('\n'));
+  });
+
   test('no NAT route at all fails the node within the network wait, saying which route is missing', async () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NO_NAT: '1', P5RAY_NET_WAIT: '2' });
     assert.equal(run.signals.length, 1, run.stdout);

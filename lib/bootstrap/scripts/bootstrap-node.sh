@@ -23,8 +23,9 @@ RAY_ENV_FILE="$CONF_DIR/ray.env"
 UNIT_FILE="$R/etc/systemd/system/ray.service"
 TOOLS_DIR="$R$NODE_ROOT/tools"
 PY="${P5RAY_PYTHON:-/usr/bin/python3}"
-# Probed before anything is fetched from them: the nodes launch before the NAT route exists.
-PYPI_URL=https://pypi.org/simple/
+# Probed before anything is fetched from them: the nodes launch before the NAT route exists. A small page each (the
+# root simple index lists every PyPI project: tens of MB, slow on a working route).
+PYPI_URL=https://pypi.org/simple/pip/
 HF_URL=https://huggingface.co/api/models/$MODEL
 START_EPOCH=$(date +%s)
 # Appended, not prepended, so a test's stubs stay first; cloud-init's PATH lacks the EFA installer's bin.
