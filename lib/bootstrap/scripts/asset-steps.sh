@@ -82,8 +82,11 @@ jobs_check() {
 }
 
 stop_jobs() {
-  local p
-  for p in "${JOB_PIDS[@]}"; do
+  local j p
+  for j in "${JOB_ORDER[@]}"; do
+    # Only jobs still pending: a finished job's PID may have been reused.
+    if [ -e "$JOBS_DIR/$j.ok" ] || [ -e "$JOBS_DIR/$j.failed" ]; then continue; fi
+    p=${JOB_PIDS[$j]}
     # shellcheck disable=SC2046  # one pid per word
     kill -TERM $(ps -e -o pid=,ppid= | awk -v root="$p" '
       { parent[$1] = $2 }
@@ -209,7 +212,9 @@ job_model() {
   fi
   prov weights downloaded
   uv venv --python "$PY" "$dl"
-  uv pip install --python "$dl/bin/python" "huggingface_hub==$HF_HUB_VERSION" "hf_xet==$HF_XET_VERSION"
+  # This environment is on the NVMe, uv's cache on the root volume: hard links cannot cross filesystems, so copy
+  # (without it uv warns "Failed to hardlink files" and copies anyway).
+  UV_LINK_MODE=copy uv pip install --python "$dl/bin/python" "huggingface_hub==$HF_HUB_VERSION" "hf_xet==$HF_XET_VERSION"
   HF_HOME="$R$HF_DIR" HF_XET_HIGH_PERFORMANCE=1 "$dl/bin/python" "$BIN_DIR/download_model.py" "$MODEL" \
     >"$STATE_DIR/model-path" </dev/null || fail "$MODEL download failed: $(<"$STATE_DIR/model-path") $(last_output "$JOBS_DIR/$JOB.log")"
   prov modelRevision "$(basename "$(<"$STATE_DIR/model-path")")"
