@@ -128,7 +128,7 @@ case $1 in
   --version) echo "uv 0.9.0 stub" ;;
   venv) for last; do :; done; mkdir -p "$last/bin" "$last/lib/__pycache__"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray"
         echo bytecode >"$last/lib/__pycache__/site.cpython-312.pyc" ;;
-  pip) echo "uv-env UV_LINK_MODE=\${UV_LINK_MODE:-} UV_CACHE_DIR=\${UV_CACHE_DIR:-}" >>"$STUB_DIR/calls.log"
+  pip) echo "uv-env UV_LINK_MODE=\${UV_LINK_MODE:-} UV_CACHE_DIR=\${UV_CACHE_DIR:-} :: $*" >>"$STUB_DIR/calls.log"
        case " $* " in
          *" vllm=="*) what=stack secs=\${STUB_STACK_SECONDS:-0} rc=\${STUB_PIP_RC:-0} ;;
          *" torch=="*) what=torch secs=\${STUB_TORCH_SECONDS:-0} rc=0 ;;
