@@ -67,6 +67,10 @@ export const DEPLOY_TIME_STEPS = {
     what: 'find the head, start Ray, join; the head sees every GPU and signals', minutes: m(0.3, 0.4, 0.6),
     basis: 'seconds per health check and poll; the CPU head is ready minutes before the GPU nodes',
   },
+  monitoringGate: {
+    what: 'the Ray head\'s monitoring gate: Prometheus scrapes every target of every node', minutes: m(0.1, 0.2, 0.6),
+    basis: 'one 5 s scrape interval after Prometheus picks up the target files it watches; at most its 30 s re-read (file_sd refresh_interval) plus a scrape',
+  },
   venvRestore: {
     what: 'venv from the deploy cache: 6 GB archive over the S3 gateway endpoint, checksummed, unpacked to 12 GB', minutes: m(0.3, 0.5, 1),
     basis: 'S3 at 1.5–5 GB/s to one large instance with parallel ranged GETs; zstd unpacking at ~1 GB/s onto a 1000 MiB/s volume',
@@ -97,16 +101,25 @@ export function firstDeployJobs(): Minutes {
     pick(c, 'torch') + Math.max(pick(c, 'lmcacheBuild'), pick(c, 'stackRest'))));
 }
 
-/** A first deploy now: launch after the instance profile only, the long work in parallel. */
+/** When a node's jobs can reach the internet: after its own start-up, and not before the NAT route exists. */
+const nodeWithRoute = (c: Case) => Math.max(pick(c, 'instanceProfile') + pick(c, 'boot') + pick(c, 'preJobs'), pick(c, 'natRoute'));
+
+/** The end of every deploy: checks, Ray, and the head's monitoring gate (its monitoring job runs in the background). */
+const tail = (c: Case) => pick(c, 'checks') + pick(c, 'join') + pick(c, 'monitoringGate');
+
+/** A first deploy now: launch after the instance profile only, the long work in parallel (every job needs the route). */
 export function firstDeploy(): Minutes {
   const jobs = firstDeployJobs();
-  return each((c) => pick(c, 'instanceProfile') + pick(c, 'boot') + pick(c, 'preJobs') + jobs[c] + pick(c, 'checks') + pick(c, 'join'));
+  return each((c) => nodeWithRoute(c) + jobs[c] + tail(c));
 }
 
-/** A repeat deploy with the deploy cache: the venv and the weights restored in parallel, nothing built. */
+/**
+ * A repeat deploy with the deploy cache: the venv (S3 only) and the weights restored in parallel, nothing built. The
+ * weights restore asks the Hub which commit `main` is first, so it waits for the NAT route.
+ */
 export function repeatDeploy(): Minutes {
-  return each((c) => pick(c, 'instanceProfile') + pick(c, 'boot') + pick(c, 'preJobs') +
-    Math.max(pick(c, 'venvRestore'), pick(c, 'weightsRestore')) + pick(c, 'checks') + pick(c, 'join'));
+  return each((c) => Math.max(pick(c, 'instanceProfile') + pick(c, 'boot') + pick(c, 'preJobs') + pick(c, 'venvRestore'),
+    nodeWithRoute(c) + pick(c, 'weightsRestore')) + tail(c));
 }
 
 /** "10.1 min (6.3–15.6)": how the docs and the README quote a total. */

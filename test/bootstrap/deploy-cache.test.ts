@@ -5,6 +5,8 @@
  * entry falls back to the normal path.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,8 +59,32 @@ describe('the deploy cache', { concurrency: 1 }, () => {
     assert.deepEqual(facts(first).bootstrap, { venv: 'built', lmcacheWheel: 'built', weights: 'downloaded', modelRevision: MODEL_SHA });
   });
 
+  test('the upload runs at idle priority with a capped bandwidth, without bytecode, and leaves its state beside the node facts', () => {
+    assert.ok(first.calls.includes(`systemd-run --unit=p5-ray-cache-upload --collect --quiet -p Nice=19 -p IOSchedulingClass=idle -p CPUWeight=idle -- bash ${first.root}/opt/p5-ray/bin/bootstrap-node.sh ${first.root}/etc/p5-ray/cluster.env --upload-cache`),
+      first.calls.filter((c) => c.startsWith('systemd-run')).join('\n'));
+    // Uploads aim at 2 Gb/s per AWS CLI process; restores (on a deploy's critical path) are not capped.
+    const configs = first.calls.filter((c) => c.startsWith('aws-config s3 cp'));
+    const puts = configs.filter((c) => / s3:\/\/p5-ray-cache-\S+ ::/.test(c) && !/ - ::/.test(c) && c.includes(' /'));
+    assert.ok(puts.length >= 3 && puts.every((c) => c.includes('target_bandwidth = 2Gb/s')), configs.join('\n'));
+    assert.ok(configs.some((c) => c.includes('manifest.json -') && !c.includes('target_bandwidth')), configs.join('\n'));
+    // Python writes bytecode into a venv Ray runs from while tar reads it: __pycache__ stays out of the archive.
+    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    const listing = execFileSync('tar', ['-tf', join(s3, CACHE, tar)], { encoding: 'utf8' });
+    assert.match(listing, /^venv\/bin\/python$/m);
+    assert.doesNotMatch(listing, /__pycache__/);
+    // Marked running before the node signalled, done at the end: run_all.sh waits on it before benchmarking.
+    const marker = first.calls.findIndex((c) => c.includes('cluster/nodes/gpu-0.cache-upload.json'));
+    const signal = first.calls.findIndex((c) => c.startsWith('curl') && c.includes('cloudformation-waitcondition'));
+    assert.ok(marker >= 0 && marker < signal, 'the running marker is written before the signal');
+    const state = JSON.parse(readFileSync(join(s3, 'cluster', 'nodes', 'gpu-0.cache-upload.json'), 'utf8'));
+    assert.equal(state.state, 'done');
+    assert.equal(state.node, 'gpu-0');
+    assert.match(state.started, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
   test('a repeat deploy restores the venv and the weights, skips install, build and download, and passes the same checks', async () => {
-    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    // As GPU node 0, the one that uploads after a first deploy: only what it restored keeps it from uploading again.
+    const run = await runNode(cached(0), HEAD_PUBLISHED, { s3 });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.deepEqual(installs(run), []);
     assert.deepEqual(builds(run), []);
@@ -73,6 +99,7 @@ describe('the deploy cache', { concurrency: 1 }, () => {
     assert.equal(run.file(`${snapshot}/refs/main`), MODEL_SHA);
     assert.equal(run.file(`${snapshot}/snapshots/${MODEL_SHA}/config.json`), 'openai/gpt-oss-120b/config.json\n');
     assert.doesNotMatch(run.file('var/log/p5-ray-bootstrap.log'), /cache-upload/, 'nothing new to upload');
+    assert.ok(!run.calls.some((c) => c.startsWith('systemd-run')), 'no upload started');
   });
 
   test('a restored venv that fails the checks fails the node, saying the venv came from the cache', async () => {
@@ -104,6 +131,34 @@ describe('the deploy cache', { concurrency: 1 }, () => {
     assert.equal(facts(run).bootstrap.weights, 'downloaded');
   });
 
+  test('a weights restore that breaks off on anything (a manifest of another shape) leaves no file in the snapshot: the download starts clean', async () => {
+    const manifestPath = join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/manifest.json`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const shard = readFileSync(join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`), 'utf8');
+    manifest.files['model-00003-of-00014.safetensors'] = { size: shard.length };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job model-download: cache weights: miss: a manifest of another shape \(KeyError: 'sha256'\)/);
+    assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
+    const snapshots = join(run.root, 'opt/dlami/nvme/hf/hub/models--openai--gpt-oss-120b/snapshots');
+    assert.deepEqual(readdirSync(snapshots), [MODEL_SHA], 'no partial folder left');
+  });
+
+  test('a venv archive that passes its checksums but does not unpack is a miss, and leaves no partial tree', async () => {
+    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    const garbage = 'not a tar archive\n'.repeat(100);
+    writeFileSync(join(s3, CACHE, tar), garbage);
+    const manifestPath = join(s3, CACHE, tar.replace(/venv\.tar$/, 'manifest.json'));
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.files['venv.tar'] = { size: garbage.length, sha256: createHash('sha256').update(garbage).digest('hex') };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.match(run.stdout, /job stack-install: cache venv: miss: Command '\['tar'/);
+    assert.deepEqual(readdirSync(join(run.root, 'opt/p5-ray')).filter((n) => n.startsWith('.restore-')), []);
+  });
+
   test('the CPU head restores and fills its own venv entry, apart from the GPU nodes\'', async () => {
     const head = (over = {}) => runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0, raw: { deployCache: true }, cacheBucketName: CACHE_BUCKET }),
       { STUB_IP: '10.0.0.10', ...over }, { s3 });
@@ -113,5 +168,14 @@ describe('the deploy cache', { concurrency: 1 }, () => {
     const again = await head();
     assert.match(again.stdout, /job stack-install: cache venv: hit: s3:\/\/\S+\/venv\/cpu\//);
     assert.deepEqual(installs(again), []);
+    assert.doesNotMatch(again.file('var/log/p5-ray-bootstrap.log'), /cache-upload/, 'nothing new to upload');
+  });
+
+  test('an upload that fails leaves the state failed with the reason, and the node stays ready', async () => {
+    const run = await runNode(cached(0), { ...HEAD_PUBLISHED, STUB_S3_PUT_FAIL: '/venv/' });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    const state = JSON.parse(readFileSync(join(run.dir, 's3', 'cluster', 'nodes', 'gpu-0.cache-upload.json'), 'utf8'));
+    assert.equal(state.state, 'failed');
+    assert.match(state.detail, /^venv: upload failed: .*AccessDenied/);
   });
 });

@@ -59,6 +59,10 @@ case $url in
   https://pypi.org/* | https://huggingface.co/*)
     n=$(( $(cat "$STUB_DIR/internet-tries" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/internet-tries"
     if [ -n "\${STUB_NO_NAT:-}" ] || [ "$n" -lt "\${STUB_NAT_AFTER:-1}" ]; then echo "curl: (28) Connection timed out after 5001 milliseconds" >&2; exit 28; fi
+    # STUB_SLOW_NET=1: a working but slow route: the whole root index (tens of MB) does not arrive within 5 s.
+    if [ -n "\${STUB_SLOW_NET:-}" ] && [ "$url" = https://pypi.org/simple/ ] && [[ " $* " != *" -I "* ]]; then
+      echo "curl: (28) Operation timed out after 5000 milliseconds with 3145728 out of 41943040 bytes received" >&2; exit 28
+    fi
     case $url in */revision/main) printf '{"id":"x","sha":"%s"}\n' "$STUB_MODEL_SHA" ;; esac
     exit 0 ;;
   */latest/api/token) echo tok ;;
@@ -80,7 +84,10 @@ case $url in
   http://*.ec2.archive.ubuntu.com/* | https://apt.grafana.com) ;;
   *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
 esac`,
+  // The AWS CLI config deploy_cache.py generates, logged with the call. STUB_S3_PUT_FAIL=<part of a key>: uploads
+  // of matching keys are refused.
   aws: `
+[ -z "\${AWS_CONFIG_FILE:-}" ] || echo "aws-config $* :: $(tr '\\n' ' ' <"$AWS_CONFIG_FILE")" >>"$STUB_DIR/calls.log"
 case "$1 $2" in
   "--version "*) echo "aws-cli/2.99.0 stub" ;;
   "logs put-log-events") printf '%s\\n' "$*" >>"$STUB_DIR/cloudwatch.log" ;;
@@ -106,6 +113,9 @@ case "$1 $2" in
          fi
          if [ $recursive = 1 ]; then cp -r "$STUB_DIR/s3/$key/." "$dst"; elif [ "$dst" = - ]; then cat "$STUB_DIR/s3/$key"; else cp "$STUB_DIR/s3/$key" "$dst"; fi ;;
       *) key=\${dst#s3://*/}
+         if [ -n "\${STUB_S3_PUT_FAIL:-}" ] && [[ $key == *"$STUB_S3_PUT_FAIL"* ]]; then
+           echo "upload failed: $src to $dst An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1
+         fi
          if [ $recursive = 1 ]; then mkdir -p "$STUB_DIR/s3/$key"; cp -r "$src/." "$STUB_DIR/s3/$key"
          else mkdir -p "$(dirname "$STUB_DIR/s3/$key")"; cp "$src" "$STUB_DIR/s3/$key"; fi ;;
     esac ;;
@@ -116,8 +126,9 @@ esac`,
   uv: `
 case $1 in
   --version) echo "uv 0.9.0 stub" ;;
-  venv) for last; do :; done; mkdir -p "$last/bin"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray" ;;
-  pip) echo "uv-env UV_LINK_MODE=\${UV_LINK_MODE:-} UV_CACHE_DIR=\${UV_CACHE_DIR:-}" >>"$STUB_DIR/calls.log"
+  venv) for last; do :; done; mkdir -p "$last/bin" "$last/lib/__pycache__"; cp "$STUB_DIR/venv-python" "$last/bin/python"; cp "$STUB_DIR/venv-ray" "$last/bin/ray"
+        echo bytecode >"$last/lib/__pycache__/site.cpython-312.pyc" ;;
+  pip) echo "uv-env UV_LINK_MODE=\${UV_LINK_MODE:-} UV_CACHE_DIR=\${UV_CACHE_DIR:-} :: $*" >>"$STUB_DIR/calls.log"
        case " $* " in
          *" vllm=="*) what=stack secs=\${STUB_STACK_SECONDS:-0} rc=\${STUB_PIP_RC:-0} ;;
          *" torch=="*) what=torch secs=\${STUB_TORCH_SECONDS:-0} rc=0 ;;

@@ -67,6 +67,9 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     }
     // The longest step; when it is the join, with the job that ended last (which one depends on the machine here).
     assert.match(timing[6], /^(\w+|join <- (model-download|lmcache-build|stack-install|monitoring))$/);
+    // The download's environment is on the NVMe, uv's cache on the root volume: copied, not hard-linked.
+    assert.ok(run.calls.some((c) => /^uv-env UV_LINK_MODE=copy .* :: pip install --python \S+\/hf-env\/bin\/python huggingface_hub==/.test(c)),
+      run.calls.filter((c) => c.startsWith('uv-env')).join('\n'));
     // The summary goes to the bucket for the Ray head's cluster line.
     const doc = JSON.parse(run.file('../s3/cluster/nodes/gpu-1.timing.json'));
     assert.equal(doc.node, 'gpu-1');
@@ -93,12 +96,29 @@ describe('the overlapped bootstrap', { concurrency: 3 }, () => {
     assert.match(run.signals[0].Reason, /job model-download failed: openai\/gpt-oss-120b download failed: .*401 Client Error: Unauthorized/);
   });
 
+  test('a job that dies without a result (the model download SIGKILLed) fails the node naming the job, never SUCCESS', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DOWNLOAD_KILL: '1' });
+    assert.equal(run.signals.length, 1, run.stdout);
+    assert.equal(run.signals[0].Status, 'FAILURE', run.stdout);
+    assert.match(run.signals[0].Reason, /job model-download ended without a result \(exit 137\)/);
+  });
+
+  test('weights that the download left unusable (refs/main naming another commit) fail the node before SUCCESS', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_REFS_MAIN: '0'.repeat(40) });
+    assert.equal(run.signals.length, 1, run.stdout);
+    assert.equal(run.signals[0].Status, 'FAILURE', run.stdout);
+    assert.match(run.signals[0].Reason, /verify the Python stack.*: the model weights are not usable \(weights downloaded\): refs\/main of openai\/gpt-oss-120b names 0{40}, which has no snapshot/);
+  });
+
   test('the CPU head runs only the stack install and the monitoring stack in the background, and prints the cluster line', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }), { STUB_IP: '10.0.0.10' });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /step \d+\/12: start the install of ray/);
     assert.doesNotMatch(run.stdout, /job (model-download|lmcache-build)/);
     // No GPU node has published its timing here: the head says so instead of waiting.
+    // Diagnostics only: the head signals first, then waits (bounded) for the GPU nodes' timing files.
+    const signalled = run.stdout.indexOf('signalling SUCCESS');
+    assert.ok(signalled >= 0 && signalled < run.stdout.indexOf('waiting for the timing of gpu-0'), run.stdout);
     assert.match(run.stdout, /\[bootstrap head 0\] cluster timing: ready \d+s after the first launch \(\S+\); head-0 ready \d+s \([^)]*\), gpu-0 \?, gpu-1 \?; slowest head-0/);
   });
 });
@@ -116,6 +136,12 @@ describe('network paths, waited for by the node', { concurrency: 3 }, () => {
     assert.match(run.stdout, /job (stack-install|model-download): +waiting for a route to (PyPI|Hugging Face) .*curl: \(28\) Connection timed out/);
     const log = run.file('var/log/p5-ray-bootstrap.log');
     assert.ok(log.indexOf('files in /opt/p5-ray/bin') < log.indexOf('waiting for a route'), 'the S3 asset came first, without the NAT');
+  });
+
+  test('a working but slow route counts as a route: the probe asks for headers of a small page, with a connect timeout', async () => {
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_SLOW_NET: '1', P5RAY_NET_WAIT: '10' });
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    assert.ok(run.calls.includes('curl -sS -o /dev/null -I --connect-timeout 5 --max-time 15 https://pypi.org/simple/pip/'), run.calls.filter((c) => c.includes('pypi')).join('\n'));
   });
 
   test('no NAT route at all fails the node within the network wait, saying which route is missing', async () => {

@@ -20,7 +20,8 @@ const PYTHON = join(REPO, '.test-venv', 'bin', 'python');
  * deploy ends DEPLOY_FAILED), STUB_ANSWER (chat answer), STUB_PG_POLLS (after a shutdown, `ray list
  * placement-groups` still shows a CREATED Serve placement group holding 4 GPUs for that many calls, -1 = forever,
  * while `ray status` shows 0 GPUs used), STUB_APP_POLLS (likewise for `serve status` listing the app as DELETING),
- * STUB_LIST_FAILS (`ray list` exits 1), STUB_NODE_FACTS (folder served as s3://<bucket>/cluster/nodes/).
+ * STUB_LIST_FAILS (`ray list` exits 1), STUB_NODE_FACTS (folder served as s3://<bucket>/cluster/nodes/),
+ * STUB_UPLOAD_POLLS (a deploy-cache upload's state reads running until that read).
  */
 const STUBS: Record<string, string> = {
   serve: `
@@ -62,6 +63,12 @@ case "$1" in
 esac`,
   // s3 cp --recursive SRC DEST ...: downloads serve STUB_NODE_FACTS, uploads land in $STUB_DIR/s3/<bucket>/<key>.
   aws: `
+# A deploy-cache upload's state file: running until the STUB_UPLOAD_POLLS-th read, then done.
+if [ "$1 $2" = "s3 cp" ] && [[ $3 == s3://*.cache-upload.json ]]; then
+  n=$(( $(cat "$STUB_DIR/upload-polls" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$STUB_DIR/upload-polls"
+  if [ "$n" -lt "\${STUB_UPLOAD_POLLS:-1}" ]; then echo '{"state": "running"}' > "$4"; else echo '{"state": "done"}' > "$4"; fi
+  exit 0
+fi
 [ "$1 $2 $3" = "s3 cp --recursive" ] || exit 0
 src="$4"; dest="$5"
 case "$src" in
@@ -630,6 +637,46 @@ describe('serve bundle scripts', () => {
         assert.deepEqual(r.calls, []);
       });
     }
+  });
+
+  describe('run_all.sh and the deploy-cache upload a node runs after it is ready', () => {
+    const uploading = () => {
+      const facts = factsDir();
+      writeFileSync(join(facts, 'gpu-0.cache-upload.json'), JSON.stringify({ node: 'gpu-0', state: 'running' }));
+      writeFileSync(join(facts, 'head-0.cache-upload.json'), JSON.stringify({ node: 'head-0', state: 'done' }));
+      return facts;
+    };
+    const recorded = (out: string) => JSON.parse(readFileSync(join(runDir(out), 'cache-upload.json'), 'utf8'));
+
+    it('waits, with progress, until a running upload is done, then benchmarks, and records the wait', () => {
+      const out = results();
+      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload'], withBucket({ STUB_UPLOAD_POLLS: '3' }, uploading()));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /waiting for the deploy-cache upload of gpu-0 to finish before benchmarking/);
+      assert.match(r.stdout, /deploy-cache upload of gpu-0: done/);
+      const polls = r.calls.filter((c) => c.startsWith('aws s3 cp s3://my-bucket/cluster/nodes/gpu-0.cache-upload.json'));
+      assert.equal(polls.length, 3, r.calls.join('\n'));
+      assert.ok(r.calls.lastIndexOf(polls[2]) < r.calls.findIndex((c) => c.startsWith('serve deploy')), r.calls.join('\n'));
+      assert.deepEqual({ ...recorded(out), waitedSeconds: 0 }, { waited: true, waitedSeconds: 0, runningAtStart: ['gpu-0'], runningAtFirstBenchmark: [] });
+    });
+
+    it('benchmarks beside it with --no-wait-cache-upload, saying so and recording it', () => {
+      const out = results();
+      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload', '--no-wait-cache-upload'],
+        withBucket({ STUB_UPLOAD_POLLS: '3' }, uploading()));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /WARNING: the deploy-cache upload of gpu-0 is still running \(--no-wait-cache-upload\)/);
+      assert.deepEqual({ ...recorded(out), waitedSeconds: 0 }, { waited: false, waitedSeconds: 0, runningAtStart: ['gpu-0'], runningAtFirstBenchmark: ['gpu-0'] });
+      assert.ok(!r.calls.some((c) => c.includes('.cache-upload.json')), 'not polled');
+    });
+
+    it('gives up at CACHE_UPLOAD_TIMEOUT_S before deploying anything, naming the node and the way out', () => {
+      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', results(), '--no-upload'],
+        withBucket({ STUB_UPLOAD_POLLS: '1000000', CACHE_UPLOAD_TIMEOUT_S: '1' }, uploading()));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /the deploy-cache upload of gpu-0 still runs after 1s .*--no-wait-cache-upload/);
+      assert.deepEqual(named(r.calls, 'serve', 'deploy'), []);
+    });
   });
 
   describe('run_all.sh of the full-cluster profile', () => {

@@ -38,11 +38,19 @@ class Miss(Exception):
     pass
 
 
-def aws_env():
+# Uploads run after the node is ready, beside Ray and possibly a benchmark: each of the TRANSFERS AWS CLI processes
+# aims at this rather than at the whole NIC, which the CRT client targets by default (AWS CLI topic "s3-config",
+# target_bandwidth; rate suffixes are powers of 2). Restores, on the critical path of a deploy, are not capped.
+UPLOAD_BANDWIDTH = "2Gb/s"
+
+
+def aws_env(bandwidth=None):
     # The CRT client ignores max_concurrent_requests and picks its own parallelism for the instance type.
     fd, path = tempfile.mkstemp(prefix="p5-aws-", suffix=".conf")
     with os.fdopen(fd, "w") as f:
         f.write("[default]\ns3 =\n    preferred_transfer_client = crt\n")
+        if bandwidth:
+            f.write(f"    target_bandwidth = {bandwidth}\n")
     return dict(os.environ, AWS_CONFIG_FILE=path)
 
 
@@ -156,15 +164,19 @@ def restore_venv(args):
     parent = os.path.dirname(args.dest.rstrip("/"))
     os.makedirs(args.scratch, exist_ok=True)
     work = tempfile.mkdtemp(prefix="venv-restore-", dir=args.scratch)
+    unpacked = None
     try:
         fetch_verified(base, manifest["files"], work)
+        # Unpacked beside the venv, then renamed: a failed unpack never leaves a partial venv at its path, and
+        # whatever ends it, the partial tree (up to 12 GB on the root volume) goes.
         unpacked = tempfile.mkdtemp(prefix=".restore-", dir=parent)
         program = "zstd -d -T0" if manifest.get("compression") == "zstd" else "gzip -d"
         subprocess.run(["tar", "-I", program, "-xf", os.path.join(work, "venv.tar"), "-C", unpacked], check=True)
         os.rename(os.path.join(unpacked, "venv"), args.dest)
-        os.rmdir(unpacked)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if unpacked:
+            shutil.rmtree(unpacked, ignore_errors=True)
     return f"hit: {base} ({describe(manifest['files'])}, sha256 verified) unpacked to {args.dest}"
 
 
@@ -176,9 +188,11 @@ def upload_venv(args):
     work = tempfile.mkdtemp(prefix="venv-upload-", dir=args.scratch)
     try:
         parent, name = os.path.split(args.src.rstrip("/"))
-        # Archived as "venv/": restored under the same absolute path, where its scripts' #! lines point.
-        subprocess.run(["tar", "-I", " ".join(program), "-cf", os.path.join(work, "venv.tar"), "-C", parent,
-                        "--transform", f"s,^{name},venv,", name], check=True)
+        # Archived as "venv/": restored under the same absolute path, where its scripts' #! lines point. Without
+        # __pycache__: Ray runs from this venv and Python writes bytecode there while tar reads it, which GNU tar
+        # reports with exit 1 ("file changed as we read it"); Python rebuilds the bytecode on first import.
+        subprocess.run(["tar", "-I", " ".join(program), "-cf", os.path.join(work, "venv.tar"), "--exclude=__pycache__",
+                        "-C", parent, "--transform", f"s,^{name},venv,", name], check=True)
         return put_entry(base, work, ["venv.tar"], inputs, {"compression": kind})
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -237,14 +251,18 @@ def restore_weights(args):
         raise Miss(f"{base} holds another file set (ignored: {manifest.get('ignorePatterns')})")
     model = os.path.join(args.hf_home, "hub", repo_dir(args.repo))
     snapshot = os.path.join(model, "snapshots", sha)
+    # Fetched beside the snapshot and renamed once verified: huggingface_hub serves any file already at the
+    # snapshot's path without checking it, so nothing unverified may ever be there, whatever ends the restore.
+    partial = os.path.join(model, "snapshots", f".{sha}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        fetch_verified(base + "files/", manifest["files"], snapshot)
-        problem = snapshot_problem(snapshot)
+        fetch_verified(base + "files/", manifest["files"], partial)
+        problem = snapshot_problem(partial)
         if problem:
             raise Miss(problem)
-    except Miss:
-        shutil.rmtree(snapshot, ignore_errors=True)
-        raise
+        os.rename(partial, snapshot)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     # What snapshot_download leaves: refs/main names the commit, so vLLM resolves the model to this snapshot.
     os.makedirs(os.path.join(model, "refs"), exist_ok=True)
     with open(os.path.join(model, "refs", "main"), "w") as f:
@@ -293,12 +311,15 @@ def main(argv):
     parser.add_argument("fields", nargs="*", help="venv, wheel: the key's inputs, name=value")
     # Options may come between the positionals and the key's name=value inputs.
     args = parser.parse_intermixed_args(argv)
+    if args.action == "upload":
+        ENV.update(aws_env(UPLOAD_BANDWIDTH))
     start = time.time()
     try:
         outcome = ACTIONS[(args.action, args.what)](args)
-    except (Miss, OSError, subprocess.CalledProcessError) as e:
+    except (Miss, OSError, subprocess.CalledProcessError, KeyError, TypeError) as e:
         verb = "miss" if args.action == "restore" else "upload failed"
-        print(f"{verb}: {e}", flush=True)
+        why = f"a manifest of another shape ({type(e).__name__}: {e})" if isinstance(e, (KeyError, TypeError)) else e
+        print(f"{verb}: {why}", flush=True)
         return MISS if args.action == "restore" else 1
     print(f"{outcome} in {time.time() - start:.0f}s", flush=True)
     return 0

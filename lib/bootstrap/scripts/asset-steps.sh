@@ -82,8 +82,11 @@ jobs_check() {
 }
 
 stop_jobs() {
-  local p
-  for p in "${JOB_PIDS[@]}"; do
+  local j p
+  for j in "${JOB_ORDER[@]}"; do
+    # Only jobs still pending: a finished job's PID may have been reused.
+    if [ -e "$JOBS_DIR/$j.ok" ] || [ -e "$JOBS_DIR/$j.failed" ]; then continue; fi
+    p=${JOB_PIDS[$j]}
     # shellcheck disable=SC2046  # one pid per word
     kill -TERM $(ps -e -o pid=,ppid= | awk -v root="$p" '
       { parent[$1] = $2 }
@@ -209,7 +212,9 @@ job_model() {
   fi
   prov weights downloaded
   uv venv --python "$PY" "$dl"
-  uv pip install --python "$dl/bin/python" "huggingface_hub==$HF_HUB_VERSION" "hf_xet==$HF_XET_VERSION"
+  # This environment is on the NVMe, uv's cache on the root volume: hard links cannot cross filesystems, so copy
+  # (without it uv warns "Failed to hardlink files" and copies anyway).
+  UV_LINK_MODE=copy uv pip install --python "$dl/bin/python" "huggingface_hub==$HF_HUB_VERSION" "hf_xet==$HF_XET_VERSION"
   HF_HOME="$R$HF_DIR" HF_XET_HIGH_PERFORMANCE=1 "$dl/bin/python" "$BIN_DIR/download_model.py" "$MODEL" \
     >"$STATE_DIR/model-path" </dev/null || fail "$MODEL download failed: $(<"$STATE_DIR/model-path") $(last_output "$JOBS_DIR/$JOB.log")"
   prov modelRevision "$(basename "$(<"$STATE_DIR/model-path")")"
@@ -256,6 +261,15 @@ step_verify() {
   PROBE_NOTE=""
   STACK_SUMMARY=$PROBE_VERDICT
   say "  $STACK_SUMMARY"
+  # The model-download job's result is its .ok file; this checks the weights themselves, as vLLM will resolve them.
+  [ "$ON_GPU" = 0 ] || weights_usable
+}
+
+weights_usable() {
+  local out rc=0
+  out=$(HF_HOME="$R$HF_DIR" "$PY" "$BIN_DIR/download_model.py" --check "$MODEL" 2>&1 </dev/null) || rc=$?
+  [ "$rc" -eq 0 ] || fail "the model weights are not usable (weights $(prov_of weights)): ${out##*$'\n'}"
+  say "  $out"
 }
 
 # Sets NIXL_PROVIDER; leaves $STATE_DIR/nixl.json for the node facts.
@@ -416,6 +430,9 @@ cache_upload() {
   trap 'on_err $? "$BASH_COMMAND" $LINENO' ERR
   exec 3>>"$LOG_FILE" >>"$JOBS_DIR/$JOB.log" 2>&1 </dev/null
   local up=("$PY" "$BIN_DIR/deploy_cache.py" --bucket "$CACHE_BUCKET" --prefix "$CACHE_PREFIX" upload) fields=()
+  UPLOAD_FAILED=""
+  # Whatever ends it (an error, a signal), the marker does not stay "running" for run_all.sh to wait on.
+  trap 'cache_upload_state failed "ended unexpectedly: see jobs/cache-upload.log"' EXIT
   say "started"
   if [ "$(prov_of venv)" = built ]; then
     mapfile -t fields < <(venv_fields)
@@ -426,7 +443,9 @@ cache_upload() {
     uploaded wheel --src "$SCRATCH/wheels" "${fields[@]}"
   fi
   [ "$(prov_of weights)" != downloaded ] || uploaded weights --repo "$MODEL" --hf-home "$R$HF_DIR" --revision "$(prov_of modelRevision)"
-  say "done"
+  trap - EXIT
+  if [ -n "$UPLOAD_FAILED" ]; then cache_upload_state failed "$UPLOAD_FAILED"; else cache_upload_state "done"; fi
+  say "done${UPLOAD_FAILED:+ (failed: $UPLOAD_FAILED)}"
   cw_flush now
 }
 
@@ -435,4 +454,17 @@ uploaded() {
   out=$("${up[@]}" "$@" 2>&1) || rc=$?
   printf '%s\n' "$out"
   say "$1: ${out##*$'\n'}"
+  [ "$rc" -eq 0 ] || UPLOAD_FAILED+="${UPLOAD_FAILED:+; }$1: ${out##*$'\n'}"
+}
+
+# cache_upload_state <running|done|failed> [detail]: the upload's marker beside the node facts
+# (cluster/nodes/<role>-<index>.cache-upload.json), which run_all.sh waits on before the first benchmark. Never fatal.
+cache_upload_state() {
+  local file="$STATE_DIR/cache-upload.json" now started
+  now=$(date -u +%FT%TZ)
+  started=$(json_field started "$(cat "$file" 2>/dev/null || true)")
+  printf '{"node":"%s","state":"%s","unit":"p5-ray-cache-upload","started":"%s","updated":"%s","detail":%s}\n' \
+    "$ROLE-$GPU_INDEX" "$1" "${started:-$now}" "$now" "$(json_str "${2:-}")" >"$file"
+  aws s3 cp --only-show-errors "$file" "s3://$BUCKET/$NODE_FACTS_PREFIX$ROLE-$GPU_INDEX.cache-upload.json" ||
+    say "could not write the deploy-cache upload's state ($1) to s3://$BUCKET/$NODE_FACTS_PREFIX"
 }

@@ -23,8 +23,9 @@ RAY_ENV_FILE="$CONF_DIR/ray.env"
 UNIT_FILE="$R/etc/systemd/system/ray.service"
 TOOLS_DIR="$R$NODE_ROOT/tools"
 PY="${P5RAY_PYTHON:-/usr/bin/python3}"
-# Probed before anything is fetched from them: the nodes launch before the NAT route exists.
-PYPI_URL=https://pypi.org/simple/
+# Probed before anything is fetched from them: the nodes launch before the NAT route exists. A small page each (the
+# root simple index lists every PyPI project: tens of MB, slow on a working route).
+PYPI_URL=https://pypi.org/simple/pip/
 HF_URL=https://huggingface.co/api/models/$MODEL
 START_EPOCH=$(date +%s)
 # Appended, not prepended, so a test's stubs stay first; cloud-init's PATH lacks the EFA installer's bin.
@@ -102,12 +103,26 @@ summary+="; ${STACK_SUMMARY:-}; venv $(prov_of venv)"
 node_timing
 aws s3 cp --only-show-errors "$STATE_DIR/timing.json" "s3://$BUCKET/$NODE_FACTS_PREFIX$ROLE-$GPU_INDEX.timing.json" ||
   say "could not upload the timing summary"
-[ "$IS_RAY_HEAD" = 0 ] || cluster_timing
+UPLOAD_CACHE=0
+if [ -n "$CACHE_BUCKET" ] && { [ "$ROLE" = head ] || [ "$GPU_INDEX" = 0 ]; } && [[ $(<"$PROVENANCE") =~ =(built|downloaded) ]]; then
+  UPLOAD_CACHE=1
+  # Marked running before the signal: once the cluster is ready, run_all.sh sees every upload still to finish.
+  cache_upload_state running
+fi
 say "ready after ${SECONDS}s: $summary"
 signal SUCCESS "$ROLE $GPU_INDEX ready after ${SECONDS}s" "$summary"
-if [ -n "$CACHE_BUCKET" ] && { [ "$ROLE" = head ] || [ "$GPU_INDEX" = 0 ]; } && [[ $(<"$PROVENANCE") =~ =(built|downloaded) ]]; then
-  say "uploading to the deploy cache in the background (job cache-upload)"
+if [ "$UPLOAD_CACHE" = 1 ]; then
+  say "uploading to the deploy cache in the background (job cache-upload, unit p5-ray-cache-upload)"
   cw_flush now
-  systemd-run --unit=p5-ray-cache-upload --collect --quiet -- bash "$BIN_DIR/bootstrap-node.sh" "$ENV_FILE" --upload-cache ||
-    say "could not start the deploy-cache upload"
+  # Beside Ray and possibly a benchmark: only idle CPU (nice 19, the cgroup's cpu.idle) and idle-class disk I/O
+  # (systemd.exec Nice=, IOSchedulingClass=; systemd.resource-control CPUWeight=idle); deploy_cache.py caps its
+  # network bandwidth.
+  systemd-run --unit=p5-ray-cache-upload --collect --quiet -p Nice=19 -p IOSchedulingClass=idle -p CPUWeight=idle \
+    -- bash "$BIN_DIR/bootstrap-node.sh" "$ENV_FILE" --upload-cache ||
+    { say "could not start the deploy-cache upload"; cache_upload_state failed "systemd-run failed"; }
+fi
+# Diagnostics only, after the signal: waiting for the GPU nodes' timing files can neither delay nor fail the cluster.
+if [ "$IS_RAY_HEAD" = 1 ]; then
+  cluster_timing
+  cw_flush now
 fi

@@ -266,9 +266,10 @@ need_internet() {
     fail "no route to $1 ($2) within ${limit}s: the NAT gateway or the subnet's route to it is not there (${WAIT_NOTE})"
 }
 
+# Any HTTP answer to a HEAD request proves the route; the connect timeout tells a missing route from a slow one.
 answers() {
   local out
-  out=$(curl -sS -o /dev/null --max-time 5 "$1" 2>&1) && return 0
+  out=$(curl -sS -o /dev/null -I --connect-timeout 5 --max-time 15 "$1" 2>&1) && return 0
   WAIT_NOTE=${out:0:160}
   return 1
 }

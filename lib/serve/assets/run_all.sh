@@ -41,6 +41,7 @@ ROUTER="@@ROUTER_SETTING@@"
 SEED_BASE=0
 ONLY=""
 UPLOAD=true
+WAIT_CACHE_UPLOAD=true
 ALLOW_UNVERIFIED_TRANSPORT=false
 RESULTS_DIR="${RESULTS_DIR:-@@RESULTS_DIR@@}"
 
@@ -64,8 +65,11 @@ Usage: $0 [options]
                            ($NIXL_BACKEND, over the efa provider for LIBFABRIC); every result's .meta.json records it
       --results-dir DIR    default: $RESULTS_DIR (each run in its own <UTC timestamp> folder)
       --no-upload          keep the results on this node only
+      --no-wait-cache-upload
+                           start benchmarking while a node still uploads to the deploy cache (by default the run
+                           waits up to CACHE_UPLOAD_TIMEOUT_S for it); recorded in the run's cache-upload.json
 Environment: HEALTH_TIMEOUT_S (default 3600), POLL_INTERVAL_S (default 15), SHUTDOWN_TIMEOUT_S (default 600),
-NOT_STARTED_TIMEOUT_S (default 300), ARTIFACTS_BUCKET and AWS_REGION
+NOT_STARTED_TIMEOUT_S (default 300), CACHE_UPLOAD_TIMEOUT_S (default 3600), ARTIFACTS_BUCKET and AWS_REGION
 (read from $CLUSTER_ENV when present).
 USAGE
 }
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
     --allow-unverified-transport) ALLOW_UNVERIFIED_TRANSPORT=true; shift ;;
     --results-dir) RESULTS_DIR="${2:?}"; shift 2 ;;
     --no-upload) UPLOAD=false; shift ;;
+    --no-wait-cache-upload) WAIT_CACHE_UPLOAD=false; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -291,6 +296,45 @@ fetch_node_facts() {
     || log "WARNING: copying $NODE_FACTS_SOURCE failed: transport and versions stay unverified"
 }
 
+# A node that built or downloaded something uploads it to the deploy cache after it signalled ready, in the
+# background, with its state beside its node facts (<role>-<index>.cache-upload.json: running, done or failed). It
+# shares the node's CPU, disk and network with a benchmark: wait for it before the first one, or record that the run
+# did not ($RUN_DIR/cache-upload.json, uploaded with the results).
+wait_cache_uploads() {
+  local timeout="${CACHE_UPLOAD_TIMEOUT_S:-3600}" start=$SECONDS last=-60 f name running=() at_start=() ustate
+  upload_state() { "$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("state", "?"))' "$1" 2>/dev/null || echo "?"; }
+  for f in "$NODE_FACTS_DIR"/*.cache-upload.json; do
+    [ -e "$f" ] || continue
+    [ "$(upload_state "$f")" != running ] || at_start+=("$(basename "$f" .cache-upload.json)")
+  done
+  running=("${at_start[@]}")
+  while [ "${#running[@]}" -gt 0 ] && [ "$WAIT_CACHE_UPLOAD" = true ]; do
+    if [ $((SECONDS - start)) -ge "$timeout" ]; then
+      fail "the deploy-cache upload of ${running[*]} still runs after ${timeout}s (systemctl status p5-ray-cache-upload on that node); wait longer (CACHE_UPLOAD_TIMEOUT_S) or pass --no-wait-cache-upload to benchmark beside it"
+    fi
+    if [ $((SECONDS - last)) -ge 60 ]; then
+      log "waiting for the deploy-cache upload of ${running[*]} to finish before benchmarking ($((SECONDS - start))s of at most ${timeout}s; --no-wait-cache-upload to skip)"
+      last=$SECONDS
+    fi
+    sleep "$POLL_INTERVAL_S"
+    local still=()
+    for name in "${running[@]}"; do
+      f="$NODE_FACTS_DIR/$name.cache-upload.json"
+      aws s3 cp "$NODE_FACTS_SOURCE$name.cache-upload.json" "$f" ${AWS_REGION:+--region "$AWS_REGION"} --only-show-errors || true
+      ustate=$(upload_state "$f")
+      if [ "$ustate" = running ]; then still+=("$name"); else log "deploy-cache upload of $name: $ustate"; fi
+    done
+    running=("${still[@]}")
+  done
+  [ "${#at_start[@]}" -gt 0 ] || return 0
+  if [ "${#running[@]}" -gt 0 ]; then
+    log "WARNING: the deploy-cache upload of ${running[*]} is still running (--no-wait-cache-upload): the benchmarks share those nodes with it; recorded in $RUN_DIR/cache-upload.json"
+  fi
+  "$PYTHON" -c 'import json, sys; json.dump({"waited": sys.argv[1] == "true", "waitedSeconds": int(sys.argv[2]),
+    "runningAtStart": sys.argv[3].split(), "runningAtFirstBenchmark": sys.argv[4].split()}, open(sys.argv[5], "w"), indent=1)' \
+    "$WAIT_CACHE_UPLOAD" "$((SECONDS - start))" "${at_start[*]}" "${running[*]}" "$RUN_DIR/cache-upload.json"
+}
+
 pinned=()
 for p in $PINNED_VERSIONS; do pinned+=(--pinned "$p"); done
 
@@ -323,6 +367,7 @@ mkdir -p "$RESULTS_DIR"
 mkdir "$RUN_DIR" 2>/dev/null || die "$RUN_DIR already exists (another run started in the same second?): start again"
 trap shutdown_serve EXIT
 fetch_node_facts
+wait_cache_uploads
 check_transport
 
 # Deploys a Serve file and proves it answers. Any earlier application is shut down and released first.

@@ -2,6 +2,7 @@
 import fnmatch
 import json
 import os
+import signal
 import time
 
 GB = 1_000_000_000
@@ -31,6 +32,10 @@ def snapshot_download(repo_id, allow_patterns=None, ignore_patterns=None, **kwar
     with open(timeline, "a") as f:
         f.write(f"{int(time.time() * 1000)} start model-download\n")
     time.sleep(float(os.environ.get("STUB_DOWNLOAD_SECONDS", "0")))
+    if os.environ.get("STUB_DOWNLOAD_KILL"):
+        # The job dies without a word (the OOM killer, a set -u slip): its subshell is this process's parent.
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(5)
     if os.environ.get("STUB_DOWNLOAD_FAIL"):
         raise OSError(f"401 Client Error: Unauthorized for url: https://huggingface.co/api/models/{repo_id}")
     model = os.path.join(os.environ["HF_HOME"], "hub", "models--" + repo_id.replace("/", "--"))
@@ -45,7 +50,8 @@ def snapshot_download(repo_id, allow_patterns=None, ignore_patterns=None, **kwar
         os.symlink(blob, os.path.join(root, path))
     os.makedirs(os.path.join(model, "refs"), exist_ok=True)
     with open(os.path.join(model, "refs", "main"), "w") as f:
-        f.write(os.environ["STUB_MODEL_SHA"])
+        # STUB_REFS_MAIN: refs/main names another commit than the snapshot (a download left inconsistent).
+        f.write(os.environ.get("STUB_REFS_MAIN") or os.environ["STUB_MODEL_SHA"])
     with open(timeline, "a") as f:
         f.write(f"{int(time.time() * 1000)} end model-download\n")
     with open(os.path.join(os.environ["STUB_DIR"], "hf-download.json"), "w") as f:
