@@ -1,10 +1,11 @@
 import {
-  Aws, CfnResource, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_iam as iam, aws_logs as logs, aws_s3 as s3,
+  Aws, Stack, StackProps, Validations, aws_iam as iam, aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEPLOY_CACHE_PREFIX } from '../catalog/paths';
 import type { ClusterConfig } from '../config/cluster-config';
 import { cacheObjectsFinding } from '../nag/finding-ids';
+import { disposableBucket } from '../storage/artifacts-bucket';
 
 /**
  * The opt-in deploy cache (setting `deployCache`): an S3 bucket that outlives the cluster stack, holding what the
@@ -108,36 +109,10 @@ export class DeployCacheStack extends Stack {
       ...props,
       env: { region: props.region, ...props.env },
     });
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    this.bucket = disposableBucket(this, {
       bucketName: defaultDeployCacheBucketName(props.region),
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-      // A node stopped mid-upload leaves parts that bill until aborted.
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-    });
-    this.keepDeleteLogsInStack();
-    Validations.of(this.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'Holds only rebuildable bootstrap artifacts (venv archives, wheels, public model weights), each checked ' +
+      s1Reason: 'Holds only rebuildable bootstrap artifacts (venv archives, wheels, public model weights), each checked ' +
         'against its manifest on restore; access logging would need another bucket that outlives this one',
     });
-  }
-
-  /** As the artifacts bucket does: the emptying function's log group belongs to this stack and goes with it. */
-  private keepDeleteLogsInStack(): void {
-    const provider = this.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
-    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
-    const emptying = this.bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
-    if (!handler || !emptying) throw new Error('autoDeleteObjects created no provider function: aws-cdk-lib changed');
-    const logGroup = new logs.LogGroup(this, 'EmptyOnDeleteLogs', {
-      logGroupName: `/aws/lambda/${handler.ref}`,
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    emptying.node.addDependency(logGroup);
   }
 }

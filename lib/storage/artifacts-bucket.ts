@@ -11,38 +11,46 @@ export class ArtifactsBucket extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-    });
-    this.keepDeleteLogsInStack();
-    Validations.of(this.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'Holds only this cluster\'s configs and benchmark results and lives as long as the stack; access ' +
+    this.bucket = disposableBucket(this, {
+      s1Reason: 'Holds only this cluster\'s configs and benchmark results and lives as long as the stack; access ' +
         'logging would need a second bucket that must outlive it, contradicting "destroy leaves nothing behind"',
     });
   }
+}
 
-  /**
-   * CDK's function that empties the bucket on `cdk destroy` would log into a group Lambda creates on the fly, which
-   * outlives the stack. Declaring that group in the stack, and making the emptying wait for it, means it is
-   * deleted after the function's last run.
-   */
-  private keepDeleteLogsInStack(): void {
-    const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
-    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
-    const emptying = this.bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
-    if (!handler || !emptying) throw new Error('autoDeleteObjects created no provider function: aws-cdk-lib changed');
-    const logGroup = new logs.LogGroup(this, 'EmptyOnDeleteLogs', {
-      logGroupName: `/aws/lambda/${handler.ref}`,
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    emptying.node.addDependency(logGroup);
-  }
+export interface DisposableBucketProps {
+  readonly bucketName?: string;
+  /** Why the bucket has no access logging (cdk-nag AwsSolutions-S1), in its owner's words. */
+  readonly s1Reason: string;
+}
+
+/**
+ * A private bucket that `cdk destroy` empties and deletes with everything it made: encrypted, TLS-only, never public,
+ * incomplete multipart uploads (a node stopped mid-upload) aborted after a day. Its emptying function's log group is
+ * declared in the stack, so it goes with it instead of outliving it. Creates `Bucket` and `EmptyOnDeleteLogs` in
+ * `scope` (their logical IDs are the golden ones of the artifacts bucket and the deploy cache).
+ */
+export function disposableBucket(scope: Construct, props: DisposableBucketProps): s3.Bucket {
+  const bucket = new s3.Bucket(scope, 'Bucket', {
+    bucketName: props.bucketName,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.DESTROY,
+    autoDeleteObjects: true,
+    lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+  });
+  const provider = Stack.of(scope).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+  const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+  const emptying = bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+  if (!handler || !emptying) throw new Error('autoDeleteObjects created no provider function: aws-cdk-lib changed');
+  const logGroup = new logs.LogGroup(scope, 'EmptyOnDeleteLogs', {
+    logGroupName: `/aws/lambda/${handler.ref}`,
+    retention: logs.RetentionDays.ONE_WEEK,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  emptying.node.addDependency(logGroup);
+  Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: props.s1Reason });
+  return bucket;
 }
