@@ -54,7 +54,7 @@ export type BootstrapScript = (typeof BOOTSTRAP_SCRIPTS)[number];
  * asset with the Python, sourced once the node has fetched it. Embedded too, they would push the user data past
  * EC2's 16 KB.
  */
-export const BOOTSTRAP_ASSET_SCRIPTS = ['asset-steps.sh', 'monitoring-steps.sh', 'efa-counters.sh'] as const;
+export const BOOTSTRAP_ASSET_SCRIPTS = ['asset-steps.sh', 'stack-install.sh', 'monitoring-steps.sh', 'efa-counters.sh'] as const;
 /** The node-side Python checks and helpers, in lib/bootstrap/python, run with the venv's or the system's Python. */
 export const BOOTSTRAP_PYTHON = [
   'verify_stack.py', 'nixl_probe.py', 'node_facts.py', 'download_model.py', 'read_cluster.py', 'deploy_cache.py', 'timing.py',
@@ -122,6 +122,7 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['LMCACHE_VERSION', SOFTWARE.lmcache],
     ['PYTHON_VERSION', SOFTWARE.python],
     ['TORCH_VERSION', SOFTWARE.torch],
+    ['LMCACHE_BUILD_REQUIRES', SOFTWARE.lmcacheBuildRequires.join(' ')],
     ['HF_HUB_VERSION', SOFTWARE.huggingfaceHub],
     ['HF_XET_VERSION', SOFTWARE.hfXet],
     ['RAY_GCS_PORT', String(PORTS.rayGcs)],

@@ -8,11 +8,21 @@ export const SOFTWARE = {
   vllm: '0.26.0',
   nixl: '1.3.1',
   /**
-   * vLLM needs lmcache >= 0.3.9. LMCache's prebuilt wheels carry a CUDA extension built against torch <= 2.8,
-   * which fails to import under vLLM 0.26's torch 2.11 ("undefined symbol"), so GPU nodes compile this release
-   * from source against the installed torch (the fix ai-dynamo/dynamo uses); the node verifies `lmcache.c_ops`.
+   * vLLM needs lmcache >= 0.3.9. LMCache's prebuilt wheels carry a CUDA extension built against another torch
+   * (0.5.6's pyproject.toml builds against torch 2.13.0), which fails to import under vLLM 0.26's torch 2.11
+   * ("undefined symbol"), so GPU nodes compile this release from its sdist against the installed torch (the fix
+   * ai-dynamo/dynamo uses); the node verifies the compiled `lmcache.cuda_ops`.
    */
   lmcache: '0.5.6',
+  /**
+   * LMCache 0.5.6's `[build-system] requires` (pyproject.toml of its sdist), less torch: a `--no-build-isolation`
+   * build installs none of them itself. grpcio-tools generates LMCache's gRPC stubs in its build_py step
+   * (lmcache/v1/multiprocess/transport/grpc_impl/_proto_gen/_generate.py), so the build fails without it.
+   */
+  lmcacheBuildRequires: [
+    'ninja', 'packaging>=24.2', 'setuptools>=77.0.3,<81.0.0', 'setuptools_scm>=8', 'grpcio==1.78.0', 'grpcio-tools==1.78.0',
+    'wheel',
+  ],
   /** Python the node venv is built with (the DLAMI's system python on Ubuntu 24.04). */
   python: '3.12',
   /**

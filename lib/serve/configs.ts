@@ -1,10 +1,10 @@
 import { ClusterConfig } from '../config/cluster-config';
-import { NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
 import { KVTransferConfig, connectorNames, lmcacheConnector, multiConnector, nixlConnector } from './kv-transfer';
 import { Layout, ReplicaGroup, layoutsOf } from '../study/layouts';
 import { REQUEST_ROUTER_NAMES, REQUEST_ROUTERS, RequestRouterName, requestRouterConfig } from '../study/routers';
 import { DeploymentConfig, LLMConfig, ServeDeployConfig } from './schema';
+import { ServeTarget, clusterServeTarget } from './target';
 
 /**
  * One serve configuration: the reference example's four (anyscale/ray-serve-llm-perf-examples, pd+kv_offloading)
@@ -48,12 +48,6 @@ export const REFERENCE_CONFIG_IDS: readonly ServeConfigId[] = SERVE_CONFIG_IDS.s
 /** The module builder.py is imported as; the application runtime_env puts the bundle folder on PYTHONPATH. */
 export const BUILDER_MODULE = 'builder';
 
-/**
- * The reference example runs 16 ingress replicas so the OpenAI front end is never the bottleneck at concurrency 64. (Its PD
- * proxy settings are gone: Ray 2.58 accepts but ignores proxy_deployment_config, the decode server now orchestrates.)
- */
-const INGRESS_REPLICAS = 16;
-
 export function variantFile(id: ServeConfigId, router: RequestRouterName): string {
   return `${id}${REQUEST_ROUTERS[router].fileSuffix}.yaml`;
 }
@@ -72,7 +66,7 @@ interface ConfigShape {
   readonly hybridKvCacheManager: 'auto' | 'disabled';
 }
 
-export function serveConfigs(config: ClusterConfig): readonly ServeConfigSpec[] {
+export function serveConfigs(config: ClusterConfig, target: ServeTarget = clusterServeTarget(config)): readonly ServeConfigSpec[] {
   const { collocated, pd } = layoutsOf(config);
   const lmcache = lmcacheConnector();
   const nixl = nixlConnector(config.nixlBackend);
@@ -109,16 +103,21 @@ export function serveConfigs(config: ClusterConfig): readonly ServeConfigSpec[] 
     layout: shape.layout,
     hybridKvCacheManager: shape.hybridKvCacheManager,
     connectors: Object.fromEntries(Object.entries(shape.sides).map(([role, side]) => [role, connectorNames(side.kv)])) as Record<EngineRole, string[]>,
-    variants: REQUEST_ROUTER_NAMES.map((router) => ({ router, file: variantFile(shape.id, router), document: document(config, shape, router) })),
+    variants: REQUEST_ROUTER_NAMES.map((router) => ({ router, file: variantFile(shape.id, router), document: document(config, target, shape, router) })),
   }));
 }
 
-function document(config: ClusterConfig, shape: ConfigShape, router: RequestRouterName): ServeDeployConfig {
-  const llm = (side: EngineSide) => llmConfig(config, side, router, shape.hybridKvCacheManager);
+function document(config: ClusterConfig, target: ServeTarget, shape: ConfigShape, router: RequestRouterName): ServeDeployConfig {
+  const llm = (side: EngineSide) => llmConfig(config, target, side, router, shape.hybridKvCacheManager);
   const { llm_config, prefill_config, decode_config } = shape.sides;
+  const ingress = ingressDeployment(target);
   const args = llm_config !== undefined
-    ? { llm_config: llm(llm_config), ingress_deployment_config: ingressDeployment() }
-    : { prefill_config: llm(required(prefill_config)), decode_config: llm(required(decode_config)), ingress_deployment_config: ingressDeployment() };
+    ? { llm_config: llm(llm_config), ingress_deployment_config: ingress }
+    : {
+      prefill_config: llm(required(prefill_config)), decode_config: llm(required(decode_config)), ingress_deployment_config: ingress,
+      // builder.py's default is the cluster's rule (disjoint nodes): only a one-machine rehearsal says otherwise.
+      ...(target.pdPlacement === 'separate-nodes' ? {} : { pd_placement: target.pdPlacement }),
+    };
   return {
     http_options: { host: '0.0.0.0', port: PORTS.serveHttp },
     applications: [{
@@ -127,7 +126,7 @@ function document(config: ClusterConfig, shape: ConfigShape, router: RequestRout
       import_path: `${BUILDER_MODULE}:${llm_config !== undefined ? 'collocated_builder' : 'pd_builder'}`,
       // `serve deploy` only accepts remote working_dir URIs, so builder.py is found through PYTHONPATH instead: the
       // build task may run on any node, which is why the bundle sits at the same path on every node.
-      runtime_env: { env_vars: { PYTHONPATH: NODE_PATHS.serveBundle } },
+      runtime_env: { env_vars: { PYTHONPATH: target.paths.serveBundle } },
       args,
     }],
   };
@@ -142,7 +141,7 @@ function applicationName(config: ClusterConfig, experiment: string): string {
   return `${config.servedModelName}-${experiment}`;
 }
 
-function llmConfig(config: ClusterConfig, side: EngineSide, router: RequestRouterName, hybrid: 'auto' | 'disabled'): LLMConfig {
+function llmConfig(config: ClusterConfig, target: ServeTarget, side: EngineSide, router: RequestRouterName, hybrid: 'auto' | 'disabled'): LLMConfig {
   const routing = requestRouterConfig(router);
   return {
     model_loading_config: { model_id: config.servedModelName, model_source: config.model },
@@ -154,34 +153,34 @@ function llmConfig(config: ClusterConfig, side: EngineSide, router: RequestRoute
     },
     deployment_config: { num_replicas: side.group.replicas, ...(routing === undefined ? {} : { request_router_config: routing }) },
     experimental_configs: { stream_batching_interval_ms: 0 },
-    runtime_env: { env_vars: engineEnv(config, side.kv) },
+    runtime_env: { env_vars: engineEnv(config, target, side.kv) },
   };
 }
 
-function ingressDeployment(): DeploymentConfig {
-  return { num_replicas: INGRESS_REPLICAS };
+function ingressDeployment(target: ServeTarget): DeploymentConfig {
+  return { num_replicas: target.ingressReplicas };
 }
 
 /**
  * Environment of the replica and its vLLM workers. Serve merges these env_vars with the application's, and Ray
  * passes them on to the engine workers' placement group.
  */
-function engineEnv(config: ClusterConfig, kv: KVTransferConfig | undefined): Record<string, string> {
+function engineEnv(config: ClusterConfig, target: ServeTarget, kv: KVTransferConfig | undefined): Record<string, string> {
   const connectors = connectorNames(kv);
   const env: Record<string, string> = {
     // Model weights are ~65 GB: the root volume is too small to hold them next to the venv, the NVMe store is not.
-    HF_HOME: NODE_PATHS.hfHome,
+    HF_HOME: target.paths.hfHome,
   };
-  if (connectors.includes('LMCacheConnectorV1')) Object.assign(env, lmcacheEnv(config));
+  if (connectors.includes('LMCacheConnectorV1')) Object.assign(env, lmcacheEnv(config, target));
   if (connectors.includes('NixlConnector') && config.nixlBackend === 'LIBFABRIC') {
     // AWS's own NIXL test pins libfabric to EFA; otherwise it may pick a TCP provider and look merely slow.
     env.FI_PROVIDER = 'efa';
   }
-  return env;
+  return { ...env, ...target.engineEnv };
 }
 
 /** LMCache maps `LMCACHE_<FIELD>` env vars onto its config (LMCache docs, configuration reference); sizes are GB per TP rank. */
-function lmcacheEnv(config: ClusterConfig): Record<string, string> {
+function lmcacheEnv(config: ClusterConfig, target: ServeTarget): Record<string, string> {
   const env: Record<string, string> = {
     LMCACHE_CHUNK_SIZE: String(config.lmcacheChunkSize),
     LMCACHE_LOCAL_CPU: 'True',
@@ -190,7 +189,7 @@ function lmcacheEnv(config: ClusterConfig): Record<string, string> {
     PYTHONHASHSEED: '0',
   };
   if (config.lmcacheDiskGb > 0) {
-    env.LMCACHE_LOCAL_DISK = `file://${NODE_PATHS.nvme}/lmcache/`;
+    env.LMCACHE_LOCAL_DISK = `file://${target.paths.lmcacheDisk}`;
     env.LMCACHE_MAX_LOCAL_DISK_SIZE = String(config.lmcacheDiskGb);
   }
   return env;

@@ -2,20 +2,18 @@ import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { Document } from 'yaml';
 import { ClusterConfig } from '../config/cluster-config';
-import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
+import { BUCKET_PREFIXES } from '../catalog/paths';
 import { MONITORING } from '../catalog/monitoring';
 import { PORTS } from '../catalog/ports';
 import { SOFTWARE } from '../catalog/software';
 import { serveConfigs, ServeConfigSpec, ServeConfigVariant } from './configs';
 import { connectorNames } from './kv-transfer';
 import { layoutRecord, layoutRecordFile } from './layout-record';
-import { defaultConcurrencies, layoutGpus } from '../study/layouts';
+import { layoutGpus } from '../study/layouts';
 import { AUTO_ROUTER_BY_WORKLOAD, REQUEST_ROUTER_NAMES, REQUEST_ROUTER_SETTINGS, REQUEST_ROUTERS } from '../study/routers';
 import { renderAsset } from './scripts';
-import {
-  MAX_BASE_SEED, MAX_CONCURRENCY, PREFIX_REUSE_REQUESTS_PER_PREFIX, PREFIX_REUSE_WORKLOAD,
-  PROMPTS_PER_CONCURRENCY, RANDOM_WORKLOAD, SEED_BLOCK,
-} from '../study/workloads';
+import { MAX_BASE_SEED, MAX_CONCURRENCY, SEED_BLOCK } from '../study/workloads';
+import { ServeTarget, clusterServeTarget } from './target';
 
 export { serveConfigs, SERVE_CONFIG_IDS } from './configs';
 export type { ServeConfigSpec, ServeConfigId, ServeConfigVariant } from './configs';
@@ -23,6 +21,8 @@ export { KV_TRANSFER_CONFIG_FIELDS } from './kv-transfer';
 export { WORKLOADS } from '../study/workloads';
 export { defaultConcurrencies, layoutsOf } from '../study/layouts';
 export type { LayoutRecord } from './layout-record';
+export { clusterServeTarget } from './target';
+export type { ServeTarget, ServePaths, MachineRecord, PdPlacement } from './target';
 
 /** One file of the serve bundle; `path` is relative to the bundle root. */
 export interface ServeFile {
@@ -47,17 +47,17 @@ const EVIDENCE_SETTLE_S = RAY_METRICS_REPORT_INTERVAL_S + MONITORING.scrapeInter
  * builder.py, the benchmark scripts and their Python helpers, all derived from one validated configuration.
  * Deterministic, so repeated synths produce identical files.
  */
-export function renderServeBundle(config: ClusterConfig): ServeFile[] {
-  const specs = serveConfigs(config);
+export function renderServeBundle(config: ClusterConfig, target: ServeTarget = clusterServeTarget(config)): ServeFile[] {
+  const specs = serveConfigs(config, target);
   return [
     ...specs.flatMap((spec) => spec.variants.flatMap((variant) => [
-      yamlFile(spec, variant),
-      { path: layoutRecordFile(variant.file), content: `${JSON.stringify(layoutRecord(config, spec, variant), null, 2)}\n`, executable: false },
+      yamlFile(spec, variant, target),
+      { path: layoutRecordFile(variant.file), content: `${JSON.stringify(layoutRecord(config, spec, variant, target), null, 2)}\n`, executable: false },
     ])),
     { path: 'builder.py', content: renderAsset('builder.py', {}), executable: false },
     ...PYTHON_HELPERS.map((path) => ({ path, content: renderAsset(path, {}), executable: false })),
-    { path: 'run_bm.sh', content: renderAsset('run_bm.sh', runBmValues(config)), executable: true },
-    { path: 'run_all.sh', content: renderAsset('run_all.sh', runAllValues(config, specs)), executable: true },
+    { path: 'run_bm.sh', content: renderAsset('run_bm.sh', runBmValues(config, target)), executable: true },
+    { path: 'run_all.sh', content: renderAsset('run_all.sh', runAllValues(config, target, specs)), executable: true },
   ];
 }
 
@@ -71,7 +71,7 @@ export function writeServeBundle(dir: string, files: readonly ServeFile[]): void
   }
 }
 
-function yamlFile(spec: ServeConfigSpec, variant: ServeConfigVariant): ServeFile {
+function yamlFile(spec: ServeConfigSpec, variant: ServeConfigVariant, target: ServeTarget): ServeFile {
   // Shared objects (the same kv_transfer_config on both PD sides) are written out twice: anchors confuse readers.
   const doc = new Document(variant.document, { aliasDuplicateObjects: false });
   doc.commentBefore =
@@ -79,7 +79,7 @@ function yamlFile(spec: ServeConfigSpec, variant: ServeConfigVariant): ServeFile
     ` Layout ${describe(spec)}; request router ${variant.router} (${REQUEST_ROUTERS[variant.router].title}).\n` +
     ` Compare with anyscale/ray-serve-llm-perf-examples, pd+kv_offloading:\n` +
     ` https://github.com/anyscale/ray-serve-llm-perf-examples/tree/main/pd%2Bkv_offloading\n` +
-    ` Deploy on the head node: serve deploy ${NODE_PATHS.serveBundle}/${variant.file}`;
+    ` Deploy on the head node: serve deploy ${target.paths.serveBundle}/${variant.file}`;
   return { path: variant.file, content: doc.toString({ lineWidth: 0 }), executable: false };
 }
 
@@ -104,59 +104,60 @@ function usesNixl(spec: ServeConfigSpec): boolean {
   });
 }
 
-/** The default concurrency sweep of this configuration's layouts, as run_bm.sh and run_all.sh take it. */
-function concurrencyList(config: ClusterConfig): string {
-  return defaultConcurrencies(config).join(',');
+/** The default concurrency sweep of the target, as run_bm.sh and run_all.sh take it. */
+function concurrencyList(target: ServeTarget): string {
+  return target.concurrencies.join(',');
 }
 
-function runBmValues(config: ClusterConfig): Record<string, string | number> {
+function runBmValues(config: ClusterConfig, target: ServeTarget): Record<string, string | number> {
+  const { random, prefixReuse } = target.workloads;
   return {
     MODEL: config.model,
     SERVED_MODEL_NAME: config.servedModelName,
     SERVE_PORT: PORTS.serveHttp,
-    VENV: NODE_PATHS.venv,
-    DEFAULT_CONCURRENCY: concurrencyList(config),
-    PROMPTS_PER_CONCURRENCY,
-    REQUESTS_PER_PREFIX: PREFIX_REUSE_REQUESTS_PER_PREFIX,
-    RANDOM_MODE: RANDOM_WORKLOAD.mode,
-    RANDOM_DESCRIPTION: RANDOM_WORKLOAD.description,
-    RANDOM_PREFIX_LEN: RANDOM_WORKLOAD.prefixLen,
-    RANDOM_SUFFIX_LEN: RANDOM_WORKLOAD.suffixLen,
-    RANDOM_NUM_PREFIXES: RANDOM_WORKLOAD.numPrefixes,
-    RANDOM_OUTPUT_LEN: RANDOM_WORKLOAD.outputLen,
-    PREFIX_MODE: PREFIX_REUSE_WORKLOAD.mode,
-    PREFIX_DESCRIPTION: PREFIX_REUSE_WORKLOAD.description,
-    PREFIX_PREFIX_LEN: PREFIX_REUSE_WORKLOAD.prefixLen,
-    PREFIX_SUFFIX_LEN: PREFIX_REUSE_WORKLOAD.suffixLen,
-    PREFIX_NUM_PREFIXES: PREFIX_REUSE_WORKLOAD.numPrefixes,
-    PREFIX_OUTPUT_LEN: PREFIX_REUSE_WORKLOAD.outputLen,
+    VENV: target.paths.venv,
+    DEFAULT_CONCURRENCY: concurrencyList(target),
+    PROMPTS_PER_CONCURRENCY: target.promptsPerConcurrency,
+    REQUESTS_PER_PREFIX: target.requestsPerPrefix,
+    RANDOM_MODE: random.mode,
+    RANDOM_DESCRIPTION: random.description,
+    RANDOM_PREFIX_LEN: random.prefixLen,
+    RANDOM_SUFFIX_LEN: random.suffixLen,
+    RANDOM_NUM_PREFIXES: random.numPrefixes,
+    RANDOM_OUTPUT_LEN: random.outputLen,
+    PREFIX_MODE: prefixReuse.mode,
+    PREFIX_DESCRIPTION: prefixReuse.description,
+    PREFIX_PREFIX_LEN: prefixReuse.prefixLen,
+    PREFIX_SUFFIX_LEN: prefixReuse.suffixLen,
+    PREFIX_NUM_PREFIXES: prefixReuse.numPrefixes,
+    PREFIX_OUTPUT_LEN: prefixReuse.outputLen,
     SEED_BLOCK,
     MAX_BASE_SEED,
     MAX_CONCURRENCY,
-    RANDOM_SEED_BLOCK: RANDOM_WORKLOAD.seedBlock,
-    PREFIX_SEED_BLOCK: PREFIX_REUSE_WORKLOAD.seedBlock,
-    GPU_NODES: config.gpuNodes,
+    RANDOM_SEED_BLOCK: random.seedBlock,
+    PREFIX_SEED_BLOCK: prefixReuse.seedBlock,
+    GPU_NODES: target.machine.gpuNodes,
     NIXL_BACKEND: config.nixlBackend,
     PINNED_VERSIONS: pinnedVersions(),
-    PROMETHEUS_URL: MONITORING.prometheusUrlOnHead,
+    PROMETHEUS_URL: target.prometheusUrl,
     SCRAPE_INTERVAL_S: MONITORING.scrapeIntervalSeconds,
     EVIDENCE_SETTLE_S,
   };
 }
 
-function runAllValues(config: ClusterConfig, specs: readonly ServeConfigSpec[]): Record<string, string | number> {
+function runAllValues(config: ClusterConfig, target: ServeTarget, specs: readonly ServeConfigSpec[]): Record<string, string | number> {
   return {
-    CLUSTER_ENV: NODE_PATHS.clusterEnv,
-    VENV: NODE_PATHS.venv,
+    CLUSTER_ENV: target.paths.clusterEnv,
+    VENV: target.paths.venv,
     SERVE_PORT: PORTS.serveHttp,
     SERVED_MODEL_NAME: config.servedModelName,
     RESULTS_PREFIX: BUCKET_PREFIXES.results,
-    RESULTS_DIR: NODE_PATHS.results,
+    RESULTS_DIR: target.paths.results,
     NODE_FACTS_PREFIX: BUCKET_PREFIXES.nodeFacts,
-    GPU_NODES: config.gpuNodes,
+    GPU_NODES: target.machine.gpuNodes,
     NIXL_BACKEND: config.nixlBackend,
     PINNED_VERSIONS: pinnedVersions(),
-    DEFAULT_CONCURRENCY: concurrencyList(config),
+    DEFAULT_CONCURRENCY: concurrencyList(target),
     MAX_BASE_SEED,
     MAX_CONCURRENCY,
     PROFILE: config.profile,

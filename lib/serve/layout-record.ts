@@ -1,7 +1,8 @@
 import type { ClusterConfig } from '../config/cluster-config';
 import { EngineRole, ServeConfigSpec, ServeConfigVariant } from './configs';
-import { clusterGpus, describeLayout, groupGpus, gpusPerNode, layoutGpus, Profile } from '../study/layouts';
+import { describeLayout, groupGpus, layoutGpus, Profile } from '../study/layouts';
 import { REQUEST_ROUTERS, RequestRouterName } from '../study/routers';
+import type { PdPlacement, ServeTarget } from './target';
 
 /**
  * The `layout` section of every result's sidecar (conc<N>.meta.json): what the configuration ran on, written at
@@ -13,7 +14,8 @@ export interface LayoutRecord {
   /** Bumped when a field below changes meaning. */
   readonly schema: typeof LAYOUT_RECORD_SCHEMA;
   readonly source: string;
-  readonly profile: Profile;
+  /** `rehearsal`: one machine rehearsing the pipeline (lib/rehearsal), a functional run, never performance figures. */
+  readonly profile: Profile | 'rehearsal';
   readonly configuration: string;
   readonly experiment: string;
   readonly title: string;
@@ -54,12 +56,19 @@ export interface RouterRecord {
 
 export const LAYOUT_RECORD_SCHEMA = 1;
 
-const PLACEMENT = {
-  collocated: 'replicas spread over the GPU nodes by Ray, each replica\'s TP ranks on one node (STRICT_PACK, builder.py)',
-  pd: 'prefill and decode on disjoint GPU nodes, each replica\'s TP ranks on one node (STRICT_PACK, builder.py): every KV cache crosses EFA',
-} as const;
+const PLACEMENT: Readonly<Record<PdPlacement, Readonly<Record<'collocated' | 'pd', string>>>> = {
+  'separate-nodes': {
+    collocated: 'replicas spread over the GPU nodes by Ray, each replica\'s TP ranks on one node (STRICT_PACK, builder.py)',
+    pd: 'prefill and decode on disjoint GPU nodes, each replica\'s TP ranks on one node (STRICT_PACK, builder.py): every KV cache crosses EFA',
+  },
+  'one-node': {
+    collocated: 'replicas on the one machine\'s GPUs, each replica\'s TP ranks together (STRICT_PACK, builder.py)',
+    pd: 'prefill and decode on the one machine (builder.py, pd_placement one-node): on different GPUs where it has enough, ' +
+      'sharing them (a fraction of each GPU and of its memory) where it has not; KV moves between two engines of one host, never over EFA',
+  },
+};
 
-export function layoutRecord(config: ClusterConfig, spec: ServeConfigSpec, variant: ServeConfigVariant): LayoutRecord {
+export function layoutRecord(config: ClusterConfig, spec: ServeConfigSpec, variant: ServeConfigVariant, target: ServeTarget): LayoutRecord {
   const router = REQUEST_ROUTERS[variant.router];
   const args = variant.document.applications[0].args;
   const roles = ('llm_config' in args ? ['llm_config'] : ['prefill_config', 'decode_config']) as EngineRole[];
@@ -73,20 +82,20 @@ export function layoutRecord(config: ClusterConfig, spec: ServeConfigSpec, varia
   return {
     schema: LAYOUT_RECORD_SCHEMA,
     source: 'written by the p5-ray CDK app at synth from the cluster settings (lib/serve/layout-record.ts)',
-    profile: config.profile,
+    profile: target.kind === 'rehearsal' ? 'rehearsal' : config.profile,
     configuration: spec.id,
     experiment: spec.experiment,
     title: spec.title,
     kind: spec.layout.kind,
     layout: describeLayout(spec.layout),
     gpus: layoutGpus(spec.layout),
-    clusterGpus: clusterGpus(config),
-    gpuNodes: config.gpuNodes,
-    gpuInstanceType: config.gpuInstanceType,
-    gpusPerNode: gpusPerNode(config),
-    region: config.region,
+    clusterGpus: target.machine.clusterGpus,
+    gpuNodes: target.machine.gpuNodes,
+    gpuInstanceType: target.machine.gpuInstanceType,
+    gpusPerNode: target.machine.gpusPerNode,
+    region: target.machine.region,
     engines,
-    placement: PLACEMENT[spec.layout.kind],
+    placement: PLACEMENT[target.pdPlacement][spec.layout.kind],
     router: {
       name: variant.router,
       title: router.title,

@@ -48,6 +48,8 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const install = installs.find((c) => c.includes('vllm=='));
     assert.ok(torchFirst && install, run.calls.join('\n'));
     assert.ok(installs.indexOf(torchFirst) < installs.indexOf(install), 'torch first, so LMCache can be built while the rest installs');
+    // With torch come LMCache's own build requirements: --no-build-isolation installs none of them.
+    for (const req of SOFTWARE.lmcacheBuildRequires) assert.ok(torchFirst.split(' ').includes(req), `${req} in ${torchFirst}`);
     for (const pin of [`ray[serve,llm]==${SOFTWARE.ray}`, `vllm==${SOFTWARE.vllm}`, `nixl==${SOFTWARE.nixl}`, `torch==${SOFTWARE.torch}`]) {
       assert.ok(install.includes(pin), `${pin} in ${install}`);
     }

@@ -8,6 +8,8 @@
 
 # shellcheck source=monitoring-steps.sh
 . "$BIN_DIR/monitoring-steps.sh"
+# shellcheck source=stack-install.sh
+. "$BIN_DIR/stack-install.sh"
 
 # as_ray_worker <command…>: runs a command with exactly the environment ray.service gives Ray's workers (systemd's
 # EnvironmentFile), and nothing inherited from cloud-init.
@@ -136,7 +138,7 @@ venv_fields() {
 }
 
 job_stack() {
-  local fields=() py="$VENV_DIR/bin/python" first=("torch==$TORCH_VERSION")
+  local fields=() py="$VENV_DIR/bin/python"
   mapfile -t fields < <(venv_fields)
   if cache_try venv --kind "$VENV_KIND" --dest "$VENV_DIR" --scratch "$SCRATCH" "${fields[@]}"; then
     prov venv cache
@@ -146,12 +148,9 @@ job_stack() {
   prov venv built
   need_internet PyPI "$PYPI_URL"
   uv venv --seed --python "$PY" "$VENV_DIR"
-  # LMCache's own build requirements (pyproject.toml); --no-build-isolation does not enforce them.
-  [ "$ON_GPU" = 0 ] || first+=("setuptools>=77.0.3,<81" "setuptools-scm>=8" wheel ninja packaging)
-  uv pip install --python "$py" "${first[@]}"
+  stack_install_torch "$py" "$ON_GPU"
   : >"$JOBS_DIR/torch.ready"
-  # torch pinned again: the resolver may not swap the torch LMCache is being built against.
-  uv pip install --python "$py" "ray[serve,llm]==$RAY_VERSION" "vllm==$VLLM_VERSION" "nixl==$NIXL_VERSION" "torch==$TORCH_VERSION"
+  stack_install_rest "$py"
 }
 
 # LMCache runs only inside the vLLM engines on GPU nodes. Its wheels' CUDA extension is built against an older torch
@@ -164,35 +163,21 @@ job_lmcache() {
     say "lmcache came with the venv from the cache"
     return 0
   fi
-  local torch_cuda cuda_major cuda_home=/usr/local/cuda wheels="$SCRATCH/wheels" fields
-  torch_cuda=$("$VENV_DIR/bin/python" -c 'import torch; print(torch.version.cuda or "")' </dev/null)
-  cuda_major=${torch_cuda%%.*}
-  # LMCache picks its CUDA-specific requirements (cuda12_core.txt or cuda13_core.txt) from LMCACHE_CUDA_MAJOR,
-  # 13 unless set (LMCache setup_extensions/build_profiles/cuda.py, _cuda_major): it must follow torch's CUDA.
-  case $cuda_major in
-    12 | 13) ;;
-    *) fail "vLLM's torch reports CUDA '${torch_cuda}': LMCache $LMCACHE_VERSION builds for CUDA 12 or 13 (LMCACHE_CUDA_MAJOR)" ;;
-  esac
-  fields=("lmcache=$LMCACHE_VERSION" "torch=$TORCH_VERSION" "cuda=$torch_cuda" "arch=$CUDA_ARCH")
+  local wheels="$SCRATCH/wheels" fields
+  torch_cuda_of "$VENV_DIR/bin/python"
+  fields=("lmcache=$LMCACHE_VERSION" "torch=$TORCH_VERSION" "cuda=$TORCH_CUDA" "arch=$CUDA_ARCH")
   printf '%s\n' "${fields[@]}" >"$STATE_DIR/wheel-fields"
   if cache_try wheel --dest "$wheels" "${fields[@]}"; then
     prov lmcacheWheel cache
   else
     prov lmcacheWheel built
-    rm -rf "$wheels"
     need_internet PyPI "$PYPI_URL"
-    # torch refuses to build an extension with a CUDA toolkit of another major version than its own, and the DLAMI
-    # carries several: take the one matching the installed torch when it is there.
-    if [ -d "/usr/local/cuda-$torch_cuda" ]; then cuda_home="/usr/local/cuda-$torch_cuda"; fi
-    say "building lmcache $LMCACHE_VERSION for sm_$CUDA_ARCH against torch's CUDA $torch_cuda ($cuda_home, LMCACHE_CUDA_MAJOR=$cuda_major)"
-    LMCACHE_CUDA_MAJOR="$cuda_major" TORCH_CUDA_ARCH_LIST="$CUDA_ARCH" CUDA_HOME="$cuda_home" PATH="$cuda_home/bin:$PATH" \
-      MAX_JOBS="$(nproc)" "$VENV_DIR/bin/python" -m pip wheel -q --no-build-isolation --no-deps --no-binary lmcache \
-      -w "$wheels" "lmcache==$LMCACHE_VERSION"
+    lmcache_build "$VENV_DIR/bin/python" "$wheels" "$CUDA_ARCH"
   fi
   # One installer at a time in the venv.
   wait_for "the stack install" "$BOOTSTRAP_TIMEOUT_SECONDS" after stack-install.ok || fail "the stack install did not end"
   need_internet PyPI "$PYPI_URL"
-  uv pip install --python "$VENV_DIR/bin/python" "$wheels"/lmcache-*.whl
+  lmcache_install "$VENV_DIR/bin/python" "$wheels"
 }
 
 # shellcheck disable=SC2031  # JOB as run_job's subshell set it

@@ -5,7 +5,9 @@ Serve LLM applications and decide where each replica runs, because that depends 
 anything known when the YAML is written:
 
 - every replica's tensor-parallel ranks sit on one node (STRICT_PACK), so no TP all-reduce crosses the network;
-- PD prefill and decode run on disjoint sets of GPU nodes, so every KV cache handed to decode crosses EFA.
+- PD prefill and decode run on disjoint sets of GPU nodes, so every KV cache handed to decode crosses EFA;
+- except in a one-machine rehearsal (args ``pd_placement: one-node``): both sides on that machine's GPUs, on
+  different GPUs where it has enough, sharing them (a fraction of each GPU and of its memory) where it has not.
 """
 
 import copy
@@ -15,6 +17,11 @@ from ray.serve.llm import LLMConfig, build_openai_app, build_pd_openai_app
 
 # A tiny share of the per-node resource pins a bundle to that node without using up the resource.
 NODE_PIN = 0.001
+# pd_placement values: the cluster's rule, and the rehearsal's (one machine, see lib/rehearsal).
+SEPARATE_NODES = "separate-nodes"
+ONE_NODE = "one-node"
+# vLLM's default share of a GPU's memory (vllm/config/cache.py gpu_memory_utilization); engines sharing a GPU split it.
+VLLM_GPU_MEMORY_UTILIZATION = 0.9
 # Ray's default node label holding the node id (ray/util/placement_group.py NODE_ID_LABEL_KEY; Serve's own proxies
 # are placed with it in ray/serve/_private/proxy_state.py). Every node has it; the bootstrap adds nothing.
 NODE_ID_LABEL = "ray.io/node-id"
@@ -54,6 +61,11 @@ def pd_builder(args):
     on the node-id label, which Serve passes to every replica's placement group.
     """
     prefill, decode = args["prefill_config"], args["decode_config"]
+    placement = args.get("pd_placement", SEPARATE_NODES)
+    if placement == ONE_NODE:
+        return build_pd_openai_app(one_node_pd(gpu_nodes(), prefill, decode, args.get("ingress_deployment_config", {})))
+    if placement != SEPARATE_NODES:
+        raise PlacementError(f"pd_placement {placement!r}: use {SEPARATE_NODES!r} or {ONE_NODE!r}")
     prefill_nodes, decode_nodes = plan_pd_nodes(
         gpu_nodes(), _tp(prefill), _replicas(prefill), _tp(decode), _replicas(decode),
         _side(prefill, "prefill"), _side(decode, "decode"),
@@ -107,6 +119,44 @@ def plan_pd_nodes(nodes, prefill_tp, prefill_replicas, decode_tp, decode_replica
     else:
         missing = "no split of the alive GPU nodes holds both sides"
     raise PlacementError(f"{wanted}; {missing}: {_describe(nodes)}")
+
+
+def one_node_pd(nodes, prefill, decode, ingress):
+    """Both PD sides on one GPU node: whole GPUs each where the node has enough, else a share of every GPU.
+
+    On one machine the KV cache moves between two engines of one host (NIXL picks a local transport), which is what
+    a rehearsal can show; the cluster's rule (disjoint nodes) is the one that measures EFA.
+    """
+    if len(nodes) != 1:
+        raise PlacementError(f"pd_placement {ONE_NODE!r} is for a one-machine rehearsal, but {len(nodes)} GPU nodes "
+                             f"are alive: {_describe(nodes)}")
+    node = nodes[0]
+    bundles = _tp(prefill) * _replicas(prefill) + _tp(decode) * _replicas(decode)
+    share = gpu_share(bundles, node["gpus"], max(_tp(prefill), _tp(decode)))
+    sides = {}
+    for name, llm in (("prefill_config", prefill), ("decode_config", decode)):
+        placed = place_on_nodes(llm, [node])
+        if share < 1:
+            for bundle in placed["placement_group_config"]["bundles"]:
+                bundle["GPU"] = share
+            kwargs = placed.setdefault("engine_kwargs", {})
+            # Each engine sizes its KV cache from its share of the GPU's memory, not from all of it.
+            kwargs.setdefault("gpu_memory_utilization", round(VLLM_GPU_MEMORY_UTILIZATION * share, 2))
+        sides[name] = LLMConfig(**placed)
+    print(f"builder: PD on one node {node['address']} ({node['gpus']} GPUs): {bundles} engine GPU(s) requested, "
+          f"{'one whole GPU each' if share == 1 else f'{share:g} of a GPU each, sharing'}", flush=True)
+    return {**sides, "ingress_deployment_config": ingress}
+
+
+def gpu_share(bundles, gpus, tp):
+    """1 when every bundle gets a GPU of its own; else the fraction that lets them share the node's GPUs evenly."""
+    if bundles <= gpus:
+        return 1
+    if tp > 1:
+        raise PlacementError(f"{bundles} engine GPUs do not fit {gpus} GPU(s), and tensor-parallel replicas (TP {tp}) "
+                             "cannot share GPUs: use TP 1 on this machine")
+    per_gpu = -(-bundles // gpus)
+    return 1 / per_gpu
 
 
 def strict_pack(llm):
