@@ -29,7 +29,7 @@ export interface RatioField extends Measured<number, 'ratio'> {
 
 export type EfaCounters = Readonly<Record<'tx' | 'rx' | 'rdmaRead' | 'rdmaWrite', number | null>>;
 
-export type NodeRole = 'prefill' | 'decode' | 'collocated' | 'idle' | 'unknown';
+export type NodeRole = 'prefill' | 'decode' | 'collocated' | 'idle' | 'unknown' | `${string}+${string}`;
 
 export interface GpuNodeUtilization {
   readonly role: NodeRole;
@@ -46,7 +46,7 @@ export interface EvidenceFields {
   readonly lmcacheHitRate: RatioField | MissingField;
   readonly efaBytes: Measured<Readonly<Record<string, EfaCounters>>, 'bytes'> | MissingField;
   readonly gpuUtilization: (Measured<Readonly<Record<string, GpuNodeUtilization>>, 'percent'> & {
-    readonly byRole: Readonly<Partial<Record<NodeRole, number>>>;
+    readonly byRole: Readonly<Record<string, number>>;
   }) | MissingField;
 }
 
@@ -68,7 +68,16 @@ const UNITS: Record<keyof EvidenceFields, string> = {
   prefixCacheHitRate: 'ratio', kvTransferBytes: 'bytes', kvTransferMeanMs: 'ms', kvTransferFailures: 'transfers',
   lmcacheHitRate: 'ratio', efaBytes: 'bytes', gpuUtilization: 'percent',
 };
-const ROLES: readonly NodeRole[] = ['prefill', 'decode', 'collocated', 'idle', 'unknown'];
+const ROLES: readonly string[] = ['prefill', 'decode', 'collocated', 'idle', 'unknown'];
+const ENGINE_ROLES = ['collocated', 'decode', 'prefill'];
+
+/** A known role, or engine roles of one shared node joined by '+' in name order ('decode+prefill' on one machine). */
+function isNodeRole(role: unknown): role is NodeRole {
+  if (typeof role !== 'string') return false;
+  if (ROLES.includes(role)) return true;
+  const parts = role.split('+');
+  return parts.length > 1 && parts.every((p) => ENGINE_ROLES.includes(p)) && parts.join('+') === [...new Set(parts)].sort().join('+');
+}
 const EFA_KEYS = ['tx', 'rx', 'rdmaRead', 'rdmaWrite'] as const;
 
 /** A malformed evidence section; the message names the file and the field. */
@@ -98,7 +107,7 @@ export function validateEvidence(section: unknown, file: string): Evidence {
   if (roles !== null) {
     if (!isObj(roles)) fail('roles.nodes', 'is neither null nor an object');
     for (const [node, role] of Object.entries(roles as Obj)) {
-      if (!ROLES.includes(role as NodeRole)) fail(`roles.nodes.${node}`, `is ${JSON.stringify(role)}; allowed: ${ROLES.join(', ')}`);
+      if (!isNodeRole(role)) fail(`roles.nodes.${node}`, `is ${JSON.stringify(role)}; allowed: ${ROLES.join(', ')}, or engine roles of one shared node joined by '+' (decode+prefill)`);
     }
   } else if (typeof (s.roles as Obj).missing !== 'string') {
     fail('roles.missing', 'must say why roles.nodes is null');
@@ -127,7 +136,7 @@ export function validateEvidence(section: unknown, file: string): Evidence {
     } else if (name === 'gpuUtilization') {
       if (!isObj(field.value)) fail(`${where}.value`, 'is not an object of nodes');
       for (const [node, u] of Object.entries(field.value as Obj)) {
-        if (!isObj(u) || !isNum(u.mean) || !ROLES.includes(u.role as NodeRole)) fail(`${where}.value.${node}`, 'lacks a numeric mean or a known role');
+        if (!isObj(u) || !isNum(u.mean) || !isNodeRole(u.role)) fail(`${where}.value.${node}`, 'lacks a numeric mean or a known role');
       }
       if (!isObj(field.byRole)) fail(`${where}.byRole`, 'is not an object');
     } else {

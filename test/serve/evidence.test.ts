@@ -23,7 +23,7 @@ function rayStub(): string {
   writeFileSync(path, `#!/usr/bin/env bash
 if [ -n "\${RAY_FAILS:-}" ]; then echo "the State API did not answer" >&2; exit 1; fi
 case "$1 $2" in
-  "list actors") cat "${fixtures}/actors_pd.json" ;;
+  "list actors") cat "${fixtures}/\${ACTORS:-actors_pd}.json" ;;
   "list nodes") cat "${fixtures}/nodes.json" ;;
   *) exit 2 ;;
 esac
@@ -138,6 +138,35 @@ describe('benchmark evidence (bench_evidence.py against a fake Prometheus)', () 
     const multi = collect(url, ['--layout', layout('pd', { prefill_config: ['LMCacheConnectorV1', 'NixlConnector'], decode_config: ['LMCacheConnectorV1', 'NixlConnector'] })]);
     assert.equal(multi.doc.fields.lmcacheHitRate.value, 0.4);
     assert.deepEqual(Object.keys(multi.doc.fields.lmcacheHitRate.byNode), ['gpu-0']);
+  });
+
+  it('on one machine, where prefill and decode share a node, tells their engines apart by the Serve replica id vLLM tags every metric with', async () => {
+    // vLLM 0.26 adds ReplicaId (the replica actor name's last part) to every metric it logs through Ray.
+    const r1 = (name: string, replica: string, samples: [number, number][]) => ({ metric: m(name, 'gpu-0', { ReplicaId: replica }), samples });
+    const url = await serve([
+      r1('ray_vllm_prefix_cache_queries_total', 'p1', [[995, 0], [1075, 1000]]),
+      r1('ray_vllm_prefix_cache_hits_total', 'p1', [[995, 0], [1075, 300]]),
+      r1('ray_vllm_external_prefix_cache_queries_total', 'p1', [[995, 0], [1075, 1000]]),
+      r1('ray_vllm_external_prefix_cache_hits_total', 'p1', [[995, 0], [1075, 250]]),
+      r1('ray_vllm_external_prefix_cache_queries_total', 'd1', [[995, 0], [1075, 700]]),
+      r1('ray_vllm_external_prefix_cache_hits_total', 'd1', [[995, 0], [1075, 700]]),
+      r1('ray_vllm_nixl_bytes_transferred_sum', 'd1', [[995, 0], [1075, 5e6]]),
+    ]);
+    const r = collect(url, ['--layout', layout('pd', PD_PREFILL_LMCACHE), '--gpu-nodes', '1'], { ACTORS: 'actors_pd_one_node' });
+    assert.equal(r.code, 0, r.stderr);
+    validateEvidence(r.doc, 'evidence.json');
+    assert.deepEqual(r.doc.roles.nodes, { 'gpu-0': 'decode+prefill' });
+    assert.deepEqual(r.doc.roles.replicas, { p1: 'prefill', d1: 'decode' });
+    // Prefill's external hits only (250 / 1000): decode's 700 came over NIXL, on the same node.
+    assert.equal(r.doc.fields.lmcacheHitRate.value, 0.25);
+    assert.equal(r.doc.fields.kvTransferBytes.value, 5e6);
+    // Without the replica tag the node alone cannot tell them apart: missing, never a mix of both.
+    const untagged = await serve([
+      { metric: m('ray_vllm_external_prefix_cache_queries_total', 'gpu-0'), samples: [[995, 0], [1075, 1700]] },
+      { metric: m('ray_vllm_external_prefix_cache_hits_total', 'gpu-0'), samples: [[995, 0], [1075, 950]] },
+    ]);
+    const u = collect(untagged, ['--layout', layout('pd', PD_PREFILL_LMCACHE), '--gpu-nodes', '1'], { ACTORS: 'actors_pd_one_node' });
+    assert.match(u.doc.fields.lmcacheHitRate.missing, /no series of ray_vllm_external_prefix_cache_queries_total from an engine of role prefill/);
   });
 
   it('records a missing series, a counter reset and an absent NIXL histogram each with its reason, never as a silent 0', async () => {

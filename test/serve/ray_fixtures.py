@@ -14,6 +14,8 @@ Usage: ray_fixtures.py <out-dir> <app-name>. Each file is the stdout of one comm
                        replica on the node of 10.0.1.12 (gpu-0), its decode replica on 10.0.1.13 (gpu-1), the
                        ingress on the head
   nodes.json           ray list nodes --format json --detail --filter state=ALIVE: the head and two GPU nodes
+  actors_pd_one_node.json  the same PD application on one machine (a rehearsal): prefill and decode replicas both on
+                       the node of 10.0.1.12
 """
 
 import os
@@ -129,6 +131,11 @@ def main(out, app):
             actor(f"SERVE_REPLICA::{app}#Decode:gptoss#d1", f"ServeReplica:{app}:Decode:gptoss", "10.0.1.13", 2),
             actor(f"SERVE_REPLICA::{app}#OpenAiIngress#i1", f"ServeReplica:{app}:OpenAiIngress", "10.0.0.5", 3),
             actor("SERVE_CONTROLLER_ACTOR", "ServeController", "10.0.0.5", 4),
+        ], ActorState, StateResource.ACTORS),
+        "actors_pd_one_node.json": list_rows([
+            actor(f"SERVE_REPLICA::{app}#Prefill:gptoss#p1", f"ServeReplica:{app}:Prefill:gptoss", "10.0.1.12", 1),
+            actor(f"SERVE_REPLICA::{app}#Decode:gptoss#d1", f"ServeReplica:{app}:Decode:gptoss", "10.0.1.12", 2),
+            actor(f"SERVE_REPLICA::{app}#OpenAiIngress#i1", f"ServeReplica:{app}:OpenAiIngress", "10.0.1.12", 3),
         ], ActorState, StateResource.ACTORS),
         "nodes.json": list_rows([node("10.0.0.5", True), node("10.0.1.12", False), node("10.0.1.13", False)],
                                 NodeState, StateResource.NODES),

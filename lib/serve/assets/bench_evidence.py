@@ -76,6 +76,9 @@ LMCACHE_OWN_COUNTERS_NOT_EXPORTED = (
 # SERVE_REPLICA::<app>#<deployment>#<replica id> (ray/serve/_private/common.py).
 ROLE_BY_DEPLOYMENT_PREFIX = {"Prefill:": "prefill", "Decode:": "decode", "LLMServer:": "collocated"}
 SERVE_REPLICA_PREFIX = "SERVE_REPLICA::"
+# The tag vLLM adds to every metric it logs through Ray: the Serve replica's unique id, the last part of the replica
+# actor's name (vllm/v1/metrics/ray_wrappers.py, _get_replica_id).
+REPLICA_LABEL = "ReplicaId"
 NO_RESOURCE = "No resource in the cluster"
 
 DEFAULT_SETTLE_S = 20
@@ -152,23 +155,31 @@ def missing(reason):
     return {"missing": reason}
 
 
-def _role_totals(node_totals, roles, wanted):
-    return sum(v for node, v in node_totals.items() if roles.get(node) in wanted)
+def series_role(labels, roles):
+    """The role of the engine a series came from: its Serve replica's, where the series names it (vLLM 0.26 tags
+    every metric it logs through Ray with ReplicaId, vllm/v1/metrics/ray_wrappers.py), else its node's. A node
+    holding both sides (a one-machine rehearsal) has a combined role that matches neither."""
+    replica = labels.get(REPLICA_LABEL)
+    if replica and replica in roles.get("replicas", {}):
+        return roles["replicas"][replica]
+    return roles.get("nodes", {}).get(labels.get(NODE_LABEL, "unlabelled"))
 
 
 def ratio_field(url, hits_metric, queries_metric, start, end, roles, wanted_roles=None, what="hits"):
-    """hits / queries over the window, on the nodes of `wanted_roles` (all nodes when None)."""
-    hits = by_node(counter_deltas(url, hits_metric, start, end))
-    queries = by_node(counter_deltas(url, queries_metric, start, end))
-    if not queries:
+    """hits / queries over the window, on the engines of `wanted_roles` (all engines when None)."""
+    hits_d = counter_deltas(url, hits_metric, start, end)
+    queries_d = counter_deltas(url, queries_metric, start, end)
+    if not queries_d:
         return missing(f"no series of {queries_metric} at the window's end (is Ray's metrics agent scraped as job "
                        f"{JOBS['ray']}, and did an engine serve a request?)")
     if wanted_roles is not None:
-        hits = {n: v for n, v in hits.items() if roles.get(n) in wanted_roles}
-        queries = {n: v for n, v in queries.items() if roles.get(n) in wanted_roles}
-        if not queries:
-            return missing(f"no series of {queries_metric} on a node of role {'/'.join(sorted(wanted_roles))} "
-                           f"(node roles: {roles or 'unknown'})")
+        def keep(deltas):
+            return {k: v for k, v in deltas.items() if series_role(v[0], roles) in wanted_roles}
+        hits_d, queries_d = keep(hits_d), keep(queries_d)
+        if not queries_d:
+            return missing(f"no series of {queries_metric} from an engine of role {'/'.join(sorted(wanted_roles))} "
+                           f"(roles: {roles or 'unknown'})")
+    hits, queries = by_node(hits_d), by_node(queries_d)
     total_q = sum(queries.values())
     total_h = sum(hits.values())
     if total_q <= 0:
@@ -228,6 +239,7 @@ def efa_field(url, start, end):
 
 
 def gpu_field(url, start, end, roles):
+    roles = roles.get("nodes", {})
     seconds = max(1, round(end - start))
     promql = f"avg_over_time({METRICS['gpuUtilization']}[{seconds}s])"
     samples = query(url, promql, end)
@@ -262,11 +274,12 @@ def run_ray_list(ray, what):
 
 
 def node_roles(ray, facts_dir, gpu_nodes):
-    """{gpu-<i>: prefill|decode|collocated|idle} from where Ray placed each Serve replica, or a reason it is unknown.
+    """({"nodes": {gpu-<i>: role}, "replicas": {replica id: role}}, None), or (None, why it is unknown).
 
-    builder.py chooses the nodes at deploy time from the live cluster, so the layout record cannot say which
-    gpu-<i> holds which side: a replica actor's node id (ray list actors) -> that node's IP (ray list nodes) ->
-    the gpu-<i> whose node facts carry that IP.
+    A role is prefill, decode, collocated or idle; a node holding replicas of two roles (prefill and decode share a
+    one-machine rehearsal) gets both, joined by '+'. builder.py chooses the nodes at deploy time from the live
+    cluster, so the layout record cannot say which gpu-<i> holds which side: a replica actor's node id (ray list
+    actors) -> that node's IP (ray list nodes) -> the gpu-<i> whose node facts carry that IP.
     """
     ips = {}
     for index in range(gpu_nodes):
@@ -282,6 +295,7 @@ def node_roles(ray, facts_dir, gpu_nodes):
     except (RayStateError, OSError, subprocess.SubprocessError) as exc:
         return None, f"cannot read Ray's state API: {exc}"
     roles = {name: "idle" for name in ips.values()}
+    replicas = {}
     for actor in actors:
         name = actor.get("name") or ""
         if not name.startswith(SERVE_REPLICA_PREFIX):
@@ -294,12 +308,12 @@ def node_roles(ray, facts_dir, gpu_nodes):
         node = ips.get(nodes.get(actor.get("node_id")))
         if node is None:
             return None, f"replica {name} runs on node {actor.get('node_id')} ({nodes.get(actor.get('node_id'))}), which no node facts name"
-        if roles[node] not in ("idle", role):
-            return None, f"{node} holds both {roles[node]} and {role} replicas: prefill and decode should be on disjoint nodes"
-        roles[node] = role
+        replicas[parts[2]] = role
+        held = set(roles[node].split("+")) - {"idle"}
+        roles[node] = "+".join(sorted(held | {role}))
     if all(r == "idle" for r in roles.values()):
         return None, "no alive Serve LLM replica found in ray list actors"
-    return roles, None
+    return {"nodes": roles, "replicas": replicas}, None
 
 
 def collect(args):
@@ -319,7 +333,8 @@ def collect(args):
         warn(f"node roles unknown: {why}")
         roles = {}
     else:
-        doc["roles"]["nodes"] = roles
+        doc["roles"]["nodes"] = roles["nodes"]
+        doc["roles"]["replicas"] = roles["replicas"]
     kind, lmcache_roles = layout_roles(args.layout)
     end_q = end + args.settle
     fields = doc["fields"]
