@@ -140,6 +140,7 @@ function runBmValues(config: ClusterConfig, target: ServeTarget): Record<string,
     NIXL_BACKEND: config.nixlBackend,
     PINNED_VERSIONS: pinnedVersions(),
     PROMETHEUS_URL: target.prometheusUrl,
+    SMOKE_EXPECT: target.smokeExpect,
     SCRAPE_INTERVAL_S: MONITORING.scrapeIntervalSeconds,
     EVIDENCE_SETTLE_S,
   };

@@ -30,6 +30,11 @@ export interface ServeTarget {
   readonly ingressReplicas: number;
   /** Added to every engine's environment (after the ones the configuration sets). */
   readonly engineEnv: Readonly<Record<string, string>>;
+  /**
+   * What the smoke test's answer must mention (case-insensitive); empty: any generated text, for a model whose
+   * weights are random.
+   */
+  readonly smokeExpect: string;
 }
 
 export type PdPlacement = 'separate-nodes' | 'one-node';
@@ -91,5 +96,7 @@ export function clusterServeTarget(config: ClusterConfig): ServeTarget {
     prometheusUrl: MONITORING.prometheusUrlOnHead,
     ingressReplicas: CLUSTER_INGRESS_REPLICAS,
     engineEnv: {},
+    // The smoke prompt asks for the capital of France.
+    smokeExpect: 'paris',
   };
 }

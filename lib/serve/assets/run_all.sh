@@ -42,6 +42,9 @@ SEED_BASE=0
 ONLY=""
 UPLOAD=true
 WAIT_CACHE_UPLOAD=true
+NODE_FACTS_LOCAL=""
+KEEP_GOING=false
+EXTRA_SECTIONS=()
 ALLOW_UNVERIFIED_TRANSPORT=false
 RESULTS_DIR="${RESULTS_DIR:-@@RESULTS_DIR@@}"
 
@@ -68,6 +71,12 @@ Usage: $0 [options]
       --no-wait-cache-upload
                            start benchmarking while a node still uploads to the deploy cache (by default the run
                            waits up to CACHE_UPLOAD_TIMEOUT_S for it); recorded in the run's cache-upload.json
+      --node-facts-dir DIR read the node facts (gpu-<i>.json) from this folder instead of the artifacts bucket (a
+                           one-machine rehearsal writes them there)
+      --keep-going         a configuration that fails is recorded in the run's failures.json and the run goes on with
+                           the next one (exit 1 at the end); by default the first failure stops the run
+      --meta-section NAME=FILE.json
+                           add that JSON to every result's .meta.json as section NAME (repeatable)
 Environment: HEALTH_TIMEOUT_S (default 3600), POLL_INTERVAL_S (default 15), SHUTDOWN_TIMEOUT_S (default 600),
 NOT_STARTED_TIMEOUT_S (default 300), CACHE_UPLOAD_TIMEOUT_S (default 3600), ARTIFACTS_BUCKET and AWS_REGION
 (read from $CLUSTER_ENV when present).
@@ -89,6 +98,9 @@ while [ $# -gt 0 ]; do
     --results-dir) RESULTS_DIR="${2:?}"; shift 2 ;;
     --no-upload) UPLOAD=false; shift ;;
     --no-wait-cache-upload) WAIT_CACHE_UPLOAD=false; shift ;;
+    --node-facts-dir) NODE_FACTS_LOCAL="${2:?}"; shift 2 ;;
+    --keep-going) KEEP_GOING=true; shift ;;
+    --meta-section) EXTRA_SECTIONS+=(--meta-section "${2:?}"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -286,6 +298,13 @@ wait_until_healthy() {
 NODE_FACTS_SOURCE=""
 fetch_node_facts() {
   mkdir -p "$NODE_FACTS_DIR"
+  if [ -n "$NODE_FACTS_LOCAL" ]; then
+    [ -d "$NODE_FACTS_LOCAL" ] || die "--node-facts-dir $NODE_FACTS_LOCAL: no such folder"
+    NODE_FACTS_SOURCE="local folder $NODE_FACTS_LOCAL"
+    log "copying the node facts from $NODE_FACTS_LOCAL"
+    cp "$NODE_FACTS_LOCAL"/. "$NODE_FACTS_DIR"/ -R
+    return 0
+  fi
   if [ -z "${ARTIFACTS_BUCKET:-}" ]; then
     log "ARTIFACTS_BUCKET is not set (nor in $CLUSTER_ENV): no node facts, transport and versions stay unverified"
     return 0
@@ -390,11 +409,10 @@ else
   log "cache policy keep: one deploy per configuration for its $points_per_config point(s); the first starts fresh-deploy, the others warm-disjoint"
 fi
 
-n=0
-for entry in "${selected[@]}"; do
-  n=$((n + 1))
+# One configuration: every point of every workload, on fresh deploys (redeploy) or one deploy per Serve file (keep).
+run_config() {
+  local entry="$1" label="$2" id app experiment nixl gpus common deploys current workload router file state before c
   IFS=: read -r id app experiment nixl gpus <<<"$entry"
-  label="[$n/${#selected[@]}]"
   log "$label $id: $gpus GPUs (profile $PROFILE; layout in its .layout.json)"
   common=(--exp-name "$experiment" --base-url "$BASE_URL" --results-dir "$RUN_DIR" --seed "$SEED_BASE"
     --cache-policy "$CACHE_POLICY" --run-id "$RUN_ID" --serve-config "$id" --node-facts "$NODE_FACTS_DIR"
@@ -402,6 +420,7 @@ for entry in "${selected[@]}"; do
   if [ -n "$NODE_FACTS_SOURCE" ]; then common+=(--node-facts-source "$NODE_FACTS_SOURCE"); fi
   if [ "$nixl" = 1 ]; then common+=(--nixl); fi
   if [ "$nixl" = 1 ] && [ "$TRANSPORT_OVERRIDE" = true ]; then common+=(--transport-override); fi
+  common+=("${EXTRA_SECTIONS[@]}")
   deploys=0
   if [ "$CACHE_POLICY" = keep ]; then
     # One deploy per Serve file: workloads that run with the same router share it, back to back.
@@ -442,7 +461,36 @@ for entry in "${selected[@]}"; do
     done
   fi
   log "$label $id: done ($deploys deploy(s))"
+}
+
+# With --keep-going, one configuration's failure is recorded and the next one starts on a released cluster.
+FAILURES=()
+record_failure() {
+  local id="$1" rc="$2"
+  FAILURES+=("$id")
+  log "$id failed (exit $rc): continuing with the next configuration (--keep-going)"
+  serve shutdown -y >/dev/null 2>&1 || true
+  deployed=""
+  wait_until_released
+  "$PYTHON" -c 'import json, sys; json.dump({"failed": sys.argv[2:]}, open(sys.argv[1], "w"), indent=1)' \
+    "$RUN_DIR/failures.json" "${FAILURES[@]}"
+}
+
+n=0
+for entry in "${selected[@]}"; do
+  n=$((n + 1))
+  if [ "$KEEP_GOING" = true ]; then
+    rc=0
+    ( run_config "$entry" "[$n/${#selected[@]}]" ) || rc=$?
+    [ "$rc" -eq 0 ] || record_failure "${entry%%:*}" "$rc"
+  else
+    run_config "$entry" "[$n/${#selected[@]}]"
+  fi
 done
 
 upload_results
+if [ "${#FAILURES[@]}" -gt 0 ]; then
+  echo "run_all: ERROR: ${#FAILURES[@]} of ${#selected[@]} configuration(s) failed: ${FAILURES[*]} (see $RUN_DIR/failures.json and the log above)" >&2
+  exit 1
+fi
 log "all ${#selected[@]} configuration(s) done; compare them with: npm run report -- <copy of $RUN_DIR>"
