@@ -35,6 +35,8 @@ export const SOFTWARE = {
    * stack so the download starts minutes before vLLM is installed; versions as published on PyPI in 2026-10.
    */
   huggingfaceHub: '2.4.0',
+  /** uv, for `npm run wheelhouse` (resolving the stack for another machine); the newest on PyPI in 2026-12. */
+  uv: '0.13.9',
   hfXet: '1.8.0',
 } as const;
 

@@ -87,8 +87,8 @@ export function layoutRecord(config: ClusterConfig, spec: ServeConfigSpec, varia
     experiment: spec.experiment,
     title: spec.title,
     kind: spec.layout.kind,
-    layout: describeLayout(spec.layout),
-    gpus: layoutGpus(spec.layout),
+    layout: describeLayout(spec.layout) + (sharedGpus(spec, target) ? ` sharing ${target.machine.clusterGpus} GPU(s)` : ''),
+    gpus: occupiedGpus(spec, target),
     clusterGpus: target.machine.clusterGpus,
     gpuNodes: target.machine.gpuNodes,
     gpuInstanceType: target.machine.gpuInstanceType,
@@ -105,6 +105,16 @@ export function layoutRecord(config: ClusterConfig, spec: ServeConfigSpec, varia
     },
     hybridKvCacheManager: spec.hybridKvCacheManager,
   };
+}
+
+/** GPUs the configuration occupies: engines that share GPUs (a rehearsal with too few) occupy the machine's, not one each. */
+export function occupiedGpus(spec: ServeConfigSpec, target: ServeTarget): number {
+  return Math.min(layoutGpus(spec.layout), target.machine.clusterGpus);
+}
+
+/** Whether the layout's engines need more GPUs than the machine has, so builder.py makes them share (one-node only). */
+export function sharedGpus(spec: ServeConfigSpec, target: ServeTarget): boolean {
+  return target.pdPlacement === 'one-node' && layoutGpus(spec.layout) > target.machine.clusterGpus;
 }
 
 /** `pd_nixl.prefix-aware.yaml` → `pd_nixl.prefix-aware.layout.json`. */

@@ -35,6 +35,8 @@ export interface PdBuilderArgs {
   readonly prefill_config: LLMConfig;
   readonly decode_config: LLMConfig;
   readonly ingress_deployment_config: DeploymentConfig;
+  /** builder.py: `separate-nodes` (default, the cluster) or `one-node` (a rehearsal on one machine). */
+  readonly pd_placement?: 'separate-nodes' | 'one-node';
 }
 
 export interface LLMConfig {
@@ -61,6 +63,8 @@ export interface EngineKwargs {
   readonly kv_transfer_config?: KVTransferConfig;
   /** vLLM EngineArgs: one KV cache size for every attention layer (no hybrid KV cache manager). */
   readonly disable_hybrid_kv_cache_manager?: boolean;
+  /** vLLM CacheConfig: the KV cache's size per GPU, bytes (a rehearsal keeps it small; see lib/rehearsal). */
+  readonly kv_cache_memory_bytes?: number;
 }
 
 export interface DeploymentConfig {

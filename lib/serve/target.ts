@@ -28,6 +28,8 @@ export interface ServeTarget {
   readonly prometheusUrl: string;
   /** Replicas of the OpenAI ingress deployment (CPU only). */
   readonly ingressReplicas: number;
+  /** Added to every engine's vLLM arguments (engine_kwargs). */
+  readonly engineKwargs: Readonly<{ kv_cache_memory_bytes?: number }>;
   /** Added to every engine's environment (after the ones the configuration sets). */
   readonly engineEnv: Readonly<Record<string, string>>;
   /**
@@ -95,6 +97,7 @@ export function clusterServeTarget(config: ClusterConfig): ServeTarget {
     concurrencies: defaultConcurrencies(config),
     prometheusUrl: MONITORING.prometheusUrlOnHead,
     ingressReplicas: CLUSTER_INGRESS_REPLICAS,
+    engineKwargs: {},
     engineEnv: {},
     // The smoke prompt asks for the capital of France.
     smokeExpect: 'paris',

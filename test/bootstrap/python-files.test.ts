@@ -101,20 +101,20 @@ describe('verify_stack.py', { concurrency: 4 }, () => {
 });
 
 describe('nixl_probe.py', { concurrency: 4 }, () => {
-  const probe = (backend: string, env: Record<string, string>) => runPython('nixl_probe.py', ['--backend', backend, '--facts', 'nixl.json'], env);
+  const probe = (backend: string, env: Record<string, string>, extra: string[] = []) => runPython('nixl_probe.py', ['--backend', backend, '--facts', 'nixl.json', ...extra], env);
 
   test('passes LIBFABRIC on efa and records the provider', () => {
     const r = probe('LIBFABRIC', WORKER_ENV);
     assert.equal(r.code, 0, r.out);
     assert.match(lastLine(r.out), /^NIXL LIBFABRIC uses efa \(32 rails; FI_PROVIDER=efa LD_LIBRARY_PATH=\/opt\/amazon\/efa\/lib\)$/);
-    assert.deepEqual(r.json('nixl.json'), { backend: 'LIBFABRIC', provider: 'efa' });
+    assert.deepEqual(r.json('nixl.json'), { backend: 'LIBFABRIC', provider: 'efa', efa: true });
   });
 
   test('fails when LIBFABRIC falls back to tcp (here: without the EFA installer\'s libfabric on the path)', () => {
     const r = probe('LIBFABRIC', {});
     assert.equal(r.code, 1, r.out);
     assert.match(lastLine(r.out), /^NIXL LIBFABRIC chose tcp \(1 rails\), not EFA: KV transfers between the nodes would bypass EFA \(FI_PROVIDER= LD_LIBRARY_PATH=\)$/);
-    assert.deepEqual(r.json('nixl.json'), { backend: 'LIBFABRIC', provider: 'tcp' });
+    assert.deepEqual(r.json('nixl.json'), { backend: 'LIBFABRIC', provider: 'tcp', efa: false });
   });
 
   test('fails when the LIBFABRIC plugin is missing', () => {
@@ -126,10 +126,17 @@ describe('nixl_probe.py', { concurrency: 4 }, () => {
   test('passes UCX on srd, the EFA transport, and fails it on tcp', () => {
     const srd = probe('UCX', WORKER_ENV);
     assert.equal(srd.code, 0, srd.out);
-    assert.deepEqual(srd.json('nixl.json'), { backend: 'UCX', provider: 'ucx:srd' });
+    assert.deepEqual(srd.json('nixl.json'), { backend: 'UCX', provider: 'ucx:srd', efa: true, scope: 'UCX_TLS=^sm,self,cuda_ipc: the transports UCX would use between two hosts' });
     const tcp = probe('UCX', { ...WORKER_ENV, STUB_UCX_TL: 'tcp' });
     assert.equal(tcp.code, 1);
     assert.match(lastLine(tcp.out), /^NIXL UCX chose ucx:tcp \(transports tcp\), not EFA/);
+  });
+
+  test('on a machine without EFA (a rehearsal), records the fabric it found instead of failing, only when told to', () => {
+    const r = probe('UCX', { ...WORKER_ENV, STUB_UCX_TL: 'tcp' }, ['--no-require-efa']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(lastLine(r.out), /^NIXL UCX chose ucx:tcp \(transports tcp\): not EFA, recorded \(no EFA is required here;/);
+    assert.equal(r.json('nixl.json').efa, false);
   });
 });
 

@@ -3,8 +3,9 @@
 # when libfabric offers it, else quietly tcp or sockets (nixl v1.3.1 src/utils/libfabric/libfabric_common.cpp,
 # getAvailableNetworkDevices), and UCX picks its transports at run time. The bootstrap runs this under exactly the
 # environment Ray's workers get (env -i + ray.env), since FI_PROVIDER and LD_LIBRARY_PATH decide the outcome.
-# Usage: nixl_probe.py --backend LIBFABRIC|UCX --facts FILE
-# Prints NIXL's and UCX's own lines and the verdict, marked "p5-ray-verdict: " (exit 0 only for EFA).
+# Usage: nixl_probe.py --backend LIBFABRIC|UCX --facts FILE [--no-require-efa]
+# Prints NIXL's and UCX's own lines and the verdict, marked "p5-ray-verdict: " (exit 0 only for EFA, unless
+# --no-require-efa: a one-machine rehearsal, which records the fabric it found and has no EFA to require).
 import argparse
 import json
 import os
@@ -112,7 +113,9 @@ def probe_ucx(nixl_api, log_file):
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", required=True, choices=["LIBFABRIC", "UCX"])
-    parser.add_argument("--facts", required=True, help="where to write {backend, provider} as JSON")
+    parser.add_argument("--facts", required=True, help="where to write {backend, provider, efa} as JSON")
+    parser.add_argument("--no-require-efa", action="store_true",
+                        help="record a fabric that is not EFA instead of failing (a one-machine rehearsal)")
     args = parser.parse_args(argv)
     # Both are read when the libraries load or the backend starts, so they are set before the import.
     os.environ["NIXL_LOG_LEVEL"] = "INFO"
@@ -131,9 +134,15 @@ def main(argv):
     except ProbeFailure as e:
         verdict(str(e))
         return 1
+    facts = {"backend": args.backend, "provider": provider, "efa": efa}
+    if args.backend == "UCX":
+        facts["scope"] = f"UCX_TLS={UCX_PROBE_TLS}: the transports UCX would use between two hosts"
     with open(args.facts, "w") as f:
-        json.dump({"backend": args.backend, "provider": provider}, f)
+        json.dump(facts, f)
     env = f"FI_PROVIDER={os.environ.get('FI_PROVIDER', '')} LD_LIBRARY_PATH={os.environ.get('LD_LIBRARY_PATH', '')}"
+    if not efa and args.no_require_efa:
+        verdict(f"NIXL {args.backend} chose {provider} ({detail}): not EFA, recorded (no EFA is required here; {env})")
+        return 0
     if not efa:
         verdict(f"NIXL {args.backend} chose {provider} ({detail}), not EFA: KV transfers between the nodes would "
               f"bypass EFA ({env})")

@@ -34,6 +34,8 @@ def main(argv):
         nixl = json.load(f)
     facts = {k: int(given[k]) if k in INTEGERS else given[k] for k in ORDER}
     facts["nixl"] = {"backend": nixl["backend"], "provider": nixl["provider"]}
+    # Whether that provider is EFA, and what the probe looked at, when the probe says (a rehearsal has no EFA).
+    facts["nixl"].update({k: nixl[k] for k in ("efa", "scope") if k in nixl})
     facts["lmcache"] = {"compiledModules": stack["lmcache"]["compiledModules"]}
     facts["versions"] = {k: stack["versions"][k] for k in VERSIONS}
     if args.provenance:
