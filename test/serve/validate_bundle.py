@@ -45,6 +45,9 @@ CLUSTERS = {
     "small_gpu_nodes": [HEAD, gpu_node("10.0.1.12", 2), gpu_node("10.0.1.21", 2)],
     "no_gpu_nodes": [HEAD],
     "four_gpu_nodes": [HEAD, gpu_node("10.0.1.40"), gpu_node("10.0.1.30"), gpu_node("10.0.1.20"), gpu_node("10.0.1.10")],
+    # A one-machine rehearsal: the head is the GPU machine.
+    "rehearsal_one_gpu": [gpu_node("127.0.0.1", 1)],
+    "rehearsal_two_gpus": [gpu_node("127.0.0.1", 2)],
 }
 
 # The public router module imports vLLM (absent here); its class must subclass this one, which imports without it.

@@ -11,6 +11,7 @@ anything known when the YAML is written:
 """
 
 import copy
+import sys
 
 import ray
 from ray.serve.llm import LLMConfig, build_openai_app, build_pd_openai_app
@@ -144,7 +145,7 @@ def one_node_pd(nodes, prefill, decode, ingress):
             kwargs.setdefault("gpu_memory_utilization", round(VLLM_GPU_MEMORY_UTILIZATION * share, 2))
         sides[name] = LLMConfig(**placed)
     print(f"builder: PD on one node {node['address']} ({node['gpus']} GPUs): {bundles} engine GPU(s) requested, "
-          f"{'one whole GPU each' if share == 1 else f'{share:g} of a GPU each, sharing'}", flush=True)
+          f"{'one whole GPU each' if share == 1 else f'{share:g} of a GPU each, sharing'}", file=sys.stderr, flush=True)
     return {**sides, "ingress_deployment_config": ingress}
 
 
