@@ -31,10 +31,10 @@ describe('LMCache kernels', { concurrency: 4 }, () => {
     assert.match(onlyFailure(run), /import lmcache\.cuda_ops: ImportError: .*undefined symbol: _ZN3c104cuda9SetDeviceEa/);
   });
 
-  test('kernels that load but that lmcache.c_ops does not dispatch to fail the node', async () => {
+  test('kernels that load but that lmcache.device_ops does not dispatch to fail the node', async () => {
     const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_LMCACHE_IGNORES_NATIVE: '1' });
     assert.match(onlyFailure(run),
-      /LMCache dispatches multi_layer_kv_transfer to lmcache\.python_ops_fallback\.multi_layer_kv_transfer, not to the compiled lmcache\.cuda_ops/);
+      /LMCache dispatches multi_layer_kv_transfer to lmcache\.python_ops_fallback\.DeviceOps\.multi_layer_kv_transfer, not to the compiled lmcache\.cuda_ops/);
   });
 
   test('builds LMCache for the CUDA major version of vLLM\'s torch (LMCACHE_CUDA_MAJOR), and refuses one it cannot', async () => {
@@ -88,7 +88,7 @@ describe('node facts', { concurrency: 4 }, () => {
     assert.equal(facts, run.file(`../s3/cluster/nodes/gpu-1.json`));
     assert.deepEqual(JSON.parse(facts), {
       role: 'gpu', index: 1, instanceId: INSTANCE_ID, privateIp: '10.0.0.21', instanceType: 'p5.48xlarge', gpus: 8,
-      gpuName: 'NVIDIA H100 80GB HBM3', efaDevices: 32, nixl: { backend: 'LIBFABRIC', provider: 'efa' },
+      gpuName: 'NVIDIA H100 80GB HBM3', efaDevices: 32, nixl: { backend: 'LIBFABRIC', provider: 'efa', efa: true },
       lmcache: { compiledModules: ['lmcache.cuda_ops'] },
       versions: { ray: SOFTWARE.ray, vllm: SOFTWARE.vllm, nixl: SOFTWARE.nixl, lmcache: SOFTWARE.lmcache, torch: '2.11.0+cu130' },
       bootstrap: { venv: 'built', lmcacheWheel: 'built', weights: 'downloaded', modelRevision: MODEL_SHA },

@@ -84,7 +84,7 @@ describe('verify_stack.py', { concurrency: 4 }, () => {
   test('fails when the kernels load but LMCache dispatches to its fallback', () => {
     const r = verify({}, { STUB_LMCACHE_IGNORES_NATIVE: '1' });
     assert.equal(r.code, 1);
-    assert.match(lastLine(r.out), /dispatches multi_layer_kv_transfer to lmcache\.python_ops_fallback\.multi_layer_kv_transfer/);
+    assert.match(lastLine(r.out), /dispatches multi_layer_kv_transfer to lmcache\.python_ops_fallback\.DeviceOps\.multi_layer_kv_transfer/);
   });
 
   test('fails on a version other than the pinned one', () => {

@@ -12,12 +12,15 @@ import importlib.metadata as md
 import json
 import sys
 
-# LMCache 0.5.x compiles its CUDA kernels into this extension (LMCache setup_extensions/build_profiles/cuda.py).
-# `lmcache.c_ops` proves nothing: `import lmcache` installs a stand-in under that name whatever it found
-# (lmcache/__init__.py, _install_c_ops_shim), and a kernel module that fails to load (an ABI mismatch with torch)
-# is only logged (lmcache/v1/platform/cuda/device_ops.py) before LMCache carries on with its torch fallback.
+# LMCache 0.5.x compiles its CUDA kernels into this extension (LMCache 0.5.6 setup_extensions/build_profiles/cuda.py).
 LMCACHE_KERNELS = "lmcache.cuda_ops"
-# A kernel on every KV save and load of LMCacheConnectorV1: the stand-in must hand out the compiled one.
+# What LMCache's code calls its ops through: `import lmcache` resolves the platform's DeviceOps singleton as
+# lmcache.device_ops, whose ensure_native() binds the compiled ops over the torch baseline with setattr and only logs
+# a warning when the extension does not import (LMCache 0.5.6 lmcache/v1/platform/__init__.py resolve_device_ops,
+# lmcache/v1/platform/devices/cuda/device_ops.py; the GPU connector does `from lmcache import device_ops`). A
+# kernel module that imports on its own therefore proves nothing: the op LMCache dispatches to must be it.
+LMCACHE_DISPATCH = "device_ops"
+# A kernel on every KV save and load of LMCacheConnectorV1 (lmcache/v1/gpu_connector/gpu_connectors.py).
 LMCACHE_PROBE_OP = "multi_layer_kv_transfer"
 # What vLLM's LMCacheConnectorV1 imports.
 LMCACHE_VLLM_ADAPTER = "lmcache.integration.vllm.vllm_v1_adapter"
@@ -73,14 +76,18 @@ def check_lmcache(problems):
         return compiled
     kernels = sys.modules[LMCACHE_KERNELS]
     native = getattr(kernels, LMCACHE_PROBE_OP, None)
-    try:
-        dispatched = getattr(importlib.import_module("lmcache.c_ops"), LMCACHE_PROBE_OP)
-    except Exception as e:
-        problems.append(f"lmcache.c_ops.{LMCACHE_PROBE_OP}: {type(e).__name__}: {e}")
-        return compiled
     if native is None:
         problems.append(f"{LMCACHE_KERNELS} has no {LMCACHE_PROBE_OP}: not the kernel module LMCache expects")
-    elif dispatched is not native:
+        return compiled
+    try:
+        ops = getattr(importlib.import_module("lmcache"), LMCACHE_DISPATCH)
+    except Exception as e:
+        problems.append(f"lmcache.{LMCACHE_DISPATCH}: {type(e).__name__}: {e} (import lmcache fell back to its "
+                        "CLI-only mode: its warning above says why)")
+        return compiled
+    dispatched = getattr(ops, LMCACHE_PROBE_OP, None)
+    # A wrapper whose __wrapped__ is the kernel counts too (functools.wraps, as a revision may add).
+    if dispatched is not native and getattr(dispatched, "__wrapped__", None) is not native:
         problems.append(f"LMCache dispatches {LMCACHE_PROBE_OP} to {describe(dispatched)}, not to the compiled "
                         f"{LMCACHE_KERNELS}: it would run on its Python fallback")
     return compiled
