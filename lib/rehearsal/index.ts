@@ -110,6 +110,8 @@ export function rehearsalTarget(s: RehearsalSettings): ServeTarget {
     engineKwargs: kvMiB === undefined ? {} : { kv_cache_memory_bytes: kvMiB * 2 ** 20 },
     engineEnv: isLocalModel(s) ? { HF_HUB_OFFLINE: '1' } : {},
     smokeExpect: s.model === TINY_MODEL.name ? '' : 'paris',
+    // A rehearsal point is seconds long (the tiny model, short workloads): ten minutes means it stalled.
+    benchTimeoutSeconds: 600,
   };
 }
 

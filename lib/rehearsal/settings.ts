@@ -68,16 +68,17 @@ export const REHEARSAL_WORKLOADS: RehearsalSettings['workloads'] = {
   prefixReuse: {
     mode: 'prefix-reuse',
     description: 'shared prefixes reused across requests, more of them than the GPU KV cache holds (rehearsal size)',
-    prefixLen: 1024, suffixLen: 64, numPrefixes: 16, outputLen: 16, seedBlock: 2,
+    prefixLen: 1024, suffixLen: 64, numPrefixes: 32, outputLen: 16, seedBlock: 2,
   },
 };
 
 /**
- * The tiny model's KV cache per engine: 32 MiB = 8,192 tokens at 4 KiB a token. The prefix-reuse workload's 16 prefixes of
- * 1,024 tokens (16,384 tokens) do not fit, so a prefix that comes back has often left the GPU: recomputed without
- * LMCache, loaded from LMCache's CPU tier with it. It still holds two max_model_len requests (vLLM requires one).
+ * The tiny model's KV cache per engine: 64 MiB = 16,384 tokens at 4 KiB a token. It holds the concurrent requests
+ * (8 × 1,104 tokens of the prefix-reuse workload: on one H200, a cache of 8,192 tokens that could not hold them stalled
+ * that workload), but not the workload's 32 prefixes of 1,024 tokens (32,768 tokens): a prefix that comes back has
+ * often left the GPU, so it is recomputed without LMCache and loaded from LMCache's CPU tier with it.
  */
-export const TINY_MODEL_KV_CACHE_MIB = 32;
+export const TINY_MODEL_KV_CACHE_MIB = 64;
 
 export const REHEARSAL_DEFAULTS = {
   model: TINY_MODEL.name,
@@ -123,6 +124,18 @@ export function rehearsalProblems(s: RehearsalSettings): string[] {
   if (s.kvCacheMiB !== undefined && (!Number.isInteger(s.kvCacheMiB) || s.kvCacheMiB < 1)) bad('--kv-cache-mib', s.kvCacheMiB, 'must be a whole number of MiB, 1 or more');
   if (s.model === TINY_MODEL.name && s.kvCacheMiB !== undefined && s.kvCacheMiB * 2 ** 20 < s.maxModelLen * TINY_MODEL_KV_BYTES_PER_TOKEN) {
     bad('--kv-cache-mib', s.kvCacheMiB, `must hold one max_model_len request (${s.maxModelLen} tokens × ${TINY_MODEL_KV_BYTES_PER_TOKEN} bytes = ${Math.ceil(s.maxModelLen * TINY_MODEL_KV_BYTES_PER_TOKEN / 2 ** 20)} MiB), as vLLM requires`);
+  }
+  const kvMiB = s.kvCacheMiB ?? (s.model === TINY_MODEL.name ? TINY_MODEL_KV_CACHE_MIB : undefined);
+  if (s.model === TINY_MODEL.name && kvMiB !== undefined && Number.isInteger(kvMiB)) {
+    const kvTokens = Math.floor(kvMiB * 2 ** 20 / TINY_MODEL_KV_BYTES_PER_TOKEN);
+    const perRequest = Math.max(workloadTokens(s.workloads.random), workloadTokens(s.workloads.prefixReuse));
+    const need = Math.max(...s.concurrencies.filter(Number.isInteger)) * perRequest;
+    const prefixes = s.workloads.prefixReuse.numPrefixes * s.workloads.prefixReuse.prefixLen;
+    if (kvTokens < need) {
+      bad('--kv-cache-mib', kvMiB, `holds ${kvTokens} tokens, fewer than the ${need} of ${Math.max(...s.concurrencies)} concurrent requests of ${perRequest} tokens: the engine would thrash; at least ${Math.ceil(need * TINY_MODEL_KV_BYTES_PER_TOKEN / 2 ** 20)}`);
+    } else if (kvTokens >= prefixes) {
+      bad('--kv-cache-mib', kvMiB, `holds all ${prefixes} tokens of the prefix-reuse workload's prefixes: no prefix would leave the GPU and LMCache would never be asked; less than ${Math.floor(prefixes * TINY_MODEL_KV_BYTES_PER_TOKEN / 2 ** 20)}`);
+    }
   }
   if (!Number.isInteger(s.lmcacheCpuGbPerRank) || s.lmcacheCpuGbPerRank < 1) bad('--lmcache-cpu-gb', s.lmcacheCpuGbPerRank, 'must be a whole number of GB, 1 or more');
   if (!(NIXL_BACKENDS as readonly string[]).includes(s.nixlBackend)) bad('--nixl-backend', s.nixlBackend, `must be one of ${NIXL_BACKENDS.join(', ')}`);

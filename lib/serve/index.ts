@@ -141,6 +141,7 @@ function runBmValues(config: ClusterConfig, target: ServeTarget): Record<string,
     PINNED_VERSIONS: pinnedVersions(),
     PROMETHEUS_URL: target.prometheusUrl,
     SMOKE_EXPECT: target.smokeExpect,
+    BENCH_TIMEOUT_S: target.benchTimeoutSeconds,
     SCRAPE_INTERVAL_S: MONITORING.scrapeIntervalSeconds,
     EVIDENCE_SETTLE_S,
   };

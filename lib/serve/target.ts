@@ -37,6 +37,8 @@ export interface ServeTarget {
    * weights are random.
    */
   readonly smokeExpect: string;
+  /** How long one benchmark point may take before run_bm.sh stops it as stalled. */
+  readonly benchTimeoutSeconds: number;
 }
 
 export type PdPlacement = 'separate-nodes' | 'one-node';
@@ -101,5 +103,8 @@ export function clusterServeTarget(config: ClusterConfig): ServeTarget {
     engineEnv: {},
     // The smoke prompt asks for the capital of France.
     smokeExpect: 'paris',
+    // The longest default point (concurrency 256 on 2 × p5.48xlarge: 1,280 prompts of 8,000 + 1,000 tokens) takes
+    // minutes; an hour is far beyond it and still bounds a stalled point to one hour of the cluster.
+    benchTimeoutSeconds: 3600,
   };
 }

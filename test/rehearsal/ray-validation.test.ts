@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
-import { REHEARSAL_DEFAULTS, REHEARSAL_WORKLOADS, RehearsalSettings, rehearsalClusterConfig, rehearsalTarget } from '../../lib/rehearsal';
+import { REHEARSAL_DEFAULTS, REHEARSAL_WORKLOADS, RehearsalSettings, TINY_MODEL_KV_CACHE_MIB, rehearsalClusterConfig, rehearsalTarget } from '../../lib/rehearsal';
 import { renderServeBundle, writeServeBundle } from '../../lib/serve';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -55,7 +55,7 @@ describe('rehearsal serve bundle against Ray', () => {
       for (const side of [prefill, decode]) {
         assert.deepEqual(side.placement_group_config.bundles, [{ GPU: 0.5, 'node:127.0.0.1': 0.001 }]);
         assert.equal(side.engine_kwargs.gpu_memory_utilization, 0.45);
-        assert.equal(side.engine_kwargs.kv_cache_memory_bytes, 32 * 2 ** 20);
+        assert.equal(side.engine_kwargs.kv_cache_memory_bytes, TINY_MODEL_KV_CACHE_MIB * 2 ** 20);
       }
     }
     // Collocated: one replica on the GPU, whole.

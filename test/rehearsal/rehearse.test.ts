@@ -54,7 +54,7 @@ mkdir -p "$dir"; echo '{"completed": 40, "request_throughput": 1, "output_throug
 /** The venv's ray: start/stop/health-check succeed; status and list print Ray 2.58's own output (ray_fixtures.py). */
 const VENV_RAY = `
 case "$1" in
-  list) if [ "$2" = actors ]; then cat "$STUB_FIXTURES/actors_pd_one_node.json"; elif [ "$2" = nodes ]; then cat "$STUB_FIXTURES/nodes.json"; else cat "$STUB_FIXTURES/pg_none.txt"; fi ;;
+  list) if [ "$2" = actors ]; then cat "$STUB_FIXTURES/actors_pd_one_node.json"; elif [ "$2" = nodes ]; then cat "$STUB_FIXTURES/nodes_one_node.json"; else cat "$STUB_FIXTURES/pg_none.txt"; fi ;;
   status) echo "Usage:"; cat "$STUB_FIXTURES/ray_status_free.txt" ;;
   start) [ -z "\${STUB_RAY_START_FAILS:-}" ] || { echo "ray start: the GCS did not come up" >&2; exit 1; } ;;
 esac`;
@@ -134,7 +134,7 @@ describe('rehearse.sh (the GPU rehearsal, run here against stubs)', () => {
     const r = rehearse();
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(steps(r).map(([name, status]) => `${name} ${status}`), [
-      'machine ok', 'venv ok', 'install ok', 'model ok', 'ray-env ok', 'verify ok', 'nixl ok', 'facts ok', 'ray ok', 'prometheus ok', 'benchmarks ok',
+      'machine ok', 'venv ok', 'install ok', 'model ok', 'ray-env ok', 'verify ok', 'nixl ok', 'ray ok', 'facts ok', 'prometheus ok', 'benchmarks ok',
     ]);
     // stack-install.sh's order, offline: torch with LMCache's build requirements, then the rest beside the build, then the wheel.
     const installs = r.calls.filter((c) => c.startsWith('uv pip install'));
@@ -152,6 +152,8 @@ describe('rehearse.sh (the GPU rehearsal, run here against stubs)', () => {
     // The node facts: no EFA, and the fabric NIXL found, recorded rather than failed.
     const facts = JSON.parse(readFileSync(join(r.dir, 'state', 'facts', 'gpu-0.json'), 'utf8'));
     assert.equal(facts.efaDevices, 0);
+    // The address Ray gives the node, which the evidence maps replicas to nodes with (not the one ray start was told).
+    assert.equal(facts.privateIp, '10.0.1.12');
     assert.equal(facts.nixl.backend, 'UCX');
     assert.equal(facts.nixl.efa, false);
     assert.deepEqual(facts.bootstrap, { venv: 'built', lmcacheWheel: 'built', weights: 'local', modelRevision: 'unknown' });

@@ -16,6 +16,7 @@ Usage: ray_fixtures.py <out-dir> <app-name>. Each file is the stdout of one comm
   nodes.json           ray list nodes --format json --detail --filter state=ALIVE: the head and two GPU nodes
   actors_pd_one_node.json  the same PD application on one machine (a rehearsal): prefill and decode replicas both on
                        the node of 10.0.1.12
+  nodes_one_node.json  ray list nodes on that machine: one node, the head, at 10.0.1.12
 """
 
 import os
@@ -137,6 +138,7 @@ def main(out, app):
             actor(f"SERVE_REPLICA::{app}#Decode:gptoss#d1", f"ServeReplica:{app}:Decode:gptoss", "10.0.1.12", 2),
             actor(f"SERVE_REPLICA::{app}#OpenAiIngress#i1", f"ServeReplica:{app}:OpenAiIngress", "10.0.1.12", 3),
         ], ActorState, StateResource.ACTORS),
+        "nodes_one_node.json": list_rows([node("10.0.1.12", True)], NodeState, StateResource.NODES),
         "nodes.json": list_rows([node("10.0.0.5", True), node("10.0.1.12", False), node("10.0.1.13", False)],
                                 NodeState, StateResource.NODES),
     }

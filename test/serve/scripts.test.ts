@@ -41,6 +41,7 @@ case "$1" in
   shutdown) echo "\${STUB_PG_POLLS:-0}" > "$STUB_DIR/pgs"; echo "\${STUB_APP_POLLS:-0}" > "$STUB_DIR/apps" ;;
 esac`,
   vllm: `
+[ -z "\${STUB_VLLM_HANG:-}" ] || exec sleep "$STUB_VLLM_HANG"
 dir=""; name=""
 while [ $# -gt 0 ]; do case "$1" in --result-dir) dir="$2"; shift 2;; --result-filename) name="$2"; shift 2;; *) shift;; esac; done
 # Halfway through the point, the time the fake Prometheus's "MID" samples take (counters step inside the window).
@@ -264,6 +265,13 @@ describe('serve bundle scripts', () => {
       assert.equal(meta.evidence.prometheus.reachable, false);
       assert.match(meta.evidence.fields.kvTransferBytes.missing, /^Prometheus not reachable: http:\/\/127\.0\.0\.1:9 unreachable/);
       assert.match(r.stderr, /^warning: evidence: Prometheus http:\/\/127\.0\.0\.1:9 unreachable .*: this point has no metric evidence$/m);
+    });
+
+    it('stops a point that has not finished within BENCH_TIMEOUT_S and says so, instead of holding the GPUs', () => {
+      const r = run('run_bm.sh', ['-e', 'stalled', '--no-evidence'], { STUB_VLLM_HANG: '20', BENCH_TIMEOUT_S: '1' });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /run_bm: vllm bench serve \(concurrency 64\) did not finish within 1s: stopped \(raise BENCH_TIMEOUT_S/);
+      assert.ok(!existsSync(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_stalled', 'conc64.meta.json')));
     });
 
     it('--no-evidence queries nothing and leaves the sidecar without an evidence section', () => {

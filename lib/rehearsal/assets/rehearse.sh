@@ -15,6 +15,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ONLY=""
 WORKLOAD="all"
 CONCURRENCY=""
+PASS=()
 SKIP_INSTALL=false
 KEEP_RAY=false
 
@@ -24,6 +25,8 @@ Usage: $0 [options]
   --only IDS           run_all.sh: comma-separated configurations (default: all five)
   --workload W         random, prefix-reuse or all (default: all)
   --concurrency LIST   run_all.sh: concurrencies (default: the rehearsal's)
+  --cache-policy P     run_all.sh: redeploy (default: a fresh deploy per point) or keep (one per Serve file)
+  --router R           run_all.sh: the request router (default auto: one per workload, so two Serve files each)
   --skip-install       the venv $VENV already holds the stack and LMCache (a second run): check it, do not install
   --keep-ray           leave Ray (and Prometheus) running at the end
 Environment: HEALTH_TIMEOUT_S (default 900) and POLL_INTERVAL_S (default 5), passed to run_all.sh.
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY="${2:?}"; shift 2 ;;
     --workload) WORKLOAD="${2:?}"; shift 2 ;;
     --concurrency) CONCURRENCY="${2:?}"; shift 2 ;;
+    --cache-policy | --router) PASS+=("$1" "${2:?}"); shift 2 ;;
     --skip-install) SKIP_INSTALL=true; shift ;;
     --keep-ray) KEEP_RAY=true; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -235,9 +239,14 @@ step_nixl() {
   STEP_DETAIL=$PROBE_VERDICT
 }
 
+# After Ray: the facts carry the address Ray gives this node (what the evidence maps replicas to nodes with), which
+# need not be the one ray start was told (on one H200 machine: its interface address, not 127.0.0.1).
 step_facts() {
+  local ip
+  ip=$("$VENV/bin/ray" list nodes --format json 2>/dev/null | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["node_ip"])') ||
+    fail "cannot read this node's address from ray list nodes"
   "$PY" "$HERE/node/node_facts.py" --out "$FACTS/gpu-0.json" --stack "$STATE/stack.json" --nixl "$STATE/nixl.json" \
-    --provenance "$PROVENANCE" role=gpu index=0 instanceId=rehearsal privateIp=127.0.0.1 \
+    --provenance "$PROVENANCE" role=gpu index=0 instanceId=rehearsal "privateIp=$ip" \
     "instanceType=rehearsal: $GPUS x $GPU_NAME" "gpus=$GPUS" "gpuName=$GPU_NAME" efaDevices=0 >/dev/null
   local shared=()
   if [ "$PD_SHARES_GPUS" = 1 ]; then shared=(--pd-shares-gpus); fi
@@ -289,6 +298,7 @@ step_benchmarks() {
   local -A before=()
   [ -z "$ONLY" ] || args+=(--only "$ONLY")
   [ -z "$CONCURRENCY" ] || args+=(--concurrency "$CONCURRENCY")
+  args+=("${PASS[@]}")
   for d in "$RESULTS_DIR"/*/; do [ ! -d "$d" ] || before[$d]=1; done
   PATH="$VENV/bin:$PATH" HEALTH_TIMEOUT_S="${HEALTH_TIMEOUT_S:-900}" POLL_INTERVAL_S="${POLL_INTERVAL_S:-5}" \
     SHUTDOWN_TIMEOUT_S="${SHUTDOWN_TIMEOUT_S:-300}" "$SERVE_BUNDLE/run_all.sh" "${args[@]}" || rc=$?
@@ -303,6 +313,10 @@ step_benchmarks() {
 }
 
 summarize() {
+  # Ray's own logs (Serve's controller and replicas, the engines' workers): where an engine's minutes went.
+  if [ -d /tmp/ray/session_latest/logs ]; then
+    tar czf "$LOGS/ray-logs.tar.gz" -C /tmp/ray/session_latest logs 2>/dev/null || true
+  fi
   [ -n "$RUN_DIR" ] || return 0
   cp "$LOG" "$RUN_DIR/rehearsal.log"
   "$PY" "$HERE/node/rehearsal_record.py" summary --state "$STATE" --log "$LOG" --run-dir "$RUN_DIR" \
@@ -324,7 +338,7 @@ step model "the model" step_model
 step ray-env "the environment of Ray's workers" step_ray_env
 step verify "verify_stack.py: versions, imports, LMCache's compiled kernels" step_verify
 step nixl "nixl_probe.py: which fabric NIXL uses here" step_nixl
-step facts "the node facts every result carries" step_facts
 step ray "a local Ray head" step_ray
+step facts "the node facts every result carries" step_facts
 step prometheus "Prometheus for the evidence" step_prometheus
 step benchmarks "run_all.sh: every configuration, both workloads" step_benchmarks

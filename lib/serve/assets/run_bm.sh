@@ -21,6 +21,9 @@ PROMETHEUS_URL="${PROMETHEUS_URL:-@@PROMETHEUS_URL@@}"
 # After a point, wait for Ray's metrics agent to export (every 10 s) and Prometheus to scrape (every
 # @@SCRAPE_INTERVAL_S@@ s) the point's last counts before reading them.
 EVIDENCE_SETTLE_S="${EVIDENCE_SETTLE_S:-@@EVIDENCE_SETTLE_S@@}"
+# A point that has not finished by then has stalled (an engine stuck, a server gone): stop it and say so, rather
+# than hold the GPUs until someone looks.
+BENCH_TIMEOUT_S="${BENCH_TIMEOUT_S:-@@BENCH_TIMEOUT_S@@}"
 
 EXP_NAME="default"
 CONCURRENCY_LIST="@@DEFAULT_CONCURRENCY@@"
@@ -198,6 +201,7 @@ case "$NIXL_BACKEND" in LIBFABRIC|UCX) ;; *) die "--nixl-backend $NIXL_BACKEND: 
 if [ -n "$NODE_FACTS" ] && [ ! -d "$NODE_FACTS" ]; then die "--node-facts $NODE_FACTS: no such folder"; fi
 [ -n "$PYTHON" ] || die "no Python to write the result sidecars (expected $VENV_BIN/python)"
 [[ "$EVIDENCE_SETTLE_S" =~ ^[0-9]+$ ]] || die "EVIDENCE_SETTLE_S=$EVIDENCE_SETTLE_S: use a whole number of seconds"
+[[ "$BENCH_TIMEOUT_S" =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT_S=$BENCH_TIMEOUT_S: use a whole number of seconds"
 
 INPUT_TOTAL=$((PREFIX_LEN + SUFFIX_LEN))
 RESULT_DIR="$RESULTS_DIR/${SERVED_MODEL_NAME//\//--}_itl${INPUT_TOTAL}_otl${OUTPUT_LEN}_${MODE}_${EXP_NAME}"
@@ -232,7 +236,8 @@ for c in "${CONCURRENCIES[@]}"; do
   started_at="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   window_start="$(date +%s.%N)"
   echo "run_bm: [$i/${#CONCURRENCIES[@]}] concurrency $c, $prompts prompts, seed $seed, caches $cache_state -> $RESULT_DIR/conc$c.json"
-  vllm bench serve \
+  rc=0
+  timeout -k 30 "$BENCH_TIMEOUT_S" vllm bench serve \
     --model "$MODEL" \
     --served-model-name "$SERVED_MODEL_NAME" \
     --backend vllm \
@@ -250,7 +255,11 @@ for c in "${CONCURRENCIES[@]}"; do
     --percentile-metrics ttft,tpot,itl,e2el \
     --metric-percentiles 50,99 \
     --metadata "bench_seed=$seed" "bench_cache_state=$cache_state" \
-    --save-result --result-dir "$RESULT_DIR" --result-filename "conc$c.json"
+    --save-result --result-dir "$RESULT_DIR" --result-filename "conc$c.json" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    die "vllm bench serve (concurrency $c) did not finish within ${BENCH_TIMEOUT_S}s: stopped (raise BENCH_TIMEOUT_S if the point is that long)"
+  fi
+  [ "$rc" -eq 0 ] || die "vllm bench serve (concurrency $c) exited $rc"
   window_end="$(date +%s.%N)"
   [ -s "$RESULT_DIR/conc$c.json" ] || die "vllm bench serve wrote no $RESULT_DIR/conc$c.json"
   evidence=()
