@@ -253,7 +253,7 @@ describe('results report', () => {
     assert.equal(parseResultFolder('not-a-result-folder'), undefined);
   });
 
-  it('npm run report takes --profile and budgets, exits 2 when something was skipped and 1 when nothing is usable', () => {
+  it('npm run report takes --profile and budgets, exits 2 when something was skipped or an argument is bad, and 1 when nothing is usable', () => {
     const repo = resolve(__dirname, '..', '..');
     const dir = publishedResults();
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad'));
@@ -266,7 +266,7 @@ describe('results report', () => {
     assert.match(r.stdout, /within mean TTFT ≤ 3000 ms/);
     assert.ok(existsSync(join(dir, 'report.svg')) && existsSync(join(dir, 'report.png')));
     const bad = report(dir, '--profile', 'biggest');
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^error: --profile biggest: use reference or full-cluster/);
     const empty = report(mkdtempSync(join(tmpdir(), 'empty-')));
     assert.equal(empty.status, 1);
