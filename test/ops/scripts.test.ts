@@ -39,8 +39,8 @@ describe('every command, run as npm runs it, with no AWS credentials', () => {
       const run = runs[i];
       const what = `npm run ${name} -- ${args.join(' ')}`;
       assert.equal(run.code, 1, `${what}: ${run.stderr}`);
-      assert.deepEqual(run.errorLines, [NO_CREDENTIALS], `${what}: ${run.stderr}`);
-      assert.doesNotMatch(run.stderr, /^\s+at .*:\d+:\d+\)?$/m, `${what}: no stack trace`);
+      // That line alone: no stack trace, and no AWS SDK NodeVersionSupportWarning block (the SDK prints one on Node < 22).
+      assert.equal(run.stderr, `${NO_CREDENTIALS}\n`, what);
     }
     const preflight = runs.at(-1)!;
     assert.equal(preflight.code, 1, preflight.stderr);
