@@ -7,11 +7,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { nodeRuntimeProblem } from '../lib/cli/node-runtime';
 import { ConfigError } from '../lib/config/errors';
 import { APP_FLAGS, appFlag } from '../lib/config/sources';
 import { synthesizeCluster } from '../lib/app';
 
 async function main(): Promise<void> {
+  // cdk runs this app with the `node` first on its PATH: under `npx cdk`, the project's own (lib/catalog/software.ts).
+  const nodeProblem = nodeRuntimeProblem();
+  if (nodeProblem !== undefined) {
+    process.stderr.write(`error: ${nodeProblem}\n`);
+    process.exitCode = 1;
+    return;
+  }
   // The App reads the context itself, so the validation flag is read from a first App, which must never synthesize:
   // under the cdk CLI an App synthesizes itself on exit, and an empty one would overwrite the real assembly.
   const probe = new App({ autoSynth: false, builtinCloudFormationValidation: false });

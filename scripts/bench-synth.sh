@@ -3,7 +3,8 @@
 # same CLI and TypeScript runner (node -r bin/register-ts.js), and prints both medians and their ratio. The target
 # is a ratio under 1.5. A third series, reported but not gated, runs cdk-nag in full every time
 # (-c nagCache=false): what the first synth after a change costs.
-# Usage: npm run bench:synth [-- RUNS]   (default 5 runs each, alternated so load drifts hit both alike)
+# Run by scripts/bench-synth.ts (npm run bench:synth [-- RUNS], RUNS checked there): RUNS synths each (default 5),
+# alternated so load drifts hit both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"

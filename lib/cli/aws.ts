@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError, errorName } from './aws-errors';
+import { ProfileLookup, profileProblem } from './aws-profile';
 
 /**
  * How the commands reach AWS. Users get the SDK's normal credential chain and its own `AWS_ENDPOINT_URL` /
@@ -74,20 +75,26 @@ export async function awsCall<T>(iamAction: string, region: string, send: () => 
   }
 }
 
-export const SET_CREDENTIALS_HINT =
-  'set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws configure` / `aws sso login`; ' +
-  'then run `npm run preflight` to check the account before `npx cdk deploy`';
+const THEN_PREFLIGHT = 'then run `npm run preflight` to check the account before `npx cdk deploy`';
+export const SET_CREDENTIALS = 'set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws configure` / `aws sso login`';
+export const SET_CREDENTIALS_HINT = `${SET_CREDENTIALS}; ${THEN_PREFLIGHT}`;
+
+/** The SDK found no credentials: what is missing (AWS_PROFILE's profile, by name, when that is set). */
+export function noCredentialsLine(lookup?: ProfileLookup): string {
+  const profile = lookup ? profileProblem(lookup) : undefined;
+  return profile ?? `no AWS credentials found: ${SET_CREDENTIALS}`;
+}
 
 /**
  * One line saying what went wrong and what to do: no credentials, rejected credentials, no network, not
  * authorized (naming the IAM action), or AWS's own code and message.
  */
-export function describeAwsFailure(error: AwsCallError): string {
+export function describeAwsFailure(error: AwsCallError, lookup?: ProfileLookup): string {
   const failure = classifyAwsError(error.cause);
   switch (failure.kind) {
     case 'credentials':
       return failure.code === 'CredentialsProviderError' || /could not load credentials/i.test(failure.message)
-        ? `no AWS credentials found: ${SET_CREDENTIALS_HINT}`
+        ? `${noCredentialsLine(lookup)}; ${THEN_PREFLIGHT}`
         : `AWS rejected the credentials (${failure.code}: ${failure.message}): ${SET_CREDENTIALS_HINT}`;
     case 'network':
       return `cannot reach the AWS API for ${error.region} (${failure.code}${failure.message && !failure.message.includes(failure.code) ? `: ${failure.message}` : ''}); ` +

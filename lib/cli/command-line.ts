@@ -29,6 +29,8 @@ export interface CommandSpec {
   readonly exitCodes?: ReadonlyArray<readonly [number, string]>;
   /** Lines shown after the options, e.g. examples. */
   readonly notes?: readonly string[];
+  /** False for a command that reads no settings (no `-c key=value`): report, sample, generate, golden, build:lib. */
+  readonly settings?: false;
 }
 
 export type OptionValues = Readonly<Record<string, string | boolean | string[] | undefined>>;
@@ -47,7 +49,7 @@ export type CommandLineOutcome =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'error'; readonly message: string };
 
-/** Options every command has. */
+/** Options every command has (`--context` only those that read the settings). */
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   context: {
     type: 'string', short: 'c', multiple: true, value: 'key=value',
@@ -56,8 +58,13 @@ export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: 'boolean', short: 'h', help: 'show this help and exit' },
 };
 
+function optionsOf(spec: CommandSpec): Readonly<Record<string, OptionSpec>> {
+  const { context, help } = COMMON_OPTIONS;
+  return { ...spec.options, ...(spec.settings === false ? {} : { context }), help };
+}
+
 export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): CommandLineOutcome {
-  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const options = optionsOf(spec);
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -109,7 +116,7 @@ function explainParseError(error: unknown, options: Readonly<Record<string, Opti
 
 /** The one help shape: usage line, summary, arguments, options, exit codes, notes. */
 export function formatHelp(spec: CommandSpec): string {
-  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const options = optionsOf(spec);
   const positionals = spec.positionals ?? [];
   const usageArgs = positionals.map((p) => (p.required ? `<${p.name}>` : `[<${p.name}>]`));
   const lines = [`usage: ${[spec.invocation, ...usageArgs, '[options]'].join(' ')}`, '', ...wrap(spec.summary, 100)];
@@ -150,6 +157,17 @@ export const DEFAULT_EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [2, 'bad arguments or settings (one `error:` line each; AWS is not called)'],
 ];
 
+/** The operation could not be done; the message is the one line the user reads (exit code 1). */
+export class CommandFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CommandFailure';
+  }
+}
+
+/** The exit code of every command for bad arguments (and, where it reads them, bad settings). */
+export const EXIT_USAGE = 2;
+
 /** A user mistake in the arguments: printed as one `error:` line, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -187,4 +205,36 @@ export function dateOption(name: string, raw: unknown): Date {
     throw new UsageError(`invalid option --${name}=${text}: must be a date (2026-12-01, UTC) or an ISO 8601 time (2026-12-01T11:30Z)`);
   }
   return date;
+}
+
+/**
+ * The frame of a command that reads no settings and calls no AWS (report, sample, generate, golden, build:lib,
+ * bench:synth): the same help, the same one `error:` line and exit code 2 for bad arguments as the AWS commands
+ * (lib/cli/command.ts), a CommandFailure's own line and code for a failure.
+ */
+export async function runLocalCommand(spec: CommandSpec,
+  io: { readonly argv: readonly string[]; readonly out: (line: string) => void; readonly err: (line: string) => void },
+  body: (args: ParsedCommandLine) => number | Promise<number>): Promise<number> {
+  const outcome = parseCommandLine(spec, io.argv);
+  if (outcome.kind === 'help') {
+    for (const line of outcome.text.split('\n')) io.out(line);
+    return 0;
+  }
+  if (outcome.kind === 'error') {
+    io.err(`error: ${outcome.message}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await body(outcome.parsed);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof CommandFailure) {
+      io.err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
 }

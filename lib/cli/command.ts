@@ -1,7 +1,7 @@
 import { ClusterConfig } from '../config/cluster-config';
 import { ConfigError } from '../config/errors';
 import { AwsAccess, AwsCallError, AwsClients, describeAwsFailure } from './aws';
-import { CommandSpec, ParsedCommandLine, UsageError, parseCommandLine } from './command-line';
+import { CommandFailure, CommandSpec, EXIT_USAGE, ParsedCommandLine, UsageError, parseCommandLine } from './command-line';
 import { ContextFiles, loadClusterConfig } from './settings';
 
 /** What a command gets from its script (the process) or from a test. */
@@ -31,13 +31,7 @@ export interface CommandContext {
   clients(region?: string): AwsClients;
 }
 
-/** The operation could not be done; the message is the one line the user reads (exit code 1). */
-export class CommandFailure extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CommandFailure';
-  }
-}
+export { CommandFailure } from './command-line';
 
 /**
  * Every command's frame: arguments (help, usage errors), settings, then the body; any failure ends as one
@@ -52,7 +46,7 @@ export async function runCommand(spec: CommandSpec, inputs: CommandInputs,
   }
   if (outcome.kind === 'error') {
     inputs.err(`error: ${outcome.message}`);
-    return 2;
+    return EXIT_USAGE;
   }
   let config: ClusterConfig;
   try {
@@ -93,7 +87,7 @@ export async function runCommand(spec: CommandSpec, inputs: CommandInputs,
       return 2;
     }
     if (error instanceof AwsCallError) {
-      inputs.err(`error: ${describeAwsFailure(error)}`);
+      inputs.err(`error: ${describeAwsFailure(error, { env: context.env, readFile: inputs.readFile })}`);
       return 1;
     }
     if (error instanceof CommandFailure) {

@@ -10,6 +10,16 @@ const usd = (value: number | null, digits = 4): string => (value === null ? 'unk
 export const formatTotal = (report: CostReport, value: number): string => (report.instancePriceUnknown
   ? `unknown (the priced lines alone: $${value.toFixed(2)})`
   : `${report.totalIsLowerBound ? '≥ ' : ''}$${value.toFixed(2)}`);
+/** The deploy cache stands apart as a monthly figure too: it outlives the stack whose totals include it. */
+const deployCacheLine = (report: CostReport): string[] => {
+  const c = report.deployCache;
+  if (!c) return [];
+  if (c.monthlyUsd === null || c.hourlyUsd === null || c.gb === null) {
+    return [`Deploy cache: s3://${c.bucketName}, price unknown (see the warnings); it keeps billing after \`cdk destroy\` of this stack`];
+  }
+  return [`Deploy cache: $${c.monthlyUsd.toFixed(2)} a month (${c.gb} GB in s3://${c.bucketName}), in the total above at ` +
+    `$${c.hourlyUsd.toFixed(4)}/h; it keeps billing after \`cdk destroy\` of this stack, until you empty or delete it`];
+};
 const benchmarkLine = (report: CostReport): string => (report.benchmarkRun
   ? `${formatTotal(report, report.benchmarkRun.usd)} for ~${report.benchmarkRun.estimatedHours} h (${report.benchmarkRun.basis})`
   : 'no estimate: the reference example measured only openai/gpt-oss-120b on p5.48xlarge, so no rate applies to this stack');
@@ -30,6 +40,7 @@ export function formatCostTable(report: CostReport): string {
     `Cost review: ${report.region}${report.capacityBlock ? ' (Capacity Block)' : ''}`,
     render(header), rule, ...rows.map(render), rule,
     `Total: ${formatTotal(report, report.totalHourlyUsd)}/h, ${formatTotal(report, report.totalDailyUsd)}/day (${report.currency})`,
+    ...deployCacheLine(report),
     `Benchmark run: ${benchmarkLine(report)}`,
     report.spendGuard.enabled
       ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after creation; cost until then ` +
@@ -59,6 +70,7 @@ export function formatCostMarkdown(report: CostReport): string {
     '',
     `**Total: ${formatTotal(report, report.totalHourlyUsd)}/h, ${formatTotal(report, report.totalDailyUsd)}/day (${report.currency})**` +
       (report.capacityBlock ? ' — GPU compute on the Capacity Block model (paid up front).' : ''),
+    ...deployCacheLine(report).flatMap((l) => ['', `${l}.`]),
     '',
     `Prices as of ${report.priceDate}. Source: ${report.priceSource}.`,
     '',

@@ -136,6 +136,21 @@ export interface CostReport {
   /** Absent when no measured basis applies to this stack's model and hardware. */
   readonly benchmarkRun?: BenchmarkEstimate & { readonly usd: number };
   readonly spendGuard: SpendGuardSummary;
+  /**
+   * The deploy cache's storage, when the cluster uses one. Its line is in `lines` and in every total: S3 storage
+   * accrues by the hour (byte-hours, billed as GB-months) whether or not the nodes run. It also stands apart here as
+   * the monthly figure it keeps costing after the cluster stack is destroyed. Null figures: size or price unknown.
+   */
+  readonly deployCache?: DeployCacheSummary;
+}
+
+export interface DeployCacheSummary {
+  readonly bucketName: string;
+  readonly gb: number | null;
+  /** Its share of the hourly total. */
+  readonly hourlyUsd: number | null;
+  /** What it costs a month, with or without the cluster. */
+  readonly monthlyUsd: number | null;
 }
 
 /** Computes the cost review from the synthesized template: every billable resource is one or more lines. */
@@ -165,7 +180,7 @@ export function buildCostReport(input: CostReportInput): CostReport {
   }
 
   const cache = input.deployCache;
-  if (cache) priceDeployCache(ctx, cache);
+  const cacheSummary = cache ? priceDeployCache(ctx, cache) : undefined;
 
   const lines = ctx.lines;
   const unknownLines = lines.filter((l) => l.hourlyUsd === null);
@@ -207,6 +222,7 @@ export function buildCostReport(input: CostReportInput): CostReport {
     warnings: ctx.warnings,
     ...(benchmark ? { benchmarkRun: { ...benchmark, usd: round(totalHourlyUsd * Math.max(0, benchmark.estimatedHours)) } } : {}),
     spendGuard: spendGuardSummary(spendGuardHours(resources), resources, lines, totalHourlyUsd, ctx),
+    ...(cacheSummary ? { deployCache: cacheSummary } : {}),
   };
 }
 
@@ -338,23 +354,29 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
 
 /**
  * The deploy cache's storage. It is in no template of this stack (its own stack, or the user's bucket), so it comes
- * from the cluster's CostInputs, and it keeps billing after `cdk destroy` of the cluster.
+ * from the cluster's CostInputs. It is one more line of the totals, billed whether or not the nodes run (so also in
+ * the hourly cost after the spend guard's stop), and it keeps billing after `cdk destroy` of the cluster: the review
+ * gives that monthly figure on its own.
  */
-function priceDeployCache(ctx: PricingContext, cache: DeployCacheCost): void {
+function priceDeployCache(ctx: PricingContext, cache: DeployCacheCost): DeployCacheSummary {
   const gb = ctx.usage.deployCacheGb ?? cache.gb;
   const description = `S3 Standard storage, deploy cache s3://${cache.bucketName} (estimate)`;
   const note = 'outlives this stack: it bills until you empty or delete it (README: the deploy cache)';
   if (gb === undefined) {
     ctx.unknown('DeployCache', 'AWS::S3::Bucket', description, 1, 'bucket', note);
     ctx.warn(`deploy cache size unknown (${cache.basis}): set CostInputs.usage.deployCacheGb to price it.`);
-    return;
+    return { bucketName: cache.bucketName, gb: null, hourlyUsd: null, monthlyUsd: null };
   }
   ctx.priced('DeployCache', 'AWS::S3::Bucket', description, gb, 'GB (estimate)',
     (t) => t.s3StandardGbMonth / HOURS_PER_MONTH, 'usage-estimate', note);
-  if (ctx.table) {
-    ctx.notes.push(`The deploy cache (${gb} GB) costs about $${(gb * ctx.table.s3StandardGbMonth).toFixed(2)} a month, ` +
-      'also after the cluster is destroyed, until you empty or delete it.');
+  const line = ctx.lines[ctx.lines.length - 1];
+  const monthlyUsd = ctx.table ? round(gb * ctx.table.s3StandardGbMonth) : null;
+  if (monthlyUsd !== null && line.hourlyUsd !== null) {
+    ctx.notes.push(`The deploy cache (${gb} GB) is in the totals above at $${line.hourlyUsd.toFixed(6)}/h, as S3 storage accrues ` +
+      `by the hour whether or not the nodes run; it costs about $${monthlyUsd.toFixed(2)} a month, also after the cluster is ` +
+      'destroyed, until you empty or delete it.');
   }
+  return { bucketName: cache.bucketName, gb, hourlyUsd: line.hourlyUsd, monthlyUsd };
 }
 
 function negligible(ctx: PricingContext, id: string, type: string, description: string,

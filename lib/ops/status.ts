@@ -7,7 +7,7 @@ import {
   BootstrapLogReader, NodeView, StackFailure, StackPhase, StackView, clusterNodes, deployedTemplate, describeStack,
   expectedNodes, firstFailure, noStack, nodeOrder, readinessGate, stackPhase,
 } from './cluster';
-import { CostSoFar, costSoFar } from './cost-so-far';
+import { CostSoFar, EndedNode, costSoFar, stopTime } from './cost-so-far';
 import { duration, iso, money } from './format';
 import { READINESS_GATE_LOGICAL_ID, STACK_OUTPUTS } from '../catalog/stack-names';
 
@@ -120,7 +120,7 @@ export function renderStatus(s: ClusterSnapshot, config: ClusterConfig): string[
   const rows = s.nodes.map((n) => [
     `${n.name}${n.instance?.isRayHead && n.name !== 'head' ? '*' : ''}`,
     n.instance?.instanceId ?? '-', n.instance?.instanceType ?? '-', n.instance?.availabilityZone ?? '-',
-    n.instance?.state ?? 'not launched', bootstrapText(n, s.at),
+    stateText(n.instance), bootstrapText(n, s.at),
   ]);
   lines.push(...columns(['node', 'instance', 'type', 'AZ', 'state', 'bootstrap (from its log)'], rows));
   if (s.nodes.some((n) => n.instance?.isRayHead && n.name !== 'head')) lines.push('  * runs the Ray head');
@@ -137,10 +137,18 @@ export function renderStatus(s: ClusterSnapshot, config: ClusterConfig): string[
   return lines;
 }
 
+/** EC2's state; a node that stopped says when (the spend guard's stop, or one by hand). */
+function stateText(instance: NodeView | undefined): string {
+  if (!instance) return 'not launched';
+  const at = stopTime(instance);
+  return at ? `${instance.state} at ${iso(at)}` : instance.state;
+}
+
 function bootstrapText(n: NodeStatus, now: Date): string {
   const p = n.progress;
   if (!n.instance && !p) return 'waiting for CloudFormation to launch it';
   if (!p || p.steps.length === 0) {
+    if (n.instance && n.instance.state !== 'pending' && n.instance.state !== 'running') return `no bootstrap log (the instance is ${n.instance.state})`;
     const since = n.instance?.launchTime ? ` (${duration((now.getTime() - n.instance.launchTime.getTime()) / 1000)} since launch)` : '';
     return `no log yet: booting, user data not started${since}`;
   }
@@ -178,7 +186,23 @@ function costText(s: ClusterSnapshot): string {
   const c = s.cost;
   return `cost so far: ${c.lowerBound ? '≥ ' : ''}${money(c.usd)} at the cost review's prices (compute since each node's last start, ` +
     `other resources since the stack was created${c.capacityBlockPrepaid ? '; the Capacity Block fee was paid at purchase and is not included' : ''}; ` +
-    `prices ${c.priceDate}, ${c.priceSource.split(';')[0]})`;
+    `prices ${c.priceDate}, ${c.priceSource.split(';')[0]})${endedText(c.ended)}`;
+}
+
+/** Nodes that no longer bill compute, grouped by state and stop time: `gpu-0 and gpu-1 stopped at …`. */
+function endedText(ended: readonly EndedNode[]): string {
+  const groups = new Map<string, EndedNode[]>();
+  for (const e of ended) {
+    const key = `${e.state}\u0000${e.at ? iso(e.at) : `?${e.reason ?? ''}`}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  return [...groups.values()].map((g) => {
+    const names = g.length === 1 ? g[0].name : `${g.slice(0, -1).map((e) => e.name).join(', ')} and ${g[g.length - 1].name}`;
+    const their = g.length === 1 ? 'its' : 'their';
+    return g[0].at
+      ? `; ${names} ${g[0].state} at ${iso(g[0].at)}: ${their} compute is counted until then`
+      : `; ${names} ${g[0].state} at a time EC2 does not give (state reason "${g[0].reason ?? ''}"): ${their} compute is not counted`;
+  }).join('');
 }
 
 /** Why the deploy failed: the first failed resource, the failing node's own reason and the end of its log. */

@@ -9,8 +9,8 @@ export const PREFLIGHT_COMMAND: CommandSpec = {
   options: {},
   exitCodes: [
     [0, 'nothing failed (warnings may be printed)'],
-    [1, 'at least one check failed, including no credentials or no network'],
-    [2, 'the configuration itself is invalid (one `error:` line per problem; AWS is not called)'],
+    [1, 'at least one check failed; no credentials or no network also end with one `error:` line'],
+    [2, 'bad arguments or settings (one `error:` line per problem; AWS is not called)'],
   ],
 };
 

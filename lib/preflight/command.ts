@@ -2,7 +2,7 @@ import { loadClusterConfig } from '../cli/settings';
 import { ConfigError } from '../config/errors';
 import { ClientOptions, createAwsClients, liveAccount } from './aws-account';
 import { parseContextArguments } from './cli-arguments';
-import { exitCodeFor, formatPreflightReport, runPreflight } from './runner';
+import { accessFailure, exitCodeFor, formatPreflightReport, runPreflight } from './runner';
 
 export interface PreflightCommandInputs {
   readonly argv: readonly string[];
@@ -15,6 +15,8 @@ export interface PreflightCommandInputs {
   /** Tests point the clients at a local endpoint with fake credentials; the CLI uses the default chain. */
   readonly clientOptions?: Omit<ClientOptions, 'region'>;
   readonly now?: Date;
+  /** Where the SDK looks for credentials (AWS_PROFILE, AWS_CONFIG_FILE, HOME): to name a profile that is missing. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** `npm run preflight`: settings → validated config → live checks → report. Returns the exit code. */
@@ -29,8 +31,14 @@ export async function runPreflightCommand(inputs: PreflightCommandInputs): Promi
   }
   const clients = createAwsClients({ ...inputs.clientOptions, region: config.region });
   try {
-    const results = await runPreflight({ config, account: liveAccount(clients, config.region), now: inputs.now });
+    const results = await runPreflight({
+      config, account: liveAccount(clients, config.region), now: inputs.now,
+      profileLookup: inputs.env ? { env: inputs.env, readFile: inputs.readFile } : undefined,
+    });
     for (const line of formatPreflightReport(config, results).split('\n')) inputs.out(line);
+    // Like every other command, a run that could not reach AWS at all ends with its one `error:` line.
+    const access = accessFailure(results);
+    if (access !== undefined) inputs.err(`error: ${access}`);
     return exitCodeFor(results);
   } finally {
     clients.ec2.destroy();

@@ -1,5 +1,7 @@
 import { ClusterConfig } from '../config/cluster-config';
+import { noCredentialsLine } from '../cli/aws';
 import { classifyAwsError } from '../cli/aws-errors';
+import { ProfileLookup } from '../cli/aws-profile';
 import { PREFLIGHT_CHECKS } from './checks';
 import { PREFLIGHT_IAM_ACTIONS } from './required-permissions';
 import { AccountReader, CheckResult, PreflightCheck, result } from './types';
@@ -9,7 +11,12 @@ export interface PreflightInputs {
   readonly account: AccountReader;
   readonly now?: Date;
   readonly checks?: readonly PreflightCheck[];
+  /** The environment and files the SDK read credentials from: to name AWS_PROFILE's profile when it is missing. */
+  readonly profileLookup?: ProfileLookup;
 }
+
+/** The check that stands for "no credentials" or "no network": every other check would fail the same way. */
+export const ACCESS_CHECK = 'AWS access';
 
 /**
  * Runs the rules one after another. Without credentials or network every rule would fail the same way, so the
@@ -24,7 +31,7 @@ export async function runPreflight(inputs: PreflightInputs): Promise<CheckResult
       if (verdict) results.push(verdict);
     } catch (error) {
       const failure = classifyAwsError(error);
-      if (failure.kind === 'credentials') return [noCredentials(failure.code, failure.message)];
+      if (failure.kind === 'credentials') return [noCredentials(failure.code, failure.message, inputs.profileLookup)];
       if (failure.kind === 'network') return [unreachable(inputs.account.region, failure.code, failure.message)];
       const hint = failure.kind === 'denied' ? ` (preflight needs read-only access: ${PREFLIGHT_IAM_ACTIONS.join(', ')})` : '';
       results.push(result(check.name, 'fail', `AWS answered ${failure.code}: ${failure.message}${hint}`, 'live'));
@@ -33,16 +40,21 @@ export async function runPreflight(inputs: PreflightInputs): Promise<CheckResult
   return results;
 }
 
-function noCredentials(code: string, message: string): CheckResult {
-  const what = code === 'CredentialsProviderError' || /could not load credentials/i.test(message)
-    ? 'no AWS credentials found'
-    : `AWS rejected the credentials (${code}: ${message})`;
-  return result('AWS access', 'fail', `${what}: preflight needs read-only EC2 access (ec2:Describe*) and ` +
-    'servicequotas:Get*; set AWS_PROFILE or run `aws configure` / `aws sso login`', 'live');
+function noCredentials(code: string, message: string, lookup?: ProfileLookup): CheckResult {
+  const needs = 'preflight needs read-only EC2 access (ec2:Describe*) and servicequotas:Get*';
+  const detail = code === 'CredentialsProviderError' || /could not load credentials/i.test(message)
+    ? `${noCredentialsLine(lookup)}; ${needs}`
+    : `AWS rejected the credentials (${code}: ${message}): ${needs}; set AWS_PROFILE or run \`aws configure\` / \`aws sso login\``;
+  return result(ACCESS_CHECK, 'fail', detail, 'live');
+}
+
+/** The failure that ended the run before any check (no credentials, no network), if that is what happened. */
+export function accessFailure(results: readonly CheckResult[]): string | undefined {
+  return results.find((r) => r.name === ACCESS_CHECK && r.status === 'fail')?.detail;
 }
 
 function unreachable(region: string, code: string, message: string): CheckResult {
-  return result('AWS access', 'fail', `cannot reach the AWS API for ${region} (${code}${message && !message.includes(code) ? `: ${message}` : ''}); ` +
+  return result(ACCESS_CHECK, 'fail', `cannot reach the AWS API for ${region} (${code}${message && !message.includes(code) ? `: ${message}` : ''}); ` +
     'check the network, a proxy, or AWS_ENDPOINT_URL settings', 'live');
 }
 

@@ -58,6 +58,34 @@ describe('buildCostReport on a synthesized template', () => {
     assert.equal(r.priceDate, PRICE_TABLES['us-east-1'].priceDate);
   });
 
+  it('counts the deploy cache\'s storage in every total, exactly the sum of the lines, and gives its monthly figure apart', () => {
+    const deployCache = { bucketName: 'p5-ray-cache-111122223333-us-east-1', gb: 77, basis: 'test basis' };
+    const r = report({ deployCache });
+    const without = report();
+    const cache = linesOf(r.lines, 'DeployCache');
+    assert.equal(cache.length, 1);
+    // S3 Standard in us-east-1: $0.023 per GB-month over 730 h; a fraction of a cent an hour, below any printed rounding.
+    const s3 = PRICE_TABLES['us-east-1'].s3StandardGbMonth;
+    assert.equal(cache[0].hourlyUsd, Math.round((77 * s3) / 730 * 1e6) / 1e6);
+    assert.ok((cache[0].hourlyUsd ?? 0) > 0 && (cache[0].hourlyUsd ?? 1) < 0.005);
+    // Exactly the sum of the lines (six decimals, as the report rounds), the cache among them: not the sum without it.
+    const exact = (lines: readonly CostLine[]) => Math.round(lines.reduce((a, l) => a + (l.hourlyUsd ?? 0), 0) * 1e6) / 1e6;
+    assert.equal(r.totalHourlyUsd, exact(r.lines));
+    assert.equal(r.totalHourlyUsd, Math.round((without.totalHourlyUsd + (cache[0].hourlyUsd ?? 0)) * 1e6) / 1e6);
+    assert.equal(r.totalDailyUsd, Math.round(r.totalHourlyUsd * 24 * 1e6) / 1e6);
+    assert.equal(r.benchmarkRun?.usd, Math.round(r.totalHourlyUsd * 3 * 1e6) / 1e6);
+    if (!r.spendGuard.enabled || !without.spendGuard.enabled) throw new Error('spend guard expected on');
+    // Billed whether or not the nodes run: in the cost until the stop and in what keeps billing after it.
+    assert.equal(r.spendGuard.costAtStopUsd, Math.round(r.totalHourlyUsd * 8 * 1e6) / 1e6);
+    assert.equal(r.spendGuard.hourlyAfterStopUsd, Math.round((without.spendGuard.hourlyAfterStopUsd + (cache[0].hourlyUsd ?? 0)) * 1e6) / 1e6);
+    // And apart, as the monthly figure it keeps costing after the cluster is destroyed.
+    assert.deepEqual(r.deployCache, { bucketName: deployCache.bucketName, gb: 77, hourlyUsd: cache[0].hourlyUsd, monthlyUsd: Math.round(77 * s3 * 1e6) / 1e6 });
+    assert.match(formatCostTable(r), /^Deploy cache: \$1\.77 a month \(77 GB in s3:\/\/p5-ray-cache-111122223333-us-east-1\), in the total above at \$0\.0024\/h; it keeps billing after `cdk destroy` of this stack/m);
+    assert.ok(r.notes.some((n) => n.startsWith('The deploy cache (77 GB) is in the totals above at $0.002426/h')), r.notes.join('\n'));
+    assert.equal(without.deployCache, undefined);
+    assert.doesNotMatch(formatCostTable(without), /Deploy cache/);
+  });
+
   it('lists an unrecognized resource type as unknown with a warning, never as zero', () => {
     const r = report();
     const mystery = linesOf(r.lines, 'Mystery')[0];

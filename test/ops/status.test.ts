@@ -57,6 +57,41 @@ describe('npm run status', () => {
     assert.match(run.text, /readiness gate ClusterReady: CREATE_COMPLETE/);
   });
 
+  it('bills a node the spend guard stopped until its stop time (EC2\'s state reason), and says it is stopped', async () => {
+    const d = deploying(real, CREATED);
+    d.launch(30 * MIN);
+    d.complete('2026-11-24T20:30:00Z');
+    // The spend guard stopped the GPU nodes 8 h after their launch; the head runs on. Seen 12 h after the stack's creation.
+    const [gpu0, gpu1] = d.instances.filter((x) => x.type === 'p5.48xlarge');
+    Object.assign(gpu0, { state: 'stopped', reason: 'User initiated (2026-11-24 20:30:00 GMT)' });
+    Object.assign(gpu1, { state: 'stopped', reason: 'User initiated (2026-11-24 20:30:00 UTC)' });
+    const run = await status([], d.account, clock(CREATED.getTime() + 12 * 60 * MIN));
+    assert.equal(run.code, 0, run.text);
+    const report = buildCostReport({ template: JSON.parse(real.template ?? '{}'), region: 'us-east-1' });
+    const compute = report.lines.filter((l) => l.pricing === 'on-demand' && l.stopsWithInstances);
+    const gpu = compute.filter((l) => l.description.startsWith('p5.48xlarge')).reduce((a, l) => a + (l.hourlyUsd ?? 0), 0);
+    const head = compute.filter((l) => !l.description.startsWith('p5.48xlarge')).reduce((a, l) => a + (l.hourlyUsd ?? 0), 0);
+    assert.equal(Math.round(gpu * 100) / 100, 2 * 55.04);
+    // GPU nodes: 12:30 to 20:30; the head: 12:30 until now (24:00); everything else since the stack's creation.
+    const expected = gpu * 8 + head * 11.5 + (report.totalHourlyUsd - gpu - head) * 12;
+    const shown = Number(/cost so far: \$([\d,.]+)/.exec(run.text)?.[1].replace(/,/g, ''));
+    assert.ok(Math.abs(shown - expected) < 0.011, `${shown} vs ${expected} (running until now would be ${expected + gpu * 3.5})`);
+    const row = (node: string) => run.out.find((l) => l.startsWith(`${node} `)) ?? '';
+    assert.match(row('gpu-0'), new RegExp(`^gpu-0 +${IDS['gpu-0']} +p5\\.48xlarge +us-east-1a +stopped at 2026-11-24T20:30Z `));
+    assert.match(row('head'), / running /);
+    assert.match(run.text, /cost so far: \$[\d,.]+ .*; gpu-0 and gpu-1 stopped at 2026-11-24T20:30Z: their compute is counted until then/);
+  });
+
+  it('says so, and counts the total as a lower bound, when a stopped node\'s stop time cannot be read', async () => {
+    const d = deploying(real, CREATED);
+    d.launch(30 * MIN);
+    d.complete('2026-11-24T20:30:00Z');
+    Object.assign(d.instances[0], { state: 'stopped', reason: 'Server.ScheduledStop: Stopped due to scheduled retirement' });
+    const run = await status([], d.account, clock(CREATED.getTime() + 12 * 60 * MIN));
+    assert.equal(run.code, 0, run.text);
+    assert.match(run.text, /cost so far: ≥ \$[\d,.]+ .*; gpu-0 stopped at a time EC2 does not give \(state reason "Server\.ScheduledStop: Stopped due to scheduled retirement"\): its compute is not counted/);
+  });
+
   it('says there is no stack, what to run first, and exits 1', async () => {
     const run = await status([], defaultAccount());
     assert.equal(run.code, 1);

@@ -210,13 +210,50 @@ describe('results report', () => {
     assert.deepEqual(doc.workloads[0].rows.map((r: Json) => r.change), [null, null], 'nothing else at its concurrency and GPU count');
   });
 
+  it('in a sweep of two configurations × three concurrencies, compares every per-GPU and per-dollar figure with the baseline at the same concurrency', async () => {
+    // The reference profile's layouts: the baseline on 4 GPUs, PD on 8; throughput differs at every concurrency, so
+    // a baseline taken from another concurrency gives other changes.
+    const sweep: Array<[string, number, number[], Json]> = [];
+    const outputs: Record<string, Record<number, number>> = {
+      'collocated-baseline': { 32: 1800, 64: 3000, 128: 3900 },
+      'pd-nixl': { 32: 2500, 64: 4300, 128: 6100 },
+    };
+    const gpus: Record<string, number> = { 'collocated-baseline': 4, 'pd-nixl': 8 };
+    for (const [exp, byConc] of Object.entries(outputs)) {
+      for (const [c, out] of Object.entries(byConc)) {
+        sweep.push([exp, Number(c), [out / 1000, out, 900, 20],
+          layoutSection(gpus[exp], { profile: 'reference', layout: exp === 'pd-nixl' ? '1P × TP4 + 1D × TP4' : '1 × TP4' })]);
+      }
+    }
+    const [w] = (await json(withSidecars(sweep))).workloads;
+    assert.equal(w.rows.length, 6);
+    const pct = (value: number, base: number) => Math.round(((value - base) / base) * 100 * 100) / 100;
+    for (const row of w.rows as Json[]) {
+      const c = row.concurrency as number;
+      const base = outputs['collocated-baseline'][c];
+      const mine = outputs[row.experiment][c];
+      assert.equal(row.normalizedBaseline, `collocated-baseline @ c=${c}`, row.configuration);
+      // Tokens per GPU and $ per million tokens, each from its own rounded figure as the table shows it.
+      const perGpu = (out: number, g: number) => Math.round((out / g) * 100) / 100;
+      assert.equal(row.normalizedChange.tokPerGpu, pct(perGpu(mine, gpus[row.experiment]), perGpu(base, 4)), row.configuration);
+      const usd = perMillion('p5.48xlarge', 'us-east-1', gpus[row.experiment], mine);
+      assert.equal(row.usdPerMTok, usd, row.configuration);
+      assert.equal(row.normalizedChange.usdPerMTok, pct(usd, perMillion('p5.48xlarge', 'us-east-1', 4, base)), row.configuration);
+    }
+    // The PD rows, spelled out: 2500/8 against 1800/4 at c=32, 4300/8 against 3000/4 at 64, 6100/8 against 3900/4 at 128.
+    assert.deepEqual(w.rows.filter((r: Json) => r.experiment === 'pd-nixl').map((r: Json) => r.normalizedChange.tokPerGpu), [-30.56, -28.33, -21.79]);
+    const out = await runReport(withSidecars(sweep), { json: false, chart: false });
+    assert.match(out.stdout, /^\| pd-nixl @ c=128 \| collocated-baseline @ c=128 \| -21\.79% \| \+28\.06% \|$/m);
+    assert.match(out.stdout, /^\| collocated-baseline @ c=32 \| collocated-baseline @ c=32 \| baseline \| baseline \|$/m);
+  });
+
   it('parses folder names whose served name contains underscores', () => {
     assert.deepEqual(parseResultFolder('my_model_itl8000_otl1000_mixed_pd-nixl'),
       { served: 'my_model', inputLen: 8000, outputLen: 1000, mode: 'mixed', experiment: 'pd-nixl' });
     assert.equal(parseResultFolder('not-a-result-folder'), undefined);
   });
 
-  it('npm run report takes --profile and budgets, exits 2 when something was skipped and 1 when nothing is usable', () => {
+  it('npm run report takes --profile and budgets, exits 2 when something was skipped or an argument is bad, and 1 when nothing is usable', () => {
     const repo = resolve(__dirname, '..', '..');
     const dir = publishedResults();
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad'));
@@ -229,7 +266,7 @@ describe('results report', () => {
     assert.match(r.stdout, /within mean TTFT ≤ 3000 ms/);
     assert.ok(existsSync(join(dir, 'report.svg')) && existsSync(join(dir, 'report.png')));
     const bad = report(dir, '--profile', 'biggest');
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^error: --profile biggest: use reference or full-cluster/);
     const empty = report(mkdtempSync(join(tmpdir(), 'empty-')));
     assert.equal(empty.status, 1);

@@ -238,7 +238,7 @@ stop_watchdog() {
 # wait_for <what> <seconds> <command…>: polls until the command succeeds, with a progress line now and then
 # (the command may leave a note on what it saw in WAIT_NOTE).
 wait_for() {
-  local what=$1 limit=$2 start=$SECONDS last=$SECONDS
+  local what=$1 limit=$2 start=$SECONDS last=$SECONDS left whole=${WAIT_INTERVAL%.*}
   shift 2
   until "$@"; do
     if ((SECONDS - last >= PROGRESS_EVERY)); then
@@ -246,8 +246,10 @@ wait_for() {
       cw_flush
       last=$SECONDS
     fi
-    if ((SECONDS - start >= limit)); then return 1; fi
-    sleep "$WAIT_INTERVAL"
+    left=$((limit - (SECONDS - start)))
+    if ((left <= 0)); then return 1; fi
+    # The last sleep ends at the limit, not an interval past it: a limit set by time_left is the node's deadline.
+    if ((left < ${whole:-0})); then sleep "$left"; else sleep "$WAIT_INTERVAL"; fi
   done
 }
 
