@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MONITORING } from '../../lib/catalog/monitoring';
+import { MONITORING, efaHwCounter } from '../../lib/catalog/monitoring';
 import { PORTS } from '../../lib/catalog/ports';
 import { MONITORING_SOFTWARE } from '../../lib/catalog/software';
-import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE } from '../../lib/monitoring';
+import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE, renderDcgmCounters } from '../../lib/monitoring';
 import { context, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
@@ -21,12 +21,13 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.equal(run.file('etc/default/prometheus-node-exporter'),
       `ARGS="--web.listen-address=:${PORTS.nodeExporter} --collector.textfile.directory=/var/lib/prometheus/node-exporter"\n`);
-    assert.match(run.file('etc/systemd/system/p5-ray-efa-counters.service'),
-      /^ExecStart=\/bin\/bash \/opt\/p5-ray\/bin\/efa-counters\.sh \/var\/lib\/prometheus\/node-exporter 5$/m);
+    assert.match(run.file('etc/systemd/system/p5-ray-efa-counters.service'), new RegExp('^ExecStart=/bin/bash /opt/p5-ray/bin/efa-counters\\.sh ' +
+      `/var/lib/prometheus/node-exporter 5 ${Object.values(MONITORING.efaMetrics).map(efaHwCounter).join(' ')}$`, 'm'));
     const dcgm = run.file('etc/systemd/system/p5-ray-dcgm-exporter.service');
     assert.ok(dcgm.includes(`-p ${PORTS.dcgmExporter}:9400`), dcgm);
-    assert.ok(dcgm.includes(`${MONITORING_SOFTWARE.dcgmExporterImage} -f /etc/dcgm-exporter/p5-ray.csv`), dcgm);
-    assert.match(run.file('etc/p5-ray/dcgm-counters.csv'), new RegExp(`^${MONITORING.gpuMetrics.smActive}, gauge`, 'm'));
+    // Collecting at the scrape interval: dcgm-exporter's default is every 30 s.
+    assert.ok(dcgm.includes(`${MONITORING_SOFTWARE.dcgmExporterImage} -f /etc/dcgm-exporter/p5-ray.csv -c 5000\n`), dcgm);
+    assert.equal(run.file('etc/p5-ray/dcgm-counters.csv'), renderDcgmCounters());
     assert.ok(run.calls.includes(`docker pull -q ${MONITORING_SOFTWARE.dcgmExporterImage}`), run.calls.join('\n'));
     assert.ok(run.calls.includes('systemctl restart prometheus-node-exporter.service p5-ray-efa-counters.service p5-ray-dcgm-exporter.service'));
     assert.match(run.stdout, /node_exporter :9100 \(32 EFA ports\), dcgm-exporter :9400/);

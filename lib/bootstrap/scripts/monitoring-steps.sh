@@ -66,7 +66,7 @@ Description=EFA byte counters for node_exporter's textfile collector ($STACK_NAM
 After=network-online.target
 
 [Service]
-ExecStart=/bin/bash ${BIN_DIR#"$R"}/efa-counters.sh $TEXTFILE_DIR $EFA_INTERVAL_SECONDS
+ExecStart=/bin/bash ${BIN_DIR#"$R"}/efa-counters.sh $TEXTFILE_DIR $EFA_INTERVAL_SECONDS $EFA_COUNTERS
 Restart=always
 RestartSec=5
 
@@ -78,7 +78,8 @@ UNIT
   systemctl start docker.service
   say "  pulling $DCGM_EXPORTER_IMAGE"
   docker pull -q "$DCGM_EXPORTER_IMAGE" >/dev/null || fail "docker pull $DCGM_EXPORTER_IMAGE failed"
-  # dcgm-exporter's own invocation (NVIDIA/dcgm-exporter README); SYS_ADMIN for DCGM's profiling metrics.
+  # dcgm-exporter's own invocation (NVIDIA/dcgm-exporter README); SYS_ADMIN for DCGM's profiling metrics; -c: it reads
+  # the GPUs at the scrape interval, not its default of every 30 s (lib/catalog/monitoring.ts).
   cat >"$unit_dir/p5-ray-dcgm-exporter.service" <<UNIT
 [Unit]
 Description=dcgm-exporter ($STACK_NAME $ROLE $GPU_INDEX)
@@ -87,7 +88,7 @@ Requires=docker.service
 
 [Service]
 ExecStartPre=-/usr/bin/docker rm -f p5-ray-dcgm-exporter
-ExecStart=/usr/bin/docker run --rm --name p5-ray-dcgm-exporter --gpus all --cap-add SYS_ADMIN -p $DCGM_EXPORTER_PORT:9400 -v /etc/p5-ray/dcgm-counters.csv:/etc/dcgm-exporter/p5-ray.csv:ro $DCGM_EXPORTER_IMAGE -f /etc/dcgm-exporter/p5-ray.csv
+ExecStart=/usr/bin/docker run --rm --name p5-ray-dcgm-exporter --gpus all --cap-add SYS_ADMIN -p $DCGM_EXPORTER_PORT:9400 -v /etc/p5-ray/dcgm-counters.csv:/etc/dcgm-exporter/p5-ray.csv:ro $DCGM_EXPORTER_IMAGE -f /etc/dcgm-exporter/p5-ray.csv -c $DCGM_COLLECT_INTERVAL_MS
 ExecStop=/usr/bin/docker stop p5-ray-dcgm-exporter
 Restart=always
 RestartSec=10
