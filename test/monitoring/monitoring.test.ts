@@ -172,7 +172,7 @@ describe('Grafana provisioning', () => {
     for (const m of ['ray_vllm_time_to_first_token_seconds_bucket', 'ray_vllm_request_time_per_output_token_seconds_bucket',
       'ray_vllm_generation_tokens_total', 'ray_vllm_prefix_cache_hits_total', 'ray_vllm_kv_cache_usage_perc',
       'ray_vllm_nixl_bytes_transferred_sum', 'ray_vllm_nixl_xfer_time_seconds_sum', 'ray_vllm_external_prefix_cache_hits_total',
-      MONITORING.efaMetrics.txBytes, MONITORING.efaMetrics.rdmaWriteBytes, MONITORING.gpuMetrics.utilization]) {
+      ...Object.values(MONITORING.efaMetrics), MONITORING.gpuMetrics.utilization]) {
       assert.ok(all.includes(`${m}{`), m);
     }
     assert.match(all, /\$prefill_nodes/);
