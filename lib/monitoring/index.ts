@@ -50,6 +50,7 @@ export function renderMonitoringEnv(): string {
     ['GRAFANA_APT_REPO', sw.grafana.aptRepo],
     ['GRAFANA_KEY_URL', sw.grafana.keyUrl],
     ['GRAFANA_KEY_FPR', sw.grafana.keyFingerprint],
+    ['GRAFANA_KEYRING', sw.grafana.keyring],
     ['GRAFANA_PROVISIONING', GRAFANA_PATHS.provisioning],
     ['GRAFANA_DASHBOARDS', GRAFANA_PATHS.dashboards],
     ['GRAFANA_RAY_DASHBOARDS', GRAFANA_PATHS.rayDashboards],
