@@ -1,6 +1,6 @@
 import { loadClusterConfig } from '../cli/settings';
 import { ConfigError } from '../config/errors';
-import { ClientOptions, createAwsClients, liveAccount } from './aws-account';
+import { ClientOptions, createAwsClients, destroyAwsClients, liveAccount } from './aws-account';
 import { parseContextArguments } from './cli-arguments';
 import { exitCodeFor, formatPreflightReport, runPreflight } from './runner';
 
@@ -33,7 +33,6 @@ export async function runPreflightCommand(inputs: PreflightCommandInputs): Promi
     for (const line of formatPreflightReport(config, results).split('\n')) inputs.out(line);
     return exitCodeFor(results);
   } finally {
-    clients.ec2.destroy();
-    clients.quotas.destroy();
+    destroyAwsClients(clients);
   }
 }
