@@ -2,23 +2,25 @@
  * Every file we generate for another program is read by that program, or by its rules, before a node ever does.
  *
  * The files are enumerated by running the code that writes them, not listed by hand: the node bootstrap as it runs
- * on a GPU node and on the Ray head (the node harness: every file under the node's root), the AWS CLI configs of
- * deploy_cache.py (its AWS_CONFIGS), and the serve bundle (renderServeBundle). Each file must match one rule below:
+ * on a GPU node and on the Ray head (the node harness: every file under the node's root), the EFA writer's output,
+ * the AWS CLI configs of deploy_cache.py (its AWS_CONFIGS), the serve bundle (renderServeBundle) and the user data. Each file must match one rule below:
  * a consumer check run here, a check in another test that names it, or a reason it is no other program's input. A
  * file no rule covers fails the test: a new generated file needs its consumer's check before it ships.
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { BOOTSTRAP_SCRIPTS_DIR, renderUserData } from '../lib/bootstrap';
 import { parseClusterConfig } from '../lib/config/cluster-config';
-import { PROMETHEUS_TARGETS_DIR } from '../lib/monitoring';
+import { PROMETHEUS_TARGETS_DIR, TEXTFILE_DIR, renderMonitoringEnv } from '../lib/monitoring';
 import { renderServeBundle } from '../lib/serve';
 import { context, runNode } from './bootstrap/node-harness';
 import { aptUpdate } from './helpers/apt-check';
 import {
-  Problems, checkAwsCliConfigs, checkBashSourced, checkEnvironmentFile, checkPrometheusConfig, checkSystemdUnit,
+  Problems, checkAwsCliConfigs, checkBashSourced, checkEnvironmentFile, checkPromMetrics, checkPrometheusConfig, checkSystemdUnit,
 } from './helpers/consumer-checks';
 import { checkGrafanaDashboard, checkGrafanaDashboardProviders, checkGrafanaDatasources } from './helpers/grafana-rules';
 import { testKeys } from './helpers/test-keys';
@@ -77,6 +79,11 @@ const RULES: readonly Rule[] = [
     check: (f) => checkPrometheusConfig(f.text.split(PROMETHEUS_TARGETS_DIR).join(join(f.root ?? '', PROMETHEUS_TARGETS_DIR))),
   },
   { match: /^etc\/prometheus\/p5-ray-targets\/[a-z]+\.json$/, consumer: 'Prometheus file_sd', checkedBy: 'the etc/prometheus/prometheus.yml rule above (promtool reads them through the config)' },
+  {
+    match: /^var\/lib\/prometheus\/node-exporter\/p5ray_efa\.prom$/, consumer: "node_exporter's textfile collector (promtool check metrics)",
+    check: (f) => checkPromMetrics(f.text),
+  },
+  { match: /^user-data\/(gpu|head)\.sh$/, consumer: 'cloud-init and bash', checkedBy: 'test/bootstrap/user-data.test.ts (size, shellcheck)' },
   { match: /^aws-config\/[a-z]+\.conf$/, consumer: "the AWS CLI (its own config loader and s3 rules)", check: (f) => checkAwsCliConfigs({ [f.path.split('/')[1]]: f.text })[f.path.split('/')[1]] },
   { match: /^opt\/p5-ray\/bin\/[a-z-]+\.sh$/, consumer: 'bash', checkedBy: 'test/bootstrap/user-data.test.ts (shellcheck on the scripts and the rendered user data)' },
   { match: /^opt\/p5-ray\/bin\/[a-z_]+\.py$/, consumer: 'Python', checkedBy: 'test/bootstrap/python-files.test.ts (ruff, and each file run)' },
@@ -114,6 +121,21 @@ function awsCliConfigs(): Generated[] {
   return Object.entries(JSON.parse(r.stdout) as Record<string, string>).map(([purpose, text]) => ({ path: `aws-config/${purpose}.conf`, text }));
 }
 
+/** What efa-counters.sh, as p5-ray-efa-counters.service runs it, writes for node_exporter, from a stand-in sysfs. */
+function efaTextfile(): Generated {
+  const dir = mkdtempSync(join(tmpdir(), 'p5-efa-'));
+  const counters = (/^EFA_COUNTERS='([^']*)'$/m.exec(renderMonitoringEnv())?.[1] ?? '').split(' ');
+  for (const dev of ['rdmap16s27', 'rdmap17s27']) {
+    const hw = join(dir, 'sys', dev, 'ports', '1', 'hw_counters');
+    mkdirSync(hw, { recursive: true });
+    for (const [i, c] of counters.entries()) writeFileSync(join(hw, c), `${1000 * (i + 1)}\n`);
+  }
+  const r = spawnSync('bash', [join(BOOTSTRAP_SCRIPTS_DIR, 'efa-counters.sh'), '--once', join(dir, 'out'), '5', ...counters],
+    { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', P5RAY_SYS_INFINIBAND: join(dir, 'sys') } });
+  assert.equal(r.status, 0, r.stderr);
+  return { path: `${TEXTFILE_DIR.slice(1)}/p5ray_efa.prom`, text: readFileSync(join(dir, 'out', 'p5ray_efa.prom'), 'utf8') };
+}
+
 let generated: Generated[] = [];
 
 describe('every file we generate for another program is checked by that program\'s rules', () => {
@@ -125,7 +147,9 @@ describe('every file we generate for another program is checked by that program\
     assert.equal(gpu.signals[0]?.Status, 'SUCCESS', gpu.stdout);
     assert.equal(cpuHead.signals[0]?.Status, 'SUCCESS', cpuHead.stdout);
     const serve = renderServeBundle(parseClusterConfig({})).map((f) => ({ path: `serve/${f.path}`, text: f.content }));
-    generated = [...filesUnder(gpu.root), ...filesUnder(cpuHead.root), ...awsCliConfigs(), ...serve];
+    const userData = [context(), context({ role: 'head', isRayHead: true, gpuIndex: 0 })]
+      .map((ctx) => ({ path: `user-data/${ctx.role}.sh`, text: renderUserData(ctx) }));
+    generated = [...filesUnder(gpu.root), ...filesUnder(cpuHead.root), efaTextfile(), ...awsCliConfigs(), ...serve, ...userData];
   });
 
   test('each generated file has exactly one rule: a consumer check, a test that checks it, or why it is no input', () => {

@@ -123,6 +123,12 @@ export function checkPrometheusConfig(text: string): Problems {
   return r.status === 0 ? [] : [`promtool check config: ${r.stdout}${r.stderr}`.trim()];
 }
 
+/** promtool check metrics on a text exposition (node_exporter's textfile collector reads that format). */
+export function checkPromMetrics(text: string): Problems {
+  const r = run('promtool', ['check', 'metrics'], { input: text });
+  return r.status === 0 ? [] : [`promtool check metrics: ${r.stdout}${r.stderr}`.trim()];
+}
+
 /** The AWS CLI's own loader and s3 rules over AWS CLI config files (aws_cli_config_check.py, in .test-venv). */
 export function checkAwsCliConfigs(texts: Readonly<Record<string, string>>): Record<string, Problems> {
   const dir = mkdtempSync(join(tmpdir(), 'p5-aws-config-'));
