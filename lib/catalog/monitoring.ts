@@ -1,13 +1,13 @@
 import { PORTS } from './ports';
 
+/** Short enough that a 60-second benchmark point spans a dozen samples of every counter and gauge. */
+const SCRAPE_INTERVAL_SECONDS = 5;
+
 /**
  * The monitoring contract: what the observability stack on the cluster (lib/monitoring) promises and what the
  * benchmark evidence (lib/serve/assets, lib/report/evidence.ts) and the dashboards read. One place, so a renamed
  * job, label or metric breaks a test instead of leaving a panel or an evidence field silently empty.
  */
-/** Short enough that a 60-second benchmark point spans a dozen samples of every counter and gauge. */
-const SCRAPE_INTERVAL_SECONDS = 5;
-
 export const MONITORING = {
   /** Where the benchmark scripts, which run on the head, query Prometheus' HTTP API. */
   prometheusUrlOnHead: `http://127.0.0.1:${PORTS.prometheus}`,
