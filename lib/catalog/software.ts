@@ -74,8 +74,12 @@ export const DEFAULT_AMI_PARAMETER =
  * so everything comes from signed package sources instead, each pinned:
  * - Prometheus and node_exporter from the Ubuntu 24.04 (noble) archive the DLAMI already trusts; the node checks that
  *   the installed upstream version starts with the pinned one (Debian revisions may move with security updates).
- * - Grafana OSS from Grafana Labs' apt repository, exact version, its signing key checked against the fingerprint
- *   Grafana Labs publishes for https://apt.grafana.com/gpg.key before apt trusts it.
+ * - Grafana OSS from Grafana Labs' apt repository, exact version. Its keys come from the full key file of Grafana's
+ *   current Debian install doc (grafana/grafana docs/sources/setup-grafana/installation/debian/index.md: gpg-full.key
+ *   saved as /etc/apt/keyrings/grafana.asc); the older gpg.key + `gpg --dearmor` flow fails since Grafana's December
+ *   2025 key rotation with `NO_PUBKEY 963FA27710458545` (grafana/grafana#116093). The full file holds several keys, the
+ *   pinned one not first: the node keeps exactly the pinned key, if present and neither expired nor revoked, as the
+ *   repository's keyring, so apt trusts no other key of the file for it.
  * - dcgm-exporter as NVIDIA's container image (NVIDIA/dcgm-exporter README: `docker run --gpus all --cap-add
  *   SYS_ADMIN … nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless`): the Base OSS DLAMI ships Docker and the
  *   NVIDIA Container Toolkit (its release notes list `nvidia_container_toolkit_version` and docker-ce).
@@ -89,8 +93,11 @@ export const MONITORING_SOFTWARE = {
     package: 'grafana',
     version: '13.2.3',
     aptRepo: 'https://apt.grafana.com',
-    keyUrl: 'https://apt.grafana.com/gpg.key',
+    keyUrl: 'https://apt.grafana.com/gpg-full.key',
+    /** Grafana Labs' repository signing key (apt.grafana.com; valid to 2027-08-22 in a May 2026 copy of gpg-full.key). */
     keyFingerprint: 'B53AE77BADB630A683046005963FA27710458545',
+    /** ASCII-armored, as apt reads a `signed-by` keyring whose name ends in .asc (Grafana's install doc). */
+    keyring: '/etc/apt/keyrings/grafana.asc',
   },
   dcgmExporterImage: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless',
 } as const;

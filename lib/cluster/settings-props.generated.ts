@@ -186,7 +186,7 @@ export interface ClusterSettingsProps {
    */
   readonly deployCache?: boolean;
   /**
-   * Bucket for deployCache (needs deployCache=true); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>.
+   * Bucket for deployCache (needs deployCache=true), in the stack's region (npm run preflight checks it); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>.
    * Allowed: an S3 bucket name (3–63 lower-case letters, digits, . -).
    * @default - none (off)
    */

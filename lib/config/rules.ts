@@ -18,6 +18,8 @@ export interface CrossSettingRule {
 }
 
 const gpuOf = (c: ClusterConfig) => GPU_INSTANCES[c.gpuInstanceType];
+/** P5RayDeployCache's bucket name, p5-ray-cache-<account>-<region>: the region it was made in. */
+const DEPLOY_CACHE_BUCKET_OF_REGION = /^p5-ray-cache-\d{12}-([a-z]{2}(?:-[a-z]+)+-\d)$/;
 const divisors = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
 const TP_KEYS = ['tensorParallelSize', 'prefillTensorParallelSize', 'decodeTensorParallelSize'] as const;
 
@@ -123,6 +125,18 @@ export const RULES: readonly CrossSettingRule[] = [
     reads: ['deployCache', 'cacheBucketName'],
     check: (c) => (c.cacheBucketName !== undefined && !c.deployCache
       ? [invalid('cacheBucketName', c.cacheBucketName, 'names the deploy cache: also set deployCache=true, or leave it unset')] : []),
+  },
+  {
+    // The one bucket whose region synth can know: P5RayDeployCache's, named p5-ray-cache-<account>-<region>
+    // (lib/cache/deploy-cache.ts). The nodes' CRT transfer client fails on a bucket of another region (AWS CLI topic
+    // s3-config): each deploy would miss the cache. Any other name is checked by `npm run preflight` (S3 HeadBucket).
+    reads: ['region', 'cacheBucketName'],
+    check: (c) => {
+      const other = c.cacheBucketName === undefined ? undefined : DEPLOY_CACHE_BUCKET_OF_REGION.exec(c.cacheBucketName)?.[1];
+      return other !== undefined && other !== c.region ? [invalid('cacheBucketName', c.cacheBucketName,
+        `is the deploy-cache bucket of region ${other}, the stack's region is ${c.region}: the nodes' AWS CLI (CRT transfer ` +
+        `client) fails on a bucket of another region; leave cacheBucketName unset to use ${c.region}'s, or name a bucket in ${c.region}`)] : [];
+    },
   },
   {
     // A guard that fires during the bootstrap stops the nodes before they can report ready: the deploy then waits

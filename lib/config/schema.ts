@@ -233,7 +233,7 @@ export const SETTINGS: SettingsTable = {
   },
   cacheBucketName: {
     type: 'string', scope: 'cluster', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, shape: 'an S3 bucket name (3–63 lower-case letters, digits, . -)',
-    doc: 'bucket for deployCache (needs deployCache=true); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>',
+    doc: 'bucket for deployCache (needs deployCache=true), in the stack\'s region (npm run preflight checks it); unset: the bucket of the separate P5RayDeployCache stack, p5-ray-cache-<account>-<region>',
   },
 };
 

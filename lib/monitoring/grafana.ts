@@ -135,17 +135,23 @@ const PANELS: PanelSpec[] = [
     targets: [{ expr: ratio('ray_vllm_nixl_xfer_time_seconds_sum', 'ray_vllm_nixl_xfer_time_seconds_count'), legend: '{{deployment}}' }],
   },
   {
-    title: 'EFA throughput per node', unit: 'Bps', description: 'Bytes per second over all EFA devices of each GPU node (hw_counters).',
+    title: 'EFA tx/rx per node', unit: 'Bps',
+    description: "Bytes per second over all EFA devices of each GPU node: the devices' basic statistics (hw_counters tx_bytes, rx_bytes), " +
+      'not known to include RDMA traffic; the RDMA panel has that.',
     targets: [
       { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.txBytes}{}${RATE}))`, legend: 'tx {{node}}' },
       { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.rxBytes}{}${RATE}))`, legend: 'rx {{node}}' },
     ],
   },
   {
-    title: 'EFA RDMA per node', unit: 'Bps', description: 'RDMA read and write bytes per second over all EFA devices of each GPU node.',
+    title: 'EFA RDMA per node', unit: 'Bps',
+    description: 'RDMA bytes per second over all EFA devices of each GPU node, initiator and responder side: NIXL pulls, so ' +
+      "decode's KV reads show as read on decode nodes and as read served on prefill nodes (EFA driver hw_counters).",
     targets: [
       { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.rdmaReadBytes}{}${RATE}))`, legend: 'read {{node}}' },
+      { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.rdmaReadRespBytes}{}${RATE}))`, legend: 'read served {{node}}' },
       { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.rdmaWriteBytes}{}${RATE}))`, legend: 'write {{node}}' },
+      { expr: `sum by (${MONITORING.nodeLabel}) (rate(${efa.rdmaWriteRecvBytes}{}${RATE}))`, legend: 'written to {{node}}' },
     ],
   },
   {

@@ -1,4 +1,4 @@
-import { MONITORING } from '../catalog/monitoring';
+import { MONITORING, efaHwCounter } from '../catalog/monitoring';
 import { PORTS } from '../catalog/ports';
 import { MONITORING_SOFTWARE } from '../catalog/software';
 import { renderDcgmCounters, DCGM_COUNTERS } from './dcgm-counters';
@@ -44,10 +44,13 @@ export function renderMonitoringEnv(): string {
     ['TEXTFILE_DIR', TEXTFILE_DIR],
     ['EFA_INTERVAL_SECONDS', String(MONITORING.scrapeIntervalSeconds)],
     ['EFA_TX_METRIC', MONITORING.efaMetrics.txBytes],
+    /** The hw_counters efa-counters.sh copies, each as `p5ray_efa_<counter>_total`. */
+    ['EFA_COUNTERS', Object.values(MONITORING.efaMetrics).map(efaHwCounter).join(' ')],
     ['GRAFANA_VERSION', sw.grafana.version],
     ['GRAFANA_APT_REPO', sw.grafana.aptRepo],
     ['GRAFANA_KEY_URL', sw.grafana.keyUrl],
     ['GRAFANA_KEY_FPR', sw.grafana.keyFingerprint],
+    ['GRAFANA_KEYRING', sw.grafana.keyring],
     ['GRAFANA_PROVISIONING', GRAFANA_PATHS.provisioning],
     ['GRAFANA_DASHBOARDS', GRAFANA_PATHS.dashboards],
     ['GRAFANA_RAY_DASHBOARDS', GRAFANA_PATHS.rayDashboards],
@@ -55,6 +58,7 @@ export function renderMonitoringEnv(): string {
     ['RAY_SD_FILE', RAY_SERVICE_DISCOVERY_FILE],
     ['STUDY_DASHBOARD_FILE', STUDY_DASHBOARD_FILE],
     ['DCGM_EXPORTER_IMAGE', sw.dcgmExporterImage],
+    ['DCGM_COLLECT_INTERVAL_MS', String(MONITORING.dcgmCollectIntervalMs)],
     /** What the exporter must serve before the node is up: the field every GPU reports without profiling. */
     ['DCGM_REQUIRED_FIELDS', MONITORING.gpuMetrics.utilization],
     ['DCGM_FIELDS', profiling.join(' ')],

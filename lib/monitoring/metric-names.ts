@@ -54,8 +54,8 @@ export const ALLOWED_METRICS: readonly MetricName[] = [
   { name: 'DCGM_FI_PROF_PCIE_TX_BYTES', source: DCGM_CSV },
   { name: 'DCGM_FI_PROF_PCIE_RX_BYTES', source: DCGM_CSV },
   ...Object.values(MONITORING.efaMetrics).map((name) => ({
-    name, source: 'ours (lib/bootstrap/scripts/efa-counters.sh) from the kernel EFA driver\'s hw_counters ' +
-      '(torvalds/linux:drivers/infiniband/hw/efa/efa_verbs.c, EFA_DEFINE_PORT_STATS)',
+    name, source: 'ours (lib/bootstrap/scripts/efa-counters.sh) from the EFA driver\'s hw_counters ' +
+      '(amzn/amzn-drivers@efa_linux_3.1.0:kernel/linux/efa/src/efa_verbs.c, EFA_DEFINE_PORT_STATS)',
   })),
   { name: 'up', source: 'Prometheus: one `up` series per scrape target (prometheus.io/docs, Jobs and instances)' },
 ];

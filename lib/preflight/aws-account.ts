@@ -5,18 +5,20 @@ import {
 import {
   GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { errorName } from '../cli/aws-errors';
-import { AccountReader } from './types';
+import { AccountReader, BucketLocation } from './types';
 
-/** The two SDK clients preflight talks to; tests pass real clients pointed at a local fake endpoint. */
+/** The SDK clients preflight talks to; tests pass real clients pointed at a local fake endpoint. */
 export interface AwsClients {
   readonly ec2: EC2Client;
   readonly quotas: ServiceQuotasClient;
+  readonly s3: S3Client;
 }
 
 export interface ClientOptions {
   readonly region: string;
-  /** For tests: one endpoint that answers both EC2 and Service Quotas. */
+  /** For tests: one endpoint that answers EC2, Service Quotas and S3. */
   readonly endpoint?: string;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
@@ -33,7 +35,15 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
   };
-  return { ec2: new EC2Client(common), quotas: new ServiceQuotasClient(common) };
+  // Path-style addressing for a custom endpoint (a local one has no bucket subdomains).
+  return { ec2: new EC2Client(common), quotas: new ServiceQuotasClient(common), s3: new S3Client({ ...common, forcePathStyle: options.endpoint !== undefined }) };
+}
+
+/** Every client's sockets closed. */
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.ec2.destroy();
+  clients.quotas.destroy();
+  clients.s3.destroy();
 }
 
 /** Enough pages for every AZ of any region; a bound so a misbehaving endpoint cannot loop us forever. */
@@ -92,6 +102,23 @@ export function liveAccount(clients: AwsClients, region: string): AccountReader 
         return (out.CapacityReservations ?? []).find((r) => r.CapacityReservationId === id);
       } catch (error) {
         if (errorName(error).startsWith('InvalidCapacityReservationId')) return undefined;
+        throw error;
+      }
+    }),
+
+    // HeadBucket in the stack's region: S3 answers with the bucket's region in x-amz-bucket-region, on a 200, on the
+    // 301 of a bucket in another region and on a 403 alike (S3 API reference, HeadBucket); 404 means no such bucket.
+    bucketLocation: (bucket) => once(`bucket:${bucket}`, async (): Promise<BucketLocation | undefined> => {
+      try {
+        const out = await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+        return { region: out.BucketRegion ?? region, accessible: true };
+      } catch (error) {
+        const e = error as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+        const status = e.$metadata?.httpStatusCode;
+        const where = e.$response?.headers?.['x-amz-bucket-region'];
+        if (status === 404) return undefined;
+        if (where && (status === 301 || status === 400)) return { region: where };
+        if (where && status === 403) return { region: where, accessible: false };
         throw error;
       }
     }),

@@ -1,6 +1,6 @@
 import { loadClusterConfig } from '../cli/settings';
 import { ConfigError } from '../config/errors';
-import { ClientOptions, createAwsClients, liveAccount } from './aws-account';
+import { ClientOptions, createAwsClients, destroyAwsClients, liveAccount } from './aws-account';
 import { parseContextArguments } from './cli-arguments';
 import { accessFailure, exitCodeFor, formatPreflightReport, runPreflight } from './runner';
 
@@ -41,7 +41,6 @@ export async function runPreflightCommand(inputs: PreflightCommandInputs): Promi
     if (access !== undefined) inputs.err(`error: ${access}`);
     return exitCodeFor(results);
   } finally {
-    clients.ec2.destroy();
-    clients.quotas.destroy();
+    destroyAwsClients(clients);
   }
 }

@@ -5,4 +5,5 @@ export const PREFLIGHT_IAM_ACTIONS = [
   'ec2:DescribeCapacityReservations',
   'servicequotas:GetServiceQuota',
   'servicequotas:GetAWSDefaultServiceQuota',
+  's3:ListBucket',
 ] as const;

@@ -26,6 +26,17 @@ export interface AccountReader {
   capacityReservation(id: string): Promise<CapacityReservation | undefined>;
   /** The applied value of an EC2 Service Quotas quota, or `undefined` when Service Quotas does not know it. */
   ec2Quota(quotaCode: string): Promise<number | undefined>;
+  /** Where an S3 bucket is (S3 HeadBucket), or `undefined` when no bucket has that name. */
+  bucketLocation(bucket: string): Promise<BucketLocation | undefined>;
+}
+
+export interface BucketLocation {
+  readonly region: string;
+  /**
+   * Whether these credentials may read it (S3 names a bucket's region even to a caller it refuses); undefined when S3
+   * only redirected the request to the bucket's region.
+   */
+  readonly accessible?: boolean;
 }
 
 export interface CheckContext {

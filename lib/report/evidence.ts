@@ -4,7 +4,8 @@
  * on the reading side: types, and a validator whose errors name the file and the field.
  */
 
-export const EVIDENCE_SCHEMA = 1;
+/** 2: the EFA RDMA responder counters (rdmaReadResp, rdmaWriteRecv) and the GPU utilization's sample counts. */
+export const EVIDENCE_SCHEMA = 2;
 
 /** A field Prometheus could not give, and why (Prometheus down, no series, a counter reset...). Never a silent 0. */
 export interface MissingField {
@@ -27,7 +28,16 @@ export interface RatioField extends Measured<number, 'ratio'> {
   readonly via?: string;
 }
 
-export type EfaCounters = Readonly<Record<'tx' | 'rx' | 'rdmaRead' | 'rdmaWrite', number | null>>;
+/**
+ * Bytes through a node's EFA devices in the window, per counter of the EFA driver (null: no series on the node).
+ * tx/rx are the device's basic statistics, not known to include RDMA; the RDMA counters come in pairs, initiator and
+ * responder: a decode node's KV pull is its rdmaRead and the prefill node's rdmaReadResp (lib/catalog/monitoring.ts).
+ */
+export type EfaCounters = Readonly<Record<EfaCounterKey, number | null>>;
+export const EFA_KEYS = ['tx', 'rx', 'rdmaRead', 'rdmaReadResp', 'rdmaWrite', 'rdmaWriteRecv'] as const;
+export type EfaCounterKey = typeof EFA_KEYS[number];
+/** The counters that count RDMA bytes; their sum is a node's RDMA traffic, each byte once per node. */
+export const EFA_RDMA_KEYS = ['rdmaRead', 'rdmaReadResp', 'rdmaWrite', 'rdmaWriteRecv'] as const satisfies readonly EfaCounterKey[];
 
 export type NodeRole = 'prefill' | 'decode' | 'collocated' | 'idle' | 'unknown' | `${string}+${string}`;
 
@@ -36,6 +46,8 @@ export interface GpuNodeUtilization {
   /** Mean GPU utilization (percent) over the node's GPUs and the window. */
   readonly mean: number;
   readonly gpus: number;
+  /** The fewest Prometheus samples any of the node's GPUs' means rests on. */
+  readonly samples: number;
 }
 
 export interface EvidenceFields {
@@ -47,6 +59,8 @@ export interface EvidenceFields {
   readonly efaBytes: Measured<Readonly<Record<string, EfaCounters>>, 'bytes'> | MissingField;
   readonly gpuUtilization: (Measured<Readonly<Record<string, GpuNodeUtilization>>, 'percent'> & {
     readonly byRole: Readonly<Record<string, number>>;
+    /** How the sample counts were taken, and how many a window of this length holds at the scrape interval. */
+    readonly samples: { readonly query: string; readonly expected: number; readonly scrapeIntervalSeconds: number };
   }) | MissingField;
 }
 
@@ -78,7 +92,6 @@ function isNodeRole(role: unknown): role is NodeRole {
   const parts = role.split('+');
   return parts.length > 1 && parts.every((p) => ENGINE_ROLES.includes(p)) && parts.join('+') === [...new Set(parts)].sort().join('+');
 }
-const EFA_KEYS = ['tx', 'rx', 'rdmaRead', 'rdmaWrite'] as const;
 
 /** A malformed evidence section; the message names the file and the field. */
 export class EvidenceError extends Error {}
@@ -137,8 +150,13 @@ export function validateEvidence(section: unknown, file: string): Evidence {
       if (!isObj(field.value)) fail(`${where}.value`, 'is not an object of nodes');
       for (const [node, u] of Object.entries(field.value as Obj)) {
         if (!isObj(u) || !isNum(u.mean) || !isNodeRole(u.role)) fail(`${where}.value.${node}`, 'lacks a numeric mean or a known role');
+        if (!Number.isInteger((u as Obj).samples) || ((u as Obj).samples as number) < 0) fail(`${where}.value.${node}.samples`, 'is not a count ≥ 0');
       }
       if (!isObj(field.byRole)) fail(`${where}.byRole`, 'is not an object');
+      const samples = field.samples;
+      if (!isObj(samples) || !isNum(samples.expected) || !isNum(samples.scrapeIntervalSeconds)) {
+        fail(`${where}.samples`, 'lacks the expected count and the scrape interval');
+      }
     } else {
       if (!isNum(field.value) || (field.value) < 0) fail(`${where}.value`, `is ${JSON.stringify(field.value)}, not a number ≥ 0`);
       if (UNITS[name] === 'ratio' && (field.value as number) > 1) fail(`${where}.value`, `is ${field.value as number}, a ratio above 1`);

@@ -1,4 +1,4 @@
-import { Evidence, isMissing } from './evidence';
+import { EFA_RDMA_KEYS, Evidence, isMissing } from './evidence';
 import { BenchResult } from './results';
 
 /** The evidence columns of one result, formatted for the table ('missing: …' or 'n/a' when there is no value). */
@@ -7,15 +7,19 @@ export interface EvidenceSummary {
   readonly kvBytes: number | null;
   readonly kvMeanMs: number | null;
   readonly lmcacheHitPct: number | null;
-  /** Bytes through each node's EFA devices in the window: tx + rx + RDMA read + RDMA write counters. */
-  readonly efaBytesPerNode: Readonly<Record<string, number>> | null;
+  /**
+   * RDMA bytes through each node's EFA devices in the window: read + read-response + write + write-received. Not tx/rx:
+   * the device's basic statistics are not known to include RDMA (or to exclude it), so adding them could count a
+   * byte twice.
+   */
+  readonly efaRdmaBytesPerNode: Readonly<Record<string, number>> | null;
   /** Mean GPU utilization (percent) by node role. */
   readonly gpuUtilByRole: Readonly<Record<string, number>> | null;
 }
 
 export function summarizeEvidence(evidence: Evidence | null): EvidenceSummary {
   if (evidence === null) {
-    return { prefixHitPct: null, kvBytes: null, kvMeanMs: null, lmcacheHitPct: null, efaBytesPerNode: null, gpuUtilByRole: null };
+    return { prefixHitPct: null, kvBytes: null, kvMeanMs: null, lmcacheHitPct: null, efaRdmaBytesPerNode: null, gpuUtilByRole: null };
   }
   const f = evidence.fields;
   const pct = (x: typeof f.prefixCacheHitRate) => (isMissing(x) ? null : x.value * 100);
@@ -24,11 +28,17 @@ export function summarizeEvidence(evidence: Evidence | null): EvidenceSummary {
     kvBytes: isMissing(f.kvTransferBytes) ? null : f.kvTransferBytes.value,
     kvMeanMs: isMissing(f.kvTransferMeanMs) ? null : f.kvTransferMeanMs.value,
     lmcacheHitPct: pct(f.lmcacheHitRate),
-    efaBytesPerNode: isMissing(f.efaBytes) ? null
-      : Object.fromEntries(Object.entries(f.efaBytes.value).map(([node, c]) => [node, (c.tx ?? 0) + (c.rx ?? 0) + (c.rdmaRead ?? 0) + (c.rdmaWrite ?? 0)])),
+    efaRdmaBytesPerNode: isMissing(f.efaBytes) ? null
+      : Object.fromEntries(Object.entries(f.efaBytes.value).map(([node, c]) => [node, EFA_RDMA_KEYS.reduce((sum, k) => sum + (c[k] ?? 0), 0)])),
     gpuUtilByRole: isMissing(f.gpuUtilization) ? null : { ...f.gpuUtilization.byRole },
   };
 }
+
+/**
+ * The fewest samples a mean GPU utilization should rest on: below this, one busy or idle moment moves it by 20 points
+ * or more. A 60-second point at the 5-second scrape interval holds 12.
+ */
+export const MIN_GPU_SAMPLES = 5;
 
 /** Fields every configuration's evidence needs; the KV and LMCache fields are judged by configuration below. */
 const ESSENTIAL = ['prefixCacheHitRate', 'efaBytes', 'gpuUtilization'] as const;
@@ -58,6 +68,15 @@ export function evidenceFlags(r: BenchResult): string[] {
     if (isMissing(field)) flags.push(`evidence missing: ${name}: ${field.missing}`);
   }
   if (e.roles.nodes === null) flags.push(`node roles unknown: ${e.roles.missing ?? 'no reason recorded'}`);
+  if (!isMissing(f.gpuUtilization)) {
+    const { expected, scrapeIntervalSeconds } = f.gpuUtilization.samples;
+    for (const [node, u] of Object.entries(f.gpuUtilization.value)) {
+      if (u.samples < MIN_GPU_SAMPLES || u.samples < expected / 2) {
+        flags.push(`GPU utilization of ${node} is a mean of ${u.samples} sample(s) per GPU (the ${e.window.seconds} s window holds ` +
+          `${expected} at a ${scrapeIntervalSeconds} s scrape; at least ${MIN_GPU_SAMPLES} and half of those wanted): too few to judge by`);
+      }
+    }
+  }
   if (kind === 'pd') {
     if (isMissing(f.kvTransferBytes)) flags.push(`PD configuration without KV-transfer evidence: ${f.kvTransferBytes.missing}`);
     else if (f.kvTransferBytes.value === 0) flags.push('PD configuration moved 0 KV bytes over NIXL: decode did not receive prefill\'s KV');

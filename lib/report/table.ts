@@ -252,11 +252,11 @@ export function formatMarkdown(table: WorkloadTable): string {
   const changeRule = `|${Array.from({ length: METRICS.length + 2 }, () => '---').join('|')}|`;
   const changes = table.rows.map((r) => `| ${r.configuration} | ${r.baseline ?? 'none of equal GPUs and concurrency'} | ` +
     `${METRICS.map((m) => (r.change === null ? 'n/a' : r.baseline === r.configuration ? 'baseline' : signed(r.change[m.key]))).join(' | ')} |`);
-  const evidenceHeader = '| Configuration | TTFT p50 / p99 (ms) | TPOT p50 / p99 (ms) | Prefix cache hit % | KV over NIXL: GB (mean ms per transfer) | LMCache hit % | EFA GB per node | GPU util % by role | Flags |';
+  const evidenceHeader = '| Configuration | TTFT p50 / p99 (ms) | TPOT p50 / p99 (ms) | Prefix cache hit % | KV over NIXL: GB (mean ms per transfer) | LMCache hit % | EFA RDMA GB per node | GPU util % by role | Flags |';
   const evidenceRule = `|${Array.from({ length: 9 }, () => '---').join('|')}|`;
   const evidence = table.rows.map((r) => `| ${r.configuration} | ${pair(r.percentiles.p50TtftMs, r.percentiles.p99TtftMs)} | ` +
     `${pair(r.percentiles.p50TpotMs, r.percentiles.p99TpotMs)} | ${pct(r.evidence.prefixHitPct)} | ${kv(r.evidence)} | ` +
-    `${pct(r.evidence.lmcacheHitPct)} | ${perNode(r.evidence.efaBytesPerNode)} | ${byRole(r.evidence.gpuUtilByRole)} | ` +
+    `${pct(r.evidence.lmcacheHitPct)} | ${perNode(r.evidence.efaRdmaBytesPerNode)} | ${byRole(r.evidence.gpuUtilByRole)} | ` +
     `${r.flags.length === 0 ? 'ok' : `⚠ ${r.flags.length}`} |`);
   const warnings = table.rows.flatMap((r) => r.flags.map((f) => `- ${r.configuration}: ${f}`));
   const normHeader = '| Configuration | Baseline | Output tok/s per GPU | $ per M output tokens (GPUs used) |';

@@ -62,11 +62,13 @@ describe('the deploy cache', { concurrency: 1 }, () => {
   test('the upload runs at idle priority with a capped bandwidth, without bytecode, and leaves its state beside the node facts', () => {
     assert.ok(first.calls.includes(`systemd-run --unit=p5-ray-cache-upload --collect --quiet -p Nice=19 -p IOSchedulingClass=idle -p CPUWeight=idle -- bash ${first.root}/opt/p5-ray/bin/bootstrap-node.sh ${first.root}/etc/p5-ray/cluster.env --upload-cache`),
       first.calls.filter((c) => c.startsWith('systemd-run')).join('\n'));
-    // Uploads aim at 2 Gb/s per AWS CLI process; restores (on a deploy's critical path) are not capped.
+    // Uploads: the classic transfer client, the one that honours max_bandwidth; restores (on a deploy's critical path):
+    // the CRT client, uncapped.
     const configs = first.calls.filter((c) => c.startsWith('aws-config s3 cp'));
     const puts = configs.filter((c) => / s3:\/\/p5-ray-cache-\S+ ::/.test(c) && !/ - ::/.test(c) && c.includes(' /'));
-    assert.ok(puts.length >= 3 && puts.every((c) => c.includes('target_bandwidth = 2Gb/s')), configs.join('\n'));
-    assert.ok(configs.some((c) => c.includes('manifest.json -') && !c.includes('target_bandwidth')), configs.join('\n'));
+    assert.ok(puts.length >= 3 && puts.every((c) => c.endsWith(':: [default] s3 =     preferred_transfer_client = classic     max_concurrent_requests = 8     max_bandwidth = 250MB/s ')),
+      configs.join('\n'));
+    assert.ok(configs.some((c) => c.includes('manifest.json -') && c.endsWith(':: [default] s3 =     preferred_transfer_client = crt ')), configs.join('\n'));
     // Python writes bytecode into a venv Ray runs from while tar reads it: __pycache__ stays out of the archive.
     const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
     const listing = execFileSync('tar', ['-tf', join(s3, CACHE, tar)], { encoding: 'utf8' });

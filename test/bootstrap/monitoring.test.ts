@@ -4,11 +4,14 @@
  * Prometheus scrapes every target of every job, failing with the targets it misses.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MONITORING } from '../../lib/catalog/monitoring';
+import { MONITORING, efaHwCounter } from '../../lib/catalog/monitoring';
 import { PORTS } from '../../lib/catalog/ports';
 import { MONITORING_SOFTWARE } from '../../lib/catalog/software';
-import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE } from '../../lib/monitoring';
+import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE, renderDcgmCounters } from '../../lib/monitoring';
+import { aptUpdate } from '../helpers/apt-check';
+import { keyFingerprints, testKeys } from '../helpers/test-keys';
 import { context, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
@@ -21,12 +24,13 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.equal(run.file('etc/default/prometheus-node-exporter'),
       `ARGS="--web.listen-address=:${PORTS.nodeExporter} --collector.textfile.directory=/var/lib/prometheus/node-exporter"\n`);
-    assert.match(run.file('etc/systemd/system/p5-ray-efa-counters.service'),
-      /^ExecStart=\/bin\/bash \/opt\/p5-ray\/bin\/efa-counters\.sh \/var\/lib\/prometheus\/node-exporter 5$/m);
+    assert.match(run.file('etc/systemd/system/p5-ray-efa-counters.service'), new RegExp('^ExecStart=/bin/bash /opt/p5-ray/bin/efa-counters\\.sh ' +
+      `/var/lib/prometheus/node-exporter 5 ${Object.values(MONITORING.efaMetrics).map(efaHwCounter).join(' ')}$`, 'm'));
     const dcgm = run.file('etc/systemd/system/p5-ray-dcgm-exporter.service');
     assert.ok(dcgm.includes(`-p ${PORTS.dcgmExporter}:9400`), dcgm);
-    assert.ok(dcgm.includes(`${MONITORING_SOFTWARE.dcgmExporterImage} -f /etc/dcgm-exporter/p5-ray.csv`), dcgm);
-    assert.match(run.file('etc/p5-ray/dcgm-counters.csv'), new RegExp(`^${MONITORING.gpuMetrics.smActive}, gauge`, 'm'));
+    // Collecting at the scrape interval: dcgm-exporter's default is every 30 s.
+    assert.ok(dcgm.includes(`${MONITORING_SOFTWARE.dcgmExporterImage} -f /etc/dcgm-exporter/p5-ray.csv -c 5000\n`), dcgm);
+    assert.equal(run.file('etc/p5-ray/dcgm-counters.csv'), renderDcgmCounters());
     assert.ok(run.calls.includes(`docker pull -q ${MONITORING_SOFTWARE.dcgmExporterImage}`), run.calls.join('\n'));
     assert.ok(run.calls.includes('systemctl restart prometheus-node-exporter.service p5-ray-efa-counters.service p5-ray-dcgm-exporter.service'));
     assert.match(run.stdout, /node_exporter :9100 \(32 EFA ports\), dcgm-exporter :9400/);
@@ -51,7 +55,7 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.ok(run.calls.some((c) => c.endsWith(`install --no-install-recommends prometheus grafana=${MONITORING_SOFTWARE.grafana.version}`)), run.calls.join('\n'));
     assert.equal(run.file('etc/apt/sources.list.d/grafana.list'),
-      'deb [signed-by=/etc/apt/keyrings/grafana.gpg] https://apt.grafana.com stable main\n');
+      'deb [signed-by=/etc/apt/keyrings/grafana.asc] https://apt.grafana.com stable main\n');
     assert.match(run.file('etc/default/prometheus'), /--web\.listen-address=127\.0\.0\.1:9090/);
     assert.match(run.file('etc/prometheus/prometheus.yml'), /job_name: dcgm/);
     const grafana = run.file('etc/systemd/system/grafana-server.service.d/p5-ray.conf');
@@ -83,12 +87,36 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     assert.match(run.signals[0].Reason, /Ray's service-discovery file lists \['10\.0\.9\.9:8080'\], on no node of the cluster/);
   });
 
-  test('a Grafana signing key with another fingerprint is not trusted, and nothing is installed from its repository', async () => {
-    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, STUB_GRAFANA_FPR: '0000000000000000000000000000000000000000' });
-    assert.equal(run.signals[0]?.Status, 'FAILURE');
-    assert.match(run.signals[0].Reason, /job monitoring failed: Grafana's signing key at https:\/\/apt\.grafana\.com\/gpg\.key has fingerprint '0{40}', expected B53AE77BADB630A683046005963FA27710458545: not trusting it/);
-    assert.ok(!run.calls.some((c) => c.includes('grafana=')));
-    assert.equal(run.file('etc/apt/sources.list.d/grafana.list'), '');
+  test('the pinned Grafana key, not first in the full key file, becomes the repository\'s only key, and apt accepts it', async () => {
+    const keys = testKeys();
+    assert.notEqual(keyFingerprints(keys.fullFile)[0], keys.signer, 'the pinned key is not the first of the file');
+    const run = await runNode(CPU_HEAD(), HEAD_ENV);
+    assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
+    const keyring = join(run.root, MONITORING_SOFTWARE.grafana.keyring);
+    assert.deepEqual(keyFingerprints(keyring), [keys.signer], 'exactly the pinned key, no decoy of the file');
+    assert.ok(run.calls.includes(`curl -fsSL --max-time 30 --retry 3 -o ${run.root}/opt/p5-ray/state/grafana-full.asc https://apt.grafana.com/gpg-full.key`),
+      run.calls.filter((c) => c.includes('grafana')).join('\n'));
+    // apt itself: the line and keyring verify a repository the pinned key signs, and refuse one a decoy of the file signs.
+    const line = run.file('etc/apt/sources.list.d/grafana.list');
+    const good = aptUpdate(line, keyring, (release, inRelease) => keys.clearsign(release, inRelease, keys.signer));
+    assert.equal(good.status, 0, good.output);
+    const decoy = aptUpdate(line, keyring, (release, inRelease) => keys.clearsign(release, inRelease, keys.decoys[0]));
+    assert.notEqual(decoy.status, 0, decoy.output);
+    assert.match(decoy.output, /NO_PUBKEY/);
+  });
+
+  test('a Grafana key file without the pinned key, or with it expired, is not trusted, and nothing is installed from the repository', async () => {
+    const keys = testKeys();
+    const swapped = await runNode(CPU_HEAD(), { ...HEAD_ENV, STUB_GRAFANA_KEY_FILE: keys.decoysFile });
+    assert.equal(swapped.signals[0]?.Status, 'FAILURE');
+    assert.match(swapped.signals[0].Reason, new RegExp(`job monitoring failed: Grafana's key file https://apt\\.grafana\\.com/gpg-full\\.key holds no key ${keys.signer} ` +
+      `\\(it holds: ${keys.decoys.join(',')}\\): not trusting it`));
+    assert.ok(!swapped.calls.some((c) => c.includes('grafana=')));
+    assert.equal(swapped.file('etc/apt/sources.list.d/grafana.list'), '');
+    const expired = await runNode(CPU_HEAD(), HEAD_ENV, { grafanaKeyFpr: keys.expired });
+    assert.equal(expired.signals[0]?.Status, 'FAILURE');
+    assert.match(expired.signals[0].Reason, new RegExp(`Grafana's key ${keys.expired} in https://apt\\.grafana\\.com/gpg-full\\.key has expired`));
+    assert.equal(expired.file(MONITORING_SOFTWARE.grafana.keyring.slice(1)), '');
   });
 
   test('a Prometheus of another release than the pinned one fails the head, naming both', async () => {

@@ -12,6 +12,7 @@ import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
 import {
   BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_ASSET_FILES, NodeBootstrapContext, renderUserData, stageBootstrapAsset,
 } from '../../lib/bootstrap';
+import { testKeys } from '../helpers/test-keys';
 import { FakePythonOptions, REAL_PYTHON, makeFakePython, writeZip } from './python-env';
 
 /** The bootstrap asset as the stack stages it. */
@@ -79,8 +80,9 @@ case $url in
   http://127.0.0.1:*/-/ready | http://127.0.0.1:*/api/health) [ -z "\${STUB_PROM_DEAD:-}" ] ;;
   http://127.0.0.1:9100/metrics) for i in $(seq 1 "\${STUB_EFA:-32}"); do printf 'p5ray_efa_tx_bytes_total{device="rdmap%ss0",port="1"} 0\n' "$i"; done ;;
   http://127.0.0.1:9400/metrics) for f in \${STUB_DCGM_FIELDS-DCGM_FI_DEV_GPU_UTIL DCGM_FI_PROF_SM_ACTIVE DCGM_FI_DEV_FB_USED}; do printf '%s{gpu="0"} 1\n' "$f"; done ;;
-  https://apt.grafana.com/gpg.key)
-    prev=""; for a in "$@"; do if [ "$prev" = -o ]; then echo "stub key" >"$a"; fi; prev=$a; done ;;
+  # Grafana's key file: STUB_GRAFANA_KEY_FILE, made with real gpg (test/helpers/test-keys.ts).
+  https://apt.grafana.com/gpg-full.key)
+    prev=""; for a in "$@"; do if [ "$prev" = -o ]; then cp "$STUB_GRAFANA_KEY_FILE" "$a"; fi; prev=$a; done ;;
   http://*.ec2.archive.ubuntu.com/* | https://apt.grafana.com) ;;
   *) printf '%s\\n' "$url" >>"$STUB_DIR/signal-urls"; printf '%s\\n' "$body" >>"$STUB_DIR/signals.jsonl" ;;
 esac`,
@@ -160,12 +162,6 @@ case $last in
   prometheus-node-exporter) echo "1.7.0-1ubuntu0.2" ;;
   grafana) echo "13.2.3" ;;
 esac`,
-  // Grafana's signing key: STUB_GRAFANA_FPR replaces the published fingerprint (a swapped key).
-  gpg: `
-case " $* " in
-  *" --show-keys "*) echo "pub:-:4096:1:963FA27710458545:::::::scESC::::::23::0:"; echo "fpr:::::::::\${STUB_GRAFANA_FPR:-B53AE77BADB630A683046005963FA27710458545}:" ;;
-  *" --dearmor "*) prev=""; for a in "$@"; do if [ "$prev" = -o ]; then echo keyring >"$a"; fi; prev=$a; done ;;
-esac`,
   docker: ':',
   mkfs: 'exit 1',
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
@@ -237,6 +233,23 @@ export interface RunOptions {
   readonly editUserData?: (userData: string) => string;
   /** A fake S3 folder shared between runs (the deploy cache of a repeat deploy); default: the run's own. */
   readonly s3?: string;
+  /**
+   * The Grafana key fingerprint monitoring.env pins. Grafana's own key cannot be fetched here: a real gpg key stands
+   * in for it (test/helpers/test-keys.ts); default: the stand-in's signer, which STUB_GRAFANA_KEY_FILE (default: the
+   * stand-in's full key file) holds among decoys.
+   */
+  readonly grafanaKeyFpr?: string;
+}
+
+/** The asset's files as the stack stages them, with monitoring.env pinning the stand-in Grafana key. */
+function assetFiles(grafanaKeyFpr: string): Record<string, string> {
+  return Object.fromEntries(BOOTSTRAP_ASSET_FILES.map((f) => {
+    const text = readFileSync(join(ASSET_DIR, f), 'utf8');
+    if (f !== 'monitoring.env') return [f, text];
+    const pinned = text.replace(/^GRAFANA_KEY_FPR='[0-9A-F]{40}'$/m, `GRAFANA_KEY_FPR='${grafanaKeyFpr}'`);
+    if (pinned === text) throw new Error('monitoring.env pins no GRAFANA_KEY_FPR to replace');
+    return [f, pinned];
+  }));
 }
 
 export function testConfig(raw: RawConfig = {}) {
@@ -281,8 +294,8 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   if (options.s3) symlinkSync(options.s3, join(dir, 's3'));
   mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
   writeZip(join(dir, 's3', 'assets', 'serve.zip'), { 'run_bm.sh': 'echo bm\n' });
-  writeZip(join(dir, 's3', 'assets', 'python.zip'),
-    Object.fromEntries(BOOTSTRAP_ASSET_FILES.map((f) => [f, readFileSync(join(ASSET_DIR, f), 'utf8')])));
+  const keys = testKeys();
+  writeZip(join(dir, 's3', 'assets', 'python.zip'), assetFiles(options.grafanaKeyFpr ?? keys.signer));
   writeFileSync(join(dir, 'prom-api.py'), PROM_API);
   if (ctx.isRayHead) seedHeadMonitoring(ctx, join(dir, 's3'), root, env.STUB_IP ?? DEFAULT_IP, env.STUB_RAY_SD_EXTRA);
   const stubEnv: Record<string, string> = {
@@ -295,6 +308,7 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     STUB_REAL_PYTHON: REAL_PYTHON.executable,
     STUB_PYTHON_URL: ctx.pythonFilesUrl,
     STUB_MODEL_SHA: MODEL_SHA,
+    STUB_GRAFANA_KEY_FILE: keys.fullFile,
     ...env,
   };
   // The venv's python: logs its call and environment, then runs the real Python on the stand-in packages. The

@@ -96,4 +96,12 @@ describe('deploy cache on, in a bucket the user names', () => {
     assert.throws(() => parseClusterConfig({ cacheBucketName: 'team-ml-cache' }),
       /invalid setting cacheBucketName=team-ml-cache: names the deploy cache: also set deployCache=true/);
   });
+
+  it('rejects the deploy-cache bucket of another region at synth (its name says where it is); preflight checks any other name', () => {
+    assert.throws(() => parseClusterConfig({ deployCache: true, cacheBucketName: 'p5-ray-cache-123456789012-us-west-2' }),
+      /invalid setting cacheBucketName=p5-ray-cache-123456789012-us-west-2: is the deploy-cache bucket of region us-west-2, the stack's region is us-east-1: .*CRT transfer client/);
+    assert.equal(parseClusterConfig({ deployCache: true, cacheBucketName: 'p5-ray-cache-123456789012-us-east-1' }).cacheBucketName,
+      'p5-ray-cache-123456789012-us-east-1');
+    assert.equal(parseClusterConfig({ region: 'eu-west-1', availabilityZone: 'eu-west-1a', deployCache: true, cacheBucketName: 'p5-ray-cache-123456789012-eu-west-1', ignoreRegionCatalog: true }).region, 'eu-west-1');
+  });
 });

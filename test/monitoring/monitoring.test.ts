@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { BOOTSTRAP_PYTHON_DIR, BOOTSTRAP_SCRIPTS_DIR } from '../../lib/bootstrap';
-import { MONITORING } from '../../lib/catalog/monitoring';
+import { MONITORING, efaHwCounter } from '../../lib/catalog/monitoring';
 import { PORTS } from '../../lib/catalog/ports';
 import {
   ALLOWED_METRICS, ALLOWED_METRIC_NAMES, DATASOURCE_NAME, DATASOURCE_UID, DCGM_COUNTERS, GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR,
-  SCRAPE_JOBS, STUDY_DASHBOARD_UID, monitoringAssetFiles, renderGrafanaDashboardProviders, renderGrafanaDatasource,
-  renderPrometheusConfig, studyDashboard,
+  SCRAPE_JOBS, STUDY_DASHBOARD_UID, csvField, monitoringAssetFiles, renderDcgmCounters, renderGrafanaDashboardProviders,
+  renderGrafanaDatasource, renderMonitoringEnv, renderPrometheusConfig, studyDashboard,
 } from '../../lib/monitoring';
+import { readLikeDcgmExporter } from './dcgm-reader';
 
 const ROOT = join(__dirname, '..', '..');
 const RAY_LLM_PANELS = join(ROOT, '.test-venv', 'lib', 'python3.11', 'site-packages', 'ray', 'dashboard', 'modules', 'metrics',
@@ -171,7 +172,7 @@ describe('Grafana provisioning', () => {
     for (const m of ['ray_vllm_time_to_first_token_seconds_bucket', 'ray_vllm_request_time_per_output_token_seconds_bucket',
       'ray_vllm_generation_tokens_total', 'ray_vllm_prefix_cache_hits_total', 'ray_vllm_kv_cache_usage_perc',
       'ray_vllm_nixl_bytes_transferred_sum', 'ray_vllm_nixl_xfer_time_seconds_sum', 'ray_vllm_external_prefix_cache_hits_total',
-      MONITORING.efaMetrics.txBytes, MONITORING.efaMetrics.rdmaWriteBytes, MONITORING.gpuMetrics.utilization]) {
+      ...Object.values(MONITORING.efaMetrics), MONITORING.gpuMetrics.utilization]) {
       assert.ok(all.includes(`${m}{`), m);
     }
     assert.match(all, /\$prefill_nodes/);
@@ -212,10 +213,50 @@ describe('metric names', () => {
     assert.ok(used.length > 0);
     for (const m of used) assert.ok(fields.has(m), m);
     for (const m of Object.values(MONITORING.gpuMetrics)) assert.ok(fields.has(m), m);
-    const csv = monitoringAssetFiles()['dcgm-counters.csv'];
-    for (const line of csv.split('\n').filter((l) => l && !l.startsWith('#'))) {
-      assert.match(line, /^DCGM_FI_[A-Z0-9_]+, (gauge|counter), \S/);
+  });
+});
+
+/**
+ * The DCGM fields go-dcgm knows, by name (NVIDIA/go-dcgm@ec245c09fe3e, the version dcgm-exporter 4.5.3-4.8.2's go.mod
+ * pins: pkg/dcgm/const_fields.go). dcgm-exporter looks every name of the counters file up there (GetFieldID) and ends
+ * on a name it does not know (counter_config.go ExtractCounters: "could not find DCGM field").
+ */
+const GO_DCGM_FIELDS: Readonly<Record<string, number>> = {
+  DCGM_FI_DEV_GPU_TEMP: 150, DCGM_FI_DEV_POWER_USAGE: 155, DCGM_FI_DEV_GPU_UTIL: 203, DCGM_FI_DEV_XID_ERRORS: 230,
+  DCGM_FI_DEV_FB_FREE: 251, DCGM_FI_DEV_FB_USED: 252, DCGM_FI_PROF_SM_ACTIVE: 1002, DCGM_FI_PROF_PIPE_TENSOR_ACTIVE: 1004,
+  DCGM_FI_PROF_DRAM_ACTIVE: 1005, DCGM_FI_PROF_PCIE_TX_BYTES: 1009, DCGM_FI_PROF_PCIE_RX_BYTES: 1010,
+  DCGM_FI_PROF_NVLINK_TX_BYTES: 1011, DCGM_FI_PROF_NVLINK_RX_BYTES: 1012,
+};
+
+describe('dcgm-exporter counters file, read by Go\'s encoding/csv as dcgm-exporter 4.5.3-4.8.2 reads it', () => {
+  test('every record has the three fields of the table, type and help intact', () => {
+    const read = readLikeDcgmExporter(renderDcgmCounters());
+    assert.equal(read.error, '');
+    assert.deepEqual(read.records, DCGM_COUNTERS.map((r) => [...r]));
+    assert.equal(monitoringAssetFiles()['dcgm-counters.csv'], renderDcgmCounters());
+  });
+
+  test('a comma or a quote in a help text is quoted, right after the comma, so Go reads one field', () => {
+    const help = 'The rate of data sent, headers included, "raw" bytes';
+    const read = readLikeDcgmExporter(['DCGM_FI_DEV_GPU_UTIL', 'gauge', help].map(csvField).join(',') + '\n');
+    assert.deepEqual(read.records, [['DCGM_FI_DEV_GPU_UTIL', 'gauge', help]]);
+    // What the reader refuses, as dcgm-exporter does (it then exits): the unquoted comma, and a quote after a space.
+    assert.match(readLikeDcgmExporter('# c\nDCGM_FI_DEV_GPU_UTIL, gauge, ok\nDCGM_FI_DEV_FB_USED, gauge, sent, headers included\n').error,
+      /record on line 3: wrong number of fields/);
+    assert.match(readLikeDcgmExporter('DCGM_FI_DEV_GPU_UTIL, gauge, "a, b"\n').error, /bare " in non-quoted-field/);
+    assert.throws(() => csvField('#x'), /may not start with '#'/);
+  });
+
+  test('every field is one go-dcgm knows, and every type one dcgm-exporter accepts', () => {
+    for (const [field, type] of DCGM_COUNTERS) {
+      assert.ok(field in GO_DCGM_FIELDS, `${field} is not a DCGM field of go-dcgm`);
+      assert.ok(['gauge', 'counter'].includes(type), field);
     }
+  });
+
+  test('dcgm-exporter collects at the scrape interval (-c), not its 30 s default', () => {
+    assert.equal(MONITORING.dcgmCollectIntervalMs, MONITORING.scrapeIntervalSeconds * 1000);
+    assert.match(renderMonitoringEnv(), new RegExp(`^DCGM_COLLECT_INTERVAL_MS='${MONITORING.scrapeIntervalSeconds * 1000}'$`, 'm'));
   });
 });
 
@@ -223,21 +264,28 @@ describe('EFA counters writer', () => {
   test('writes the contract\'s metric names per device and port, in a format promtool accepts', () => {
     const dir = tmp();
     const sys = join(dir, 'sys');
-    const counters = { tx_bytes: 11, rx_bytes: 22, rdma_read_bytes: 33, rdma_write_bytes: 44, tx_pkts: 5 };
+    // The port counters of the EFA driver (amzn-drivers efa_verbs.c EFA_DEFINE_PORT_STATS), a few of them.
+    const counters = { tx_bytes: 11, rx_bytes: 22, rdma_read_bytes: 33, rdma_read_resp_bytes: 34, rdma_write_bytes: 44, rdma_write_recv_bytes: 45, tx_pkts: 5 };
     for (const dev of ['rdmap16s27', 'rdmap17s27']) {
       const hw = join(sys, dev, 'ports', '1', 'hw_counters');
       mkdirSync(hw, { recursive: true });
-      for (const [c, v] of Object.entries(counters)) writeFileSync(join(hw, c), `${v}\n`);
+      // A device without the RDMA_WRITE capability has no rdma_write_* counters.
+      for (const [c, v] of Object.entries(counters)) if (dev === 'rdmap17s27' || !c.startsWith('rdma_write')) writeFileSync(join(hw, c), `${v}\n`);
     }
     const out = join(dir, 'textfile');
-    const r = spawnSync('bash', [join(BOOTSTRAP_SCRIPTS_DIR, 'efa-counters.sh'), out, '5', '--once'],
+    // The counters as the unit passes them: monitoring.env's EFA_COUNTERS.
+    const env = /^EFA_COUNTERS='([^']*)'$/m.exec(renderMonitoringEnv())?.[1] ?? '';
+    assert.deepEqual(env.split(' '), Object.values(MONITORING.efaMetrics).map(efaHwCounter));
+    const r = spawnSync('bash', [join(BOOTSTRAP_SCRIPTS_DIR, 'efa-counters.sh'), '--once', out, '5', ...env.split(' ')],
       { encoding: 'utf8', env: { ...process.env, P5RAY_SYS_INFINIBAND: sys } });
     assert.equal(r.status, 0, r.stderr);
     const text = readFileSync(join(out, 'p5ray_efa.prom'), 'utf8');
     for (const [key, name] of Object.entries(MONITORING.efaMetrics)) {
       assert.match(text, new RegExp(`^${name}\\{device="rdmap17s27",port="1"\\} \\d+$`, 'm'), key);
     }
-    assert.match(text, /^p5ray_efa_rdma_write_bytes_total\{device="rdmap16s27",port="1"\} 44$/m);
+    assert.match(text, /^p5ray_efa_rdma_read_resp_bytes_total\{device="rdmap16s27",port="1"\} 34$/m);
+    assert.match(text, /^p5ray_efa_rdma_write_recv_bytes_total\{device="rdmap17s27",port="1"\} 45$/m);
+    assert.doesNotMatch(text, /rdma_write_bytes_total\{device="rdmap16s27"/);
     assert.doesNotMatch(text, /tx_pkts/);
     const lint = promtool(['check', 'metrics'], text);
     assert.equal(lint.status, 0, lint.stdout + lint.stderr);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { parseClusterConfig } from '../../lib/config/cluster-config';
-import { CheckResult, createAwsClients, exitCodeFor, formatPreflightReport, liveAccount, runPreflight } from '../../lib/preflight';
+import { CheckResult, createAwsClients, destroyAwsClients, exitCodeFor, formatPreflightReport, liveAccount, runPreflight } from '../../lib/preflight';
 import { FakeAccount, FakeEndpoint, FakeReservation, defaultAccount, startFakeAws } from './fake-aws-endpoint';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -21,8 +21,7 @@ async function preflight(account: FakeAccount, settings: Record<string, unknown>
     const results = await runPreflight({ config, account: liveAccount(clients, config.region), now: NOW });
     return { results, report: formatPreflightReport(config, results), exitCode: exitCodeFor(results), actions: endpoint.actions };
   } finally {
-    clients.ec2.destroy();
-    clients.quotas.destroy();
+    destroyAwsClients(clients);
   }
 }
 
@@ -158,5 +157,40 @@ describe('preflight against a fake AWS endpoint', () => {
     const { results, actions } = await preflight(account);
     assert.match(named(results, 'GPU vCPU quota').detail, /is 0 vCPUs, below/);
     assert.ok(actions.includes('GetAWSDefaultServiceQuota'));
+  });
+
+  describe('a deploy-cache bucket the user names (cacheBucketName)', () => {
+    const CACHE = { deployCache: true, cacheBucketName: 'team-p5-cache' };
+    const withBucket = (extra: Partial<FakeAccount> = {}): FakeAccount => ({ ...defaultAccount(), buckets: { 'team-p5-cache': {} }, ...extra });
+
+    it('passes a bucket in the stack\'s region, asking S3 HeadBucket signed for that region', async () => {
+      const { results, actions } = await preflight(withBucket(), CACHE);
+      const line = named(results, 'deploy-cache bucket');
+      assert.deepEqual([line.status, line.detail, line.source], ['pass', 'cacheBucketName=team-p5-cache is in us-east-1, the stack\'s region', 'live: S3 HeadBucket']);
+      assert.ok(actions.includes('HeadBucket'));
+    });
+
+    it('fails a bucket in another region: the CRT transfer client would miss the cache on every deploy', async () => {
+      const { results, exitCode } = await preflight(withBucket({ bucketRegions: { 'team-p5-cache': 'us-west-2' } }), CACHE);
+      const line = named(results, 'deploy-cache bucket');
+      assert.equal(line.status, 'fail');
+      assert.match(line.detail, /^cacheBucketName=team-p5-cache is in us-west-2, the stack in us-east-1: .*CRT transfer client.*use a bucket in us-east-1$/);
+      assert.equal(exitCode, 1);
+    });
+
+    it('fails a bucket that does not exist, and warns about one S3 refuses these credentials', async () => {
+      assert.match(named((await preflight(defaultAccount(), CACHE)).results, 'deploy-cache bucket').detail, /^cacheBucketName=team-p5-cache: no such bucket; create it in us-east-1/);
+      const foreign = named((await preflight(withBucket({ foreignBuckets: ['team-p5-cache'] }), CACHE)).results, 'deploy-cache bucket');
+      assert.equal(foreign.status, 'warn');
+      assert.match(foreign.detail, /is in us-east-1, but S3 refuses these credentials \(403\)/);
+      const elsewhere = named((await preflight(withBucket({ foreignBuckets: ['team-p5-cache'], bucketRegions: { 'team-p5-cache': 'eu-west-1' } }), CACHE)).results, 'deploy-cache bucket');
+      assert.equal(elsewhere.status, 'fail', 'a refused bucket still tells its region');
+    });
+
+    it('asks nothing of S3 without a named bucket (P5RayDeployCache makes its bucket in the stack\'s region)', async () => {
+      const { results, actions } = await preflight(defaultAccount(), { deployCache: true });
+      assert.ok(!results.some((r) => r.name === 'deploy-cache bucket'));
+      assert.ok(!actions.includes('HeadBucket'));
+    });
   });
 });

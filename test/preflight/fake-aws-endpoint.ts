@@ -7,7 +7,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
  * - EC2: the EC2 Query protocol (form-encoded POST, `Version=2016-11-15`, XML answers, `<Response><Errors>` errors);
  * - CloudFormation: the AWS Query protocol (form POST, `Version=2010-05-15`, `<XResponse><XResult>`, `<ErrorResponse>`);
  * - Service Quotas and CloudWatch Logs: JSON 1.1 (`X-Amz-Target`, `__type` errors);
- * - S3: REST-XML, path-style (`GET /bucket?list-type=2`, `GET /bucket/key`).
+ * - S3: REST-XML, path-style (`GET /bucket?list-type=2`, `GET /bucket/key`, `HEAD /bucket`).
  * Every request must be SigV4-signed for the service that answers it, as AWS requires.
  */
 export interface FakeInstanceType {
@@ -98,6 +98,10 @@ export interface FakeAccount {
   readonly logGroups?: Record<string, Record<string, FakeLogEvent[]>>;
   /** Bucket → key → body. */
   readonly buckets?: Record<string, Record<string, string>>;
+  /** Bucket → its region, when not the region the request is signed for (HeadBucket then answers 301, as S3 does). */
+  readonly bucketRegions?: Record<string, string>;
+  /** Buckets of another account: HeadBucket answers 403, with the region header all the same. */
+  readonly foreignBuckets?: readonly string[];
   /** Items per page for every paginated answer (small values exercise the callers' paging). */
   readonly pageSize?: number;
   /** Actions the caller is not authorized for (EC2: UnauthorizedOperation; others: AccessDenied). */
@@ -195,7 +199,8 @@ interface FakeState {
 const REQUEST_ID = '00000000-0000-0000-0000-000000000000';
 
 function answer(state: FakeState, req: IncomingMessage, body: string, res: ServerResponse): void {
-  const signedFor = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''))?.[1];
+  const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+  const signedFor = scope?.[2];
   const record = (service: string, action: string, params: Record<string, unknown>): boolean => {
     const call = { service, action, params };
     state.actions.push(action);
@@ -218,6 +223,11 @@ function answer(state: FakeState, req: IncomingMessage, body: string, res: Serve
     } else {
       res.writeHead(400).end(`unknown target ${target}`);
     }
+    return;
+  }
+  if (req.method === 'HEAD') {
+    const bucket = decodeURIComponent(new URL(req.url ?? '/', 'http://fake').pathname.slice(1).replace(/\/$/, ''));
+    if (record('s3', 'HeadBucket', { bucket })) headBucket(state.account, bucket, scope?.[1] ?? '', res);
     return;
   }
   if (req.method !== 'POST') {
@@ -550,6 +560,19 @@ function s3(state: FakeState, action: string, bucketName: string, key: string, q
     `<Prefix>${esc(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>` +
     `${delimiter ? `<Delimiter>${esc(delimiter)}</Delimiter>` : ''}<IsTruncated>${next !== undefined}</IsTruncated>` +
     `${next ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}${contents.join('')}${prefixes.join('')}</ListBucketResult>`);
+}
+
+/**
+ * HeadBucket as S3 answers it (S3 API reference, HeadBucket): no body; the bucket's region in x-amz-bucket-region
+ * whether or not the caller may access it; 301 for a bucket of another region than the request's, 403 without access,
+ * 404 for no such bucket.
+ */
+function headBucket(account: FakeAccount, bucket: string, requestRegion: string, res: ServerResponse): void {
+  if (account.denied?.includes('HeadBucket')) return void res.writeHead(403).end();
+  if (!(bucket in (account.buckets ?? {}))) return void res.writeHead(404).end();
+  const region = account.bucketRegions?.[bucket] ?? requestRegion;
+  const status = account.foreignBuckets?.includes(bucket) ? 403 : region !== requestRegion ? 301 : 200;
+  res.writeHead(status, { 'x-amz-bucket-region': region, 'x-amz-request-id': REQUEST_ID }).end();
 }
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string): void {

@@ -13,7 +13,7 @@ const missing = (reason: string) => ({ missing: reason });
 function evidence(fields: Json = {}, extra: Json = {}): Json {
   const ratio = (hits: number, queries: number) => ({ value: hits / queries, unit: 'ratio', hits, queries, query: 'q' });
   return {
-    schema: 1, source: 'bench_evidence.py', prometheus: { url: 'http://127.0.0.1:9090', reachable: true, error: null },
+    schema: 2, source: 'bench_evidence.py', prometheus: { url: 'http://127.0.0.1:9090', reachable: true, error: null },
     window: { start: '2026-12-03T10:00:00.00Z', end: '2026-12-03T10:01:00.00Z', seconds: 60 },
     roles: { nodes: { 'gpu-0': 'prefill', 'gpu-1': 'decode' }, missing: null },
     fields: {
@@ -22,10 +22,17 @@ function evidence(fields: Json = {}, extra: Json = {}): Json {
       kvTransferMeanMs: { value: 4.25, unit: 'ms', transfers: 320, query: 'q' },
       kvTransferFailures: { value: 0, unit: 'transfers', query: 'q', byNode: {} },
       lmcacheHitRate: missing('not applicable: no engine of this pd configuration uses LMCache'),
-      efaBytes: { value: { 'gpu-0': { tx: 13e9, rx: 1e9, rdmaRead: null, rdmaWrite: null }, 'gpu-1': { tx: 1e9, rx: 0, rdmaRead: 13e9, rdmaWrite: 0 } }, unit: 'bytes', query: {} },
+      // Decode pulls prefill's KV: decode's rdmaRead, prefill's rdmaReadResp. tx/rx (basic statistics) stay out of the sum.
+      efaBytes: {
+        value: {
+          'gpu-0': { tx: 13e9, rx: 1e9, rdmaRead: null, rdmaReadResp: 12e9, rdmaWrite: null, rdmaWriteRecv: null },
+          'gpu-1': { tx: 1e9, rx: 0, rdmaRead: 12e9, rdmaReadResp: 0, rdmaWrite: 0, rdmaWriteRecv: 5e8 },
+        },
+        unit: 'bytes', query: {},
+      },
       gpuUtilization: {
-        value: { 'gpu-0': { role: 'prefill', mean: 87.4, gpus: 8 }, 'gpu-1': { role: 'decode', mean: 41.2, gpus: 8 } },
-        unit: 'percent', query: 'q', byRole: { decode: 41.2, prefill: 87.4 },
+        value: { 'gpu-0': { role: 'prefill', mean: 87.4, gpus: 8, samples: 12 }, 'gpu-1': { role: 'decode', mean: 41.2, gpus: 8, samples: 12 } },
+        unit: 'percent', query: 'q', byRole: { decode: 41.2, prefill: 87.4 }, samples: { query: 'q', expected: 12, scrapeIntervalSeconds: 5 },
       },
       ...fields,
     },
@@ -71,7 +78,7 @@ describe('report: evidence beside each result', () => {
     const out = await runReport(results({ 'pd-nixl': GOOD_PD }), { json: false, chart: false, strict: true });
     assert.equal(out.exitCode, 0, out.stderr);
     assert.equal(evidenceRow(out.stdout, 'pd-nixl'),
-      '| pd-nixl | 1500.00 / 4100.50 | 18.50 / 30.25 | 25.0 | 12.50 (4.25 ms) | n/a | gpu-0 14.00, gpu-1 14.00 | decode 41, prefill 87 | ok |');
+      '| pd-nixl | 1500.00 / 4100.50 | 18.50 / 30.25 | 25.0 | 12.50 (4.25 ms) | n/a | gpu-0 12.00, gpu-1 12.50 | decode 41, prefill 87 | ok |');
     assert.ok(out.stdout.includes('| Configuration | TTFT p50 / p99 (ms) | TPOT p50 / p99 (ms) | Prefix cache hit % | KV over NIXL: GB (mean ms per transfer) |'));
     assert.doesNotMatch(out.stdout, /Warnings/);
     assert.equal(out.stderr, '');
@@ -123,10 +130,29 @@ describe('report: evidence beside each result', () => {
   });
 
   it('a malformed evidence section is flagged with the file and the field, and the result is still shown', async () => {
-    const dir = results({ 'pd-nixl': { ...GOOD_PD, evidence: evidence({}, { schema: 2 }) } });
+    const dir = results({ 'pd-nixl': { ...GOOD_PD, evidence: evidence({}, { schema: 1 }) } });
     const out = await runReport(dir, { json: false, chart: false, strict: true });
     assert.equal(out.exitCode, EXIT_FLAGGED);
-    assert.match(out.stdout, /- pd-nixl: evidence unreadable: .*gptoss_itl8000_otl1000_mixed_pd-nixl\/conc64\.meta\.json: evidence\.schema is 2; this report reads schema 1/);
+    assert.match(out.stdout, /- pd-nixl: evidence unreadable: .*gptoss_itl8000_otl1000_mixed_pd-nixl\/conc64\.meta\.json: evidence\.schema is 1; this report reads schema 2/);
+  });
+
+  it('flags a mean GPU utilization that rests on too few samples, naming the node, the count and the window', async () => {
+    const gpu = (samples: number, expected: number) => ({
+      value: { 'gpu-0': { role: 'prefill', mean: 87.4, gpus: 8, samples: 12 }, 'gpu-1': { role: 'decode', mean: 41.2, gpus: 8, samples } },
+      unit: 'percent', query: 'q', byRole: { decode: 41.2, prefill: 87.4 }, samples: { query: 'q', expected, scrapeIntervalSeconds: 5 },
+    });
+    const out = await runReport(results({
+      // dcgm-exporter at its 30 s default under a 60 s point: two readings.
+      'pd-nixl': { ...GOOD_PD, evidence: evidence({ gpuUtilization: gpu(2, 12) }) },
+      // Enough samples by count, but half the scrapes of the window are missing.
+      'pd-multiconnector': { ...GOOD_PD, evidence: evidence({ gpuUtilization: gpu(5, 24) }) },
+      'pd-prefill-lmcache': { ...GOOD_PD, evidence: evidence({ gpuUtilization: gpu(6, 12) }) },
+    }), { json: false, chart: false });
+    const warnings = out.stdout.split('\n').filter((l) => l.startsWith('- '));
+    assert.deepEqual(warnings, [
+      '- pd-nixl: GPU utilization of gpu-1 is a mean of 2 sample(s) per GPU (the 60 s window holds 12 at a 5 s scrape; at least 5 and half of those wanted): too few to judge by',
+      '- pd-multiconnector: GPU utilization of gpu-1 is a mean of 5 sample(s) per GPU (the 60 s window holds 24 at a 5 s scrape; at least 5 and half of those wanted): too few to judge by',
+    ]);
   });
 });
 
@@ -145,5 +171,10 @@ describe('evidence contract (validateEvidence)', () => {
     bad(evidence({}, { roles: { nodes: { 'gpu-0': 'both' }, missing: null } }), /roles\.nodes\.gpu-0 is "both"; allowed: prefill, decode, collocated, idle, unknown/);
     bad(evidence({}, { roles: { nodes: null, missing: null } }), /roles\.missing must say why roles\.nodes is null/);
     bad(evidence({ efaBytes: { value: { 'gpu-0': { tx: 'x' } }, unit: 'bytes', query: {} } }), /fields\.efaBytes\.value\.gpu-0\.tx is neither a number ≥ 0 nor null/);
+    bad(evidence({ efaBytes: { value: { 'gpu-0': { tx: 1, rx: 1, rdmaRead: 1, rdmaWrite: 1 } }, unit: 'bytes', query: {} } }),
+      /fields\.efaBytes\.value\.gpu-0\.rdmaReadResp is neither a number ≥ 0 nor null/);
+    const noSamples = evidence().fields.gpuUtilization;
+    bad(evidence({ gpuUtilization: { ...noSamples, value: { 'gpu-0': { role: 'prefill', mean: 1, gpus: 8 } } } }), /fields\.gpuUtilization\.value\.gpu-0\.samples is not a count ≥ 0/);
+    bad(evidence({ gpuUtilization: { ...noSamples, samples: undefined } }), /fields\.gpuUtilization\.samples lacks the expected count and the scrape interval/);
   });
 });

@@ -69,9 +69,11 @@ const PD_POINT: Series[] = [
   { metric: m('ray_vllm_nixl_xfer_time_seconds_count', 'gpu-1', { WorkerId: 'd' }), samples: [[990, 10], [1075, 410]] },
   { metric: m('p5ray_efa_tx_bytes_total', 'gpu-0', { device: 'rdmap0s0', port: '1', job: 'node' }), samples: [[995, 5], [1075, 1005]] },
   { metric: m('p5ray_efa_tx_bytes_total', 'gpu-0', { device: 'rdmap1s0', port: '1', job: 'node' }), samples: [[995, 0], [1075, 2000]] },
+  // NIXL pulls: decode READs (its rdma_read_bytes), prefill serves the reads (its rdma_read_resp_bytes).
   { metric: m('p5ray_efa_rdma_read_bytes_total', 'gpu-1', { device: 'rdmap0s0', port: '1', job: 'node' }), samples: [[995, 0], [1075, 3e9]] },
+  { metric: m('p5ray_efa_rdma_read_resp_bytes_total', 'gpu-0', { device: 'rdmap0s0', port: '1', job: 'node' }), samples: [[995, 7], [1075, 3e9 + 7]] },
   { metric: m('DCGM_FI_DEV_GPU_UTIL', 'gpu-0', { gpu: '0', job: 'dcgm' }), samples: [[1010, 80], [1050, 100]] },
-  { metric: m('DCGM_FI_DEV_GPU_UTIL', 'gpu-0', { gpu: '1', job: 'dcgm' }), samples: [[1010, 60], [1050, 60]] },
+  { metric: m('DCGM_FI_DEV_GPU_UTIL', 'gpu-0', { gpu: '1', job: 'dcgm' }), samples: [[1005, 60], [1010, 60], [1050, 60]] },
   { metric: m('DCGM_FI_DEV_GPU_UTIL', 'gpu-1', { gpu: '0', job: 'dcgm' }), samples: [[1010, 20], [1050, 40], [1070, 99]] },
 ];
 
@@ -97,7 +99,8 @@ describe('benchmark evidence (bench_evidence.py against a fake Prometheus)', () 
     const py = JSON.parse(dump);
     const efa = MONITORING.efaMetrics;
     assert.deepEqual(Object.fromEntries(Object.entries(py.efa as Record<string, string>).map(([k, key]) => [k, py.metrics[key]])),
-      { tx: efa.txBytes, rx: efa.rxBytes, rdmaRead: efa.rdmaReadBytes, rdmaWrite: efa.rdmaWriteBytes });
+      { tx: efa.txBytes, rx: efa.rxBytes, rdmaRead: efa.rdmaReadBytes, rdmaReadResp: efa.rdmaReadRespBytes, rdmaWrite: efa.rdmaWriteBytes,
+        rdmaWriteRecv: efa.rdmaWriteRecvBytes });
     assert.equal(py.metrics.gpuUtilization, MONITORING.gpuMetrics.utilization);
     assert.equal(py.node, MONITORING.nodeLabel);
     assert.equal(py.scrape, MONITORING.scrapeIntervalSeconds);
@@ -129,8 +132,14 @@ describe('benchmark evidence (bench_evidence.py against a fake Prometheus)', () 
     // Prefill's external hits only: 400 / 1000; decode's 500/500 came over NIXL.
     assert.equal(f.lmcacheHitRate.value, 0.4);
     assert.match(f.lmcacheHitRate.via, /prefill engine/);
-    assert.deepEqual(f.efaBytes.value, { 'gpu-0': { tx: 3000, rx: null, rdmaRead: null, rdmaWrite: null }, 'gpu-1': { tx: null, rx: null, rdmaRead: 3e9, rdmaWrite: null } });
-    assert.deepEqual(f.gpuUtilization.value, { 'gpu-0': { role: 'prefill', mean: 75, gpus: 2 }, 'gpu-1': { role: 'decode', mean: 30, gpus: 1 } });
+    // The prefill node's KV leaves as responses to decode's reads: its rdmaReadResp, not its rdmaRead.
+    const none = { tx: null, rx: null, rdmaRead: null, rdmaReadResp: null, rdmaWrite: null, rdmaWriteRecv: null };
+    assert.deepEqual(f.efaBytes.value, { 'gpu-0': { ...none, tx: 3000, rdmaReadResp: 3e9 }, 'gpu-1': { ...none, rdmaRead: 3e9 } });
+    assert.match(f.efaBytes.counters.tx, /not known to include RDMA/);
+    assert.match(f.efaBytes.counters.rdmaReadResp, /served to a remote reader/);
+    // The fewest samples over each node's GPUs: gpu-0's GPUs have 2 and 3 samples in (1000, 1060].
+    assert.deepEqual(f.gpuUtilization.value, { 'gpu-0': { role: 'prefill', mean: 75, gpus: 2, samples: 2 }, 'gpu-1': { role: 'decode', mean: 30, gpus: 1, samples: 2 } });
+    assert.deepEqual(f.gpuUtilization.samples, { query: 'count_over_time(DCGM_FI_DEV_GPU_UTIL[60s]) at 1060.000, the fewest over each node\'s GPUs', expected: 12, scrapeIntervalSeconds: 5 });
     assert.deepEqual(f.gpuUtilization.byRole, { decode: 30, prefill: 75 });
     assert.match(f.gpuUtilization.query, /^avg_over_time\(DCGM_FI_DEV_GPU_UTIL\[60s\]\) at 1060\.000/);
     assert.equal(e.prometheus.reachable, true);

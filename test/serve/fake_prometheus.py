@@ -10,6 +10,7 @@ whose times it does not know.
 Answers in the shape of Prometheus' API (https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries):
   NAME                       each series' last sample at or before `time` (within 5 minutes: Prometheus' lookback)
   avg_over_time(NAME[Ns])    each series' mean over (time - N, time]
+  count_over_time(NAME[Ns])  each series' number of samples in (time - N, time]
   vector(1)                  one sample, no labels
 Anything else is a 400 bad_data error, as Prometheus answers a query it cannot parse.
 """
@@ -23,7 +24,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOOKBACK_S = 300
-AVG = re.compile(r"^avg_over_time\(([A-Za-z_:][A-Za-z0-9_:]*)\[(\d+)s\]\)$")
+OVER_TIME = re.compile(r"^(avg|count)_over_time\(([A-Za-z_:][A-Za-z0-9_:]*)\[(\d+)s\]\)$")
 NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
 
 
@@ -42,8 +43,8 @@ def sample_time(t):
 def evaluate(series, promql, at):
     if promql == "vector(1)":
         return [{"metric": {}, "value": [at, "1"]}]
-    m = AVG.match(promql)
-    name, window = (m.group(1), float(m.group(2))) if m else (promql, None)
+    m = OVER_TIME.match(promql)
+    name, window = (m.group(2), float(m.group(3))) if m else (promql, None)
     if not m and not NAME.match(promql):
         raise ValueError(f'1:1: parse error: unexpected character in "{promql[:40]}"')
     out = []
@@ -59,7 +60,8 @@ def evaluate(series, promql, at):
             seen = [v for t, v in samples if at - window < t <= at]
             if seen:
                 metric = {k: v for k, v in s["metric"].items() if k != "__name__"}
-                out.append({"metric": metric, "value": [at, str(sum(seen) / len(seen))]})
+                value = sum(seen) / len(seen) if m.group(1) == "avg" else len(seen)
+                out.append({"metric": metric, "value": [at, str(value)]})
     return out
 
 

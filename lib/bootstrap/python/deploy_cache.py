@@ -7,12 +7,13 @@
 # different or unreadable is a miss, after which the node takes the normal path. Restored artifacts then go through
 # the node's same checks (verify_stack.py), so the cache can never turn a degraded install into a passing node.
 #
-# Transfers use the AWS CLI with its CRT transfer client (parallel ranged GETs and multipart uploads; AWS CLI
-# topic "s3-config", preferred_transfer_client = crt), through the S3 gateway endpoint.
+# Transfers use the AWS CLI through the S3 gateway endpoint: restores with its CRT transfer client, uploads with the
+# classic one, the only one that caps its bandwidth (AWS_CONFIGS below).
 #
 # Usage: deploy_cache.py --bucket B --prefix P restore|upload venv|wheel|weights [options]
 # A restore prints its verdict last ("hit: …" or "miss: …") and exits 0 on a hit, 3 on any miss.
 import argparse
+import atexit
 import concurrent.futures
 import hashlib
 import json
@@ -38,23 +39,33 @@ class Miss(Exception):
     pass
 
 
-# Uploads run after the node is ready, beside Ray and possibly a benchmark: each of the TRANSFERS AWS CLI processes
-# aims at this rather than at the whole NIC, which the CRT client targets by default (AWS CLI topic "s3-config",
-# target_bandwidth; rate suffixes are powers of 2). Restores, on the critical path of a deploy, are not capped.
-UPLOAD_BANDWIDTH = "2Gb/s"
+# The AWS CLI's `s3` settings of each purpose (AWS CLI v2 topic "s3-config", awscli/topics/s3-config.rst):
+# - restore, on the critical path of a deploy: the CRT transfer client (parallel ranged GETs), uncapped. CRT fails on
+#   a bucket of another region than the request's; preflight and synth check the bucket's region.
+# - upload, after the node is ready, beside Ray and possibly a benchmark: the classic transfer client, because the CRT
+#   one ignores max_bandwidth and treats target_bandwidth as a goal it may exceed ("max_bandwidth is purely for rate
+#   limiting"; target_bandwidth "may make adjustments mid-transfer ... to reach the requested bandwidth"). As the topic
+#   recommends, fewer concurrent requests first, then the cap: at most 250 MiB/s (~2.1 Gb/s; rate suffixes are powers
+#   of 2) per AWS CLI process, TRANSFERS of them at a time, ~1 GiB/s in all.
+AWS_CONFIGS = {
+    "restore": {"preferred_transfer_client": "crt"},
+    "upload": {"preferred_transfer_client": "classic", "max_concurrent_requests": "8", "max_bandwidth": "250MB/s"},
+}
 
 
-def aws_env(bandwidth=None):
-    # The CRT client ignores max_concurrent_requests and picks its own parallelism for the instance type.
-    fd, path = tempfile.mkstemp(prefix="p5-aws-", suffix=".conf")
+def aws_config_text(purpose):
+    return "[default]\ns3 =\n" + "".join(f"    {key} = {value}\n" for key, value in AWS_CONFIGS[purpose].items())
+
+
+def aws_env(purpose):
+    fd, path = tempfile.mkstemp(prefix=f"p5-aws-{purpose}-", suffix=".conf")
     with os.fdopen(fd, "w") as f:
-        f.write("[default]\ns3 =\n    preferred_transfer_client = crt\n")
-        if bandwidth:
-            f.write(f"    target_bandwidth = {bandwidth}\n")
+        f.write(aws_config_text(purpose))
+    atexit.register(lambda: os.path.exists(path) and os.remove(path))
     return dict(os.environ, AWS_CONFIG_FILE=path)
 
 
-ENV = aws_env()
+ENV = aws_env("restore")
 
 
 def aws_s3(*args):
@@ -312,7 +323,7 @@ def main(argv):
     # Options may come between the positionals and the key's name=value inputs.
     args = parser.parse_intermixed_args(argv)
     if args.action == "upload":
-        ENV.update(aws_env(UPLOAD_BANDWIDTH))
+        ENV.update(aws_env("upload"))
     start = time.time()
     try:
         outcome = ACTIONS[(args.action, args.what)](args)

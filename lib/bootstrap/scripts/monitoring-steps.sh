@@ -66,7 +66,7 @@ Description=EFA byte counters for node_exporter's textfile collector ($STACK_NAM
 After=network-online.target
 
 [Service]
-ExecStart=/bin/bash ${BIN_DIR#"$R"}/efa-counters.sh $TEXTFILE_DIR $EFA_INTERVAL_SECONDS
+ExecStart=/bin/bash ${BIN_DIR#"$R"}/efa-counters.sh $TEXTFILE_DIR $EFA_INTERVAL_SECONDS $EFA_COUNTERS
 Restart=always
 RestartSec=5
 
@@ -78,7 +78,8 @@ UNIT
   systemctl start docker.service
   say "  pulling $DCGM_EXPORTER_IMAGE"
   docker pull -q "$DCGM_EXPORTER_IMAGE" >/dev/null || fail "docker pull $DCGM_EXPORTER_IMAGE failed"
-  # dcgm-exporter's own invocation (NVIDIA/dcgm-exporter README); SYS_ADMIN for DCGM's profiling metrics.
+  # dcgm-exporter's own invocation (NVIDIA/dcgm-exporter README); SYS_ADMIN for DCGM's profiling metrics; -c: it reads
+  # the GPUs at the scrape interval, not its default of every 30 s (lib/catalog/monitoring.ts).
   cat >"$unit_dir/p5-ray-dcgm-exporter.service" <<UNIT
 [Unit]
 Description=dcgm-exporter ($STACK_NAME $ROLE $GPU_INDEX)
@@ -87,7 +88,7 @@ Requires=docker.service
 
 [Service]
 ExecStartPre=-/usr/bin/docker rm -f p5-ray-dcgm-exporter
-ExecStart=/usr/bin/docker run --rm --name p5-ray-dcgm-exporter --gpus all --cap-add SYS_ADMIN -p $DCGM_EXPORTER_PORT:9400 -v /etc/p5-ray/dcgm-counters.csv:/etc/dcgm-exporter/p5-ray.csv:ro $DCGM_EXPORTER_IMAGE -f /etc/dcgm-exporter/p5-ray.csv
+ExecStart=/usr/bin/docker run --rm --name p5-ray-dcgm-exporter --gpus all --cap-add SYS_ADMIN -p $DCGM_EXPORTER_PORT:9400 -v /etc/p5-ray/dcgm-counters.csv:/etc/dcgm-exporter/p5-ray.csv:ro $DCGM_EXPORTER_IMAGE -f /etc/dcgm-exporter/p5-ray.csv -c $DCGM_COLLECT_INTERVAL_MS
 ExecStop=/usr/bin/docker stop p5-ray-dcgm-exporter
 Restart=always
 RestartSec=10
@@ -109,15 +110,29 @@ UNIT
   say "  node_exporter :$NODE_EXPORTER_PORT ($(grep -c "^$EFA_TX_METRIC{" <<<"$(curl -fsS --max-time 5 "http://127.0.0.1:$NODE_EXPORTER_PORT/metrics")") EFA ports), dcgm-exporter :$DCGM_EXPORTER_PORT"
 }
 
+# Grafana's apt keyring, from the full key file Grafana's Debian install doc uses (lib/catalog/software.ts says why).
+# The file holds several keys, the pinned one anywhere among them: the node keeps that one key alone, checked present
+# and neither expired nor revoked, so apt trusts no other key of the file for Grafana's repository. A private GnuPG
+# home, without gpg-agent (--no-autostart: public keys need none), leaves nothing running and root's keyring alone.
 grafana_key() {
-  local key="$STATE_DIR/grafana.asc" fpr
-  curl -fsSL --max-time 30 --retry 3 -o "$key" "$GRAFANA_KEY_URL" || fail "cannot download Grafana's signing key $GRAFANA_KEY_URL"
-  fpr=$(gpg --show-keys --with-colons "$key" | awk -F: '$1 == "fpr" && !n++ { print $10 }')
-  [ "$fpr" = "$GRAFANA_KEY_FPR" ] ||
-    fail "Grafana's signing key at $GRAFANA_KEY_URL has fingerprint '${fpr:-none}', expected $GRAFANA_KEY_FPR: not trusting it"
-  mkdir -p "$R/etc/apt/keyrings" "$R/etc/apt/sources.list.d"
-  gpg --batch --yes --dearmor -o "$R/etc/apt/keyrings/grafana.gpg" "$key"
-  echo "deb [signed-by=/etc/apt/keyrings/grafana.gpg] $GRAFANA_APT_REPO stable main" >"$R/etc/apt/sources.list.d/grafana.list"
+  local key="$STATE_DIR/grafana-full.asc" home="$STATE_DIR/gnupg" keys validity
+  curl -fsSL --max-time 30 --retry 3 -o "$key" "$GRAFANA_KEY_URL" || fail "cannot download Grafana's signing keys $GRAFANA_KEY_URL"
+  rm -rf "$home"
+  mkdir -m 700 "$home"
+  # "<fingerprint> <validity>" of every key and subkey (gpg's --with-colons: field 2 of pub/sub, e expired, r revoked).
+  keys=$(gpg --homedir "$home" --batch --no-autostart --show-keys --with-colons "$key" 2>/dev/null |
+    awk -F: '$1 == "pub" || $1 == "sub" { v = $2 } $1 == "fpr" { print $10, v }') || true
+  validity=$(awk -v f="$GRAFANA_KEY_FPR" '$1 == f { print $2 }' <<<"$keys")
+  [ -n "$validity" ] || fail "Grafana's key file $GRAFANA_KEY_URL holds no key $GRAFANA_KEY_FPR (it holds: $(awk '{ print $1 }' <<<"$keys" | paste -sd, -)): not trusting it"
+  case $validity in
+    e) fail "Grafana's key $GRAFANA_KEY_FPR in $GRAFANA_KEY_URL has expired: pin the key that signs the repository now (lib/catalog/software.ts)" ;;
+    r) fail "Grafana's key $GRAFANA_KEY_FPR in $GRAFANA_KEY_URL is revoked: pin the key that signs the repository now (lib/catalog/software.ts)" ;;
+  esac
+  gpg --homedir "$home" --batch --quiet --no-autostart --import "$key" 2>/dev/null || fail "gpg cannot import $GRAFANA_KEY_URL"
+  mkdir -p "$(dirname "$R$GRAFANA_KEYRING")" "$R/etc/apt/sources.list.d"
+  gpg --homedir "$home" --batch --no-autostart --armor --export "$GRAFANA_KEY_FPR" >"$R$GRAFANA_KEYRING"
+  chmod 644 "$R$GRAFANA_KEYRING"
+  echo "deb [signed-by=$GRAFANA_KEYRING] $GRAFANA_APT_REPO stable main" >"$R/etc/apt/sources.list.d/grafana.list"
 }
 
 answers_ok() { curl -fsS --max-time 5 -o /dev/null "$1" 2>/dev/null; }

@@ -2,6 +2,7 @@ import { PreflightCheck } from '../types';
 import { capacityBlockSettingMatches } from './capacity-block-setting';
 import { capacityBlockWindow } from './capacity-block-window';
 import { capacityReservationMatches } from './capacity-reservation-matches';
+import { deployCacheBucket } from './deploy-cache-bucket';
 import { instanceTypeMatchesCatalog } from './instance-type-matches-catalog';
 import { offeredInZone } from './offered-in-zone';
 import { onDemandVcpuQuota } from './on-demand-vcpu-quota';
@@ -17,4 +18,5 @@ export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   capacityBlockWindow,
   onDemandVcpuQuota('gpu'),
   onDemandVcpuQuota('head'),
+  deployCacheBucket,
 ];

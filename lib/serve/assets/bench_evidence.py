@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-SCHEMA = 1
+SCHEMA = 2
 
 # The monitoring contract (lib/catalog/monitoring.ts); test/serve/evidence.test.ts checks these against it.
 SCRAPE_INTERVAL_S = 5
@@ -54,12 +54,26 @@ METRICS = {
     "efaTxBytes": "p5ray_efa_tx_bytes_total",
     "efaRxBytes": "p5ray_efa_rx_bytes_total",
     "efaRdmaReadBytes": "p5ray_efa_rdma_read_bytes_total",
+    "efaRdmaReadRespBytes": "p5ray_efa_rdma_read_resp_bytes_total",
     "efaRdmaWriteBytes": "p5ray_efa_rdma_write_bytes_total",
+    "efaRdmaWriteRecvBytes": "p5ray_efa_rdma_write_recv_bytes_total",
     # dcgm-exporter's GPU utilization gauge (percent), label `gpu`.
     "gpuUtilization": "DCGM_FI_DEV_GPU_UTIL",
 }
 
-EFA_COUNTERS = {"tx": "efaTxBytes", "rx": "efaRxBytes", "rdmaRead": "efaRdmaReadBytes", "rdmaWrite": "efaRdmaWriteBytes"}
+EFA_COUNTERS = {"tx": "efaTxBytes", "rx": "efaRxBytes", "rdmaRead": "efaRdmaReadBytes", "rdmaReadResp": "efaRdmaReadRespBytes",
+                "rdmaWrite": "efaRdmaWriteBytes", "rdmaWriteRecv": "efaRdmaWriteRecvBytes"}
+# What each counter counts (amzn-drivers kernel/linux/efa/src/efa_verbs.c EFA_DEFINE_PORT_STATS, efa_fill_port_stats).
+# NixlConnector pulls: decode READs prefill's KV, which shows as rdmaRead on decode and rdmaReadResp on prefill.
+EFA_MEANING = {
+    "tx": "hw_counters/tx_bytes, the device's basic statistics: not known to include RDMA traffic, never add it to the RDMA counters",
+    "rx": "hw_counters/rx_bytes, the device's basic statistics: not known to include RDMA traffic, never add it to the RDMA counters",
+    "rdmaRead": "hw_counters/rdma_read_bytes: bytes this node READ from a remote node (initiator)",
+    "rdmaReadResp": "hw_counters/rdma_read_resp_bytes: bytes this node served to a remote reader (responder)",
+    "rdmaWrite": "hw_counters/rdma_write_bytes: bytes this node WROTE to a remote node",
+    "rdmaWriteRecv": "hw_counters/rdma_write_recv_bytes: bytes a remote node wrote to this node",
+}
+RDMA_KEYS = ("rdmaRead", "rdmaReadResp", "rdmaWrite", "rdmaWriteRecv")
 
 # LMCache 0.5's own counters (lmcache:num_hit_tokens, lmcache:num_requested_tokens...) are prometheus_client
 # metrics of the engine process (lmcache/observability.py PrometheusLogger). Under Ray Serve nothing serves that
@@ -234,25 +248,38 @@ def efa_field(url, start, end):
     if not nodes:
         return missing(f"no series of {METRICS['efaTxBytes']} (is each GPU node's EFA textfile writer served by "
                        f"node_exporter, job {JOBS['node']}?)")
-    return {"value": dict(sorted(nodes.items())), "unit": "bytes",
+    return {"value": dict(sorted(nodes.items())), "unit": "bytes", "counters": EFA_MEANING,
+            "note": "null: no series of that counter on the node (a device without RDMA write has no rdma_write_*)",
             "query": {name: counter_query_text(METRICS[key], start, end) for name, key in EFA_COUNTERS.items()}}
 
 
 def gpu_field(url, start, end, roles):
+    """Mean GPU utilization per node over the window, and how many samples each GPU's mean rests on.
+
+    The sample count is Prometheus' (count_over_time): a scrape that found dcgm-exporter's previous reading counts
+    again, so it says how many readings a mean used only while dcgm-exporter collects at least as often as
+    Prometheus scrapes (lib/catalog/monitoring.ts dcgmCollectIntervalMs).
+    """
     roles = roles.get("nodes", {})
     seconds = max(1, round(end - start))
     promql = f"avg_over_time({METRICS['gpuUtilization']}[{seconds}s])"
-    samples = query(url, promql, end)
-    if not samples:
+    count_promql = f"count_over_time({METRICS['gpuUtilization']}[{seconds}s])"
+    means = query(url, promql, end)
+    if not means:
         return missing(f"no series of {METRICS['gpuUtilization']} (is dcgm-exporter scraped as job {JOBS['dcgm']}?)")
+    counts = {_key(labels): value for labels, value in query(url, count_promql, end)}
     per_node = {}
-    for labels, value in samples:
-        per_node.setdefault(labels.get(NODE_LABEL, "unlabelled"), []).append(value)
-    nodes = {n: {"role": roles.get(n, "unknown"), "mean": sum(v) / len(v), "gpus": len(v)} for n, v in sorted(per_node.items())}
+    for labels, value in means:
+        per_node.setdefault(labels.get(NODE_LABEL, "unlabelled"), []).append((value, counts.get(_key(labels), 0.0)))
+    nodes = {n: {"role": roles.get(n, "unknown"), "mean": sum(m for m, _ in v) / len(v), "gpus": len(v),
+                 "samples": int(min(c for _, c in v))}
+             for n, v in sorted(per_node.items())}
     by_role = {}
     for info in nodes.values():
         by_role.setdefault(info["role"], []).append(info["mean"])
     return {"value": nodes, "unit": "percent", "query": f"{promql} at {end:.3f}, mean over each node's GPUs",
+            "samples": {"query": f"{count_promql} at {end:.3f}, the fewest over each node's GPUs",
+                        "expected": int(seconds // SCRAPE_INTERVAL_S), "scrapeIntervalSeconds": SCRAPE_INTERVAL_S},
             "byRole": {role: sum(v) / len(v) for role, v in sorted(by_role.items())}}
 
 
