@@ -4,7 +4,8 @@
  * (lib/rehearsal/wheelhouse.ts); then `npm run rehearse -- ... --wheelhouse DIR` there.
  */
 import { resolve } from 'path';
-import { parseCommandLine, CommandSpec } from '../lib/cli/command-line';
+import { CommandFailure, CommandSpec, ParsedCommandLine, UsageError } from '../lib/cli/command-line';
+import { runLocalScript } from '../lib/cli/process';
 import { SOFTWARE } from '../lib/catalog/software';
 import { WheelhouseError, buildWheelhouse, findUv, manylinuxTags } from '../lib/rehearsal/wheelhouse';
 
@@ -19,40 +20,43 @@ export const WHEELHOUSE_COMMAND: CommandSpec = {
     'only what the target lacks (give its pip freeze), with a manifest of every file and its sha256.',
   options: {
     out: { type: 'string', value: 'DIR', help: 'the wheelhouse folder (created)' },
-    'target-freeze': { type: 'string', value: 'FILE', help: 'the target\'s `python -m pip freeze`: those versions are preferred and not downloaded' },
+    'target-freeze': { type: 'string', value: 'FILE', help: 'the `python -m pip freeze` of the environment the stack will be installed into (rehearse --venv): its versions are preferred and not downloaded. Leave it out for a new venv, which sees none of them' },
     'python-version': { type: 'string', value: 'V', help: `the target's Python (default ${SOFTWARE.python})` },
     platform: { type: 'string', value: 'P', help: `the target's platform as uv names it (default ${DEFAULT_PLATFORM}: Ubuntu 24.04's glibc 2.39)` },
     'index-url': { type: 'string', value: 'URL', help: 'the package index (default: PIP_INDEX_URL, else PyPI)' },
   },
-  exitCodes: [[0, 'the wheelhouse is complete'], [1, 'bad arguments, or a resolution or download failed']],
+  settings: false,
+  exitCodes: [[0, 'the wheelhouse is complete'], [1, 'a resolution or download failed (one `error:` line)'], [2, 'bad arguments (one `error:` line; nothing written)']],
   notes: ['Then, on the GPU machine: npm run rehearse -- run --wheelhouse DIR (or rehearse.sh of a prepared folder).'],
 };
 
-export function main(argv: readonly string[], cwd = process.cwd()): number {
-  const outcome = parseCommandLine(WHEELHOUSE_COMMAND, argv);
-  if (outcome.kind === 'help') { console.log(outcome.text); return 0; }
-  if (outcome.kind === 'error') { console.error(`error: ${outcome.message}`); return 1; }
-  const { values } = outcome.parsed;
+export function wheelhouse({ values }: ParsedCommandLine, cwd = process.cwd()): number {
   const text = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
   const out = text('out');
-  if (out === undefined) { console.error(`error: --out DIR is required (see ${WHEELHOUSE_COMMAND.invocation} --help)`); return 1; }
+  if (out === undefined) throw new UsageError(`--out DIR is required (see ${WHEELHOUSE_COMMAND.invocation} --help)`);
   const platform = text('platform') ?? DEFAULT_PLATFORM;
   const pythonVersion = text('python-version') ?? SOFTWARE.python;
-  if (!/^3\.\d+(\.\d+)?$/.test(pythonVersion)) { console.error(`error: --python-version ${pythonVersion}: use e.g. 3.12 or 3.12.3`); return 1; }
+  if (!/^3\.\d+(\.\d+)?$/.test(pythonVersion)) throw new UsageError(`--python-version ${pythonVersion}: use e.g. 3.12 or 3.12.3`);
+  const freeze = text('target-freeze');
   try {
     manylinuxTags(platform);
+  } catch (error) {
+    if (error instanceof WheelhouseError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
     const log = (line: string) => console.log(`wheelhouse: ${line}`);
     const uv = findUv(resolve(cwd, 'node_modules', '.cache', 'p5-ray-kv-cluster'), 'python3', log);
     const manifest = buildWheelhouse({
-      out: resolve(cwd, out), pythonVersion, platform, targetFreeze: text('target-freeze') === undefined ? undefined : resolve(cwd, text('target-freeze')!),
+      out: resolve(cwd, out), pythonVersion, platform, targetFreeze: freeze === undefined ? undefined : resolve(cwd, freeze),
       indexUrl: text('index-url') ?? process.env.PIP_INDEX_URL ?? PYPI, uv, python: 'python3', log,
     });
     console.log(`wheelhouse: ${manifest.files.length} files, ${(manifest.totalBytes / 2 ** 20).toFixed(1)} MiB in ${resolve(cwd, out)} (manifest.json lists each with its sha256)`);
     return 0;
   } catch (error) {
-    if (error instanceof WheelhouseError) { console.error(`error: ${error.message}`); return 1; }
+    if (error instanceof WheelhouseError) throw new CommandFailure(error.message);
     throw error;
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runLocalScript(WHEELHOUSE_COMMAND, (parsed) => wheelhouse(parsed));

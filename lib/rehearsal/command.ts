@@ -40,8 +40,11 @@ export const REHEARSE_COMMAND: CommandSpec = {
     only: { type: 'string', value: 'IDS', help: 'run: comma-separated configurations (default: all five)' },
     workload: { type: 'string', value: 'W', help: 'run: random, prefix-reuse or all (default all)' },
     'skip-install': { type: 'boolean', help: 'run: the venv already holds the stack (a second run): check it, do not install' },
+    'cache-policy': { type: 'string', value: 'P', help: 'run: redeploy (default: a fresh deploy per point) or keep (one deploy per Serve file: fewer engine starts)' },
+    router: { type: 'string', value: 'R', help: 'run: the request router (default auto: one per workload, so two Serve files per configuration)' },
   },
-  exitCodes: [[0, 'prepared, or every configuration ran'], [1, 'bad arguments, or a step or configuration failed (the log says which)']],
+  settings: false,
+  exitCodes: [[0, 'prepared, or every configuration ran'], [1, 'a step or a configuration failed (the log says which)'], [2, 'bad arguments (one `error:` line each; nothing written)']],
   notes: [
     'On the GPU machine: npm run rehearse -- run [--venv DIR] [--wheelhouse DIR]',
     'Elsewhere: npm run rehearse -- prepare --dir /abs/path --gpus N --gpu-name NAME --out ./rehearsal; copy ./rehearsal to /abs/path there; bash /abs/path/rehearse.sh; copy results/<run> back; npm run report -- <run>',

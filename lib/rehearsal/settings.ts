@@ -102,7 +102,10 @@ export function rehearsalProblems(s: RehearsalSettings): string[] {
   if (!isAbsolute(s.dir)) bad('--dir', s.dir, 'must be an absolute path on the GPU machine');
   if (!Number.isInteger(s.gpus) || s.gpus < 1 || s.gpus > MAX_REHEARSAL_GPUS) bad('--gpus', s.gpus, `must be a whole number from 1 to ${MAX_REHEARSAL_GPUS}`);
   const tp = s.tensorParallelSize;
-  if (!Number.isInteger(tp) || tp < 1 || tp > s.gpus || s.gpus % tp !== 0) {
+  const gpusOk = Number.isInteger(s.gpus) && s.gpus >= 1 && s.gpus <= MAX_REHEARSAL_GPUS;
+  if (!gpusOk) {
+    // The TP size is judged against the GPU count; that is reported above.
+  } else if (!Number.isInteger(tp) || tp < 1 || tp > s.gpus || s.gpus % tp !== 0) {
     bad('--tensor-parallel-size', tp, `must divide the machine's ${s.gpus} GPU(s) (1${s.gpus > 1 ? ` to ${s.gpus}` : ''})`);
   } else if (tp > 1 && s.gpus < 2 * tp) {
     bad('--tensor-parallel-size', tp, `leaves no GPUs for a second PD side: prefill and decode of TP ${tp} need ${2 * tp} GPUs (this machine has ${s.gpus}); TP 1 shares GPUs instead`);
