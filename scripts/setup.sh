@@ -56,6 +56,13 @@ if ! .test-venv/bin/python -c "import awscli, sys; sys.exit(awscli.__version__ !
   echo "[setup] awscli $AWSCLI_VERSION into .test-venv"
   PIP_RETRIES=0 .test-venv/bin/pip install --disable-pip-version-check -q "awscli==$AWSCLI_VERSION"
 fi
+# uv, as `npm run wheelhouse` runs it (the version pinned in lib/catalog/software.ts): the wheelhouse test resolves and
+# downloads against a local package index with it.
+UV_VERSION="$(sed -n "s/^ *uv: '\([0-9.]*\)'.*/\1/p" lib/catalog/software.ts)"
+if [ "$(.test-venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  echo "[setup] uv $UV_VERSION into .test-venv"
+  PIP_RETRIES=0 .test-venv/bin/pip install --disable-pip-version-check -q "uv==$UV_VERSION"
+fi
 # The bootstrap tests build a small Python extension module (a stand-in for LMCache's compiled kernels).
 command -v cc >/dev/null 2>&1 || { echo "[setup] a C compiler (cc) is needed by test/bootstrap: apt-get install gcc" >&2; exit 1; }
 echo "[setup] done"

@@ -151,7 +151,8 @@ export function fetchSdist(indexUrl: string, name: string, version: string, out:
 }
 
 function run(cmd: string, args: string[], what: string): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  // uv may not fetch a Python of its own to build with: everything here is a wheel, or an sdist only downloaded.
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' } });
   if (r.status !== 0) {
     const err = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-8).join('\n');
     throw new WheelhouseError(`${what} failed (exit ${r.status ?? r.signal}): ${err || r.error?.message || 'no output'}`);

@@ -15,7 +15,8 @@ import { renderServeBundle, writeServeBundle } from '../../lib/serve';
 const REPO = resolve(__dirname, '..', '..');
 const PYTHON = join(REPO, '.test-venv', 'bin', 'python');
 const CHECKER = join(REPO, 'test', 'serve', 'validate_bundle.py');
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+ 
+type Json = any;
 
 function bundle(gpus: number): string {
   const s: RehearsalSettings = {

@@ -17,7 +17,8 @@ import { makeFakePython, REAL_PYTHON } from '../bootstrap/python-env';
 
 const REPO = resolve(__dirname, '..', '..');
 const TEST_PYTHON = join(REPO, '.test-venv', 'bin', 'python');
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+ 
+type Json = any;
 
 let fixtures: string;
 
