@@ -32,7 +32,7 @@ export interface ServeFile {
 }
 
 /** Python modules the scripts run with the node venv's Python; they take no rendered values. */
-const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py', 'bench_evidence.py'];
+const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py', 'bench_evidence.py', 'bundle_sync.py'];
 
 /**
  * Ray's metrics agent receives a worker's metrics every metrics_report_interval_ms, 10 000 by default in Ray 2.58
@@ -151,6 +151,7 @@ function runAllValues(config: ClusterConfig, specs: readonly ServeConfigSpec[]):
     SERVE_PORT: PORTS.serveHttp,
     SERVED_MODEL_NAME: config.servedModelName,
     RESULTS_PREFIX: BUCKET_PREFIXES.results,
+    SERVE_PREFIX: BUCKET_PREFIXES.serve,
     RESULTS_DIR: NODE_PATHS.results,
     NODE_FACTS_PREFIX: BUCKET_PREFIXES.nodeFacts,
     GPU_NODES: config.gpuNodes,

@@ -70,7 +70,7 @@ describe('SpendGuard with maxHours = 8 and a budget e-mail', () => {
   it('puts the schedule name, the stop time and the status in the stack outputs', () => {
     g.template.hasOutput('SpendGuardScheduleName', { Value: { Ref: Match.stringLikeRegexp('^SpendGuardStopSchedule') } });
     g.template.hasOutput('SpendGuardStopTime', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SpendGuardStopTime'), 'StopTimeIso'] } });
-    g.template.hasOutput('SpendGuardStatus', { Value: 'enabled: stops 2 GPU node(s) 8 h after creation' });
+    g.template.hasOutput('SpendGuardStatus', { Value: 'enabled: stops 2 GPU node(s) 8 h after they start (re-armed at every start)' });
   });
 
   it('adds a monthly COST budget filtered on the user cost-allocation tag, e-mailing the address', () => {
