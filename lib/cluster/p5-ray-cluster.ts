@@ -151,7 +151,7 @@ export class P5RayCluster extends Construct {
       bootstrapLogGroup: this.bootstrapLogGroup,
       readPrefixes: headAccess.read,
       readObjectArns: [this.serveBundle.objectArn, bootstrapPythonArn],
-      readParameterArns: [parameterArn(stack, this.serveBundlePointer.parameterName)],
+      readParameterArns: [parameterArn(stack, serveBundleParameterName(stack.stackName))],
       hfTokenSecretArn,
     };
     // Workers read only the head's address from the bucket (the serve bundle comes from the asset); with the head
@@ -179,9 +179,10 @@ export class P5RayCluster extends Construct {
       ?? new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER }).placementGroupName;
 
     // The nodes launch as soon as what they use at once exists: their security group rules, the S3 gateway endpoint,
-    // and their roles' policies (an instance profile alone would let the first S3 call fail with AccessDenied). Not
-    // the NAT route, which takes minutes: the bootstrap waits for the internet itself, where it needs it.
-    const launchAfter: IDependable[] = [...this.network.nodeLaunchDependencies, gpuRole.role, headRole.role];
+    // their roles' policies (an instance profile alone would let the first S3 call fail with AccessDenied) and the
+    // serve bundle's pointer (a parameter: seconds). Not the NAT route, which takes minutes: the bootstrap waits for
+    // the internet itself, where it needs it.
+    const launchAfter: IDependable[] = [...this.network.nodeLaunchDependencies, gpuRole.role, headRole.role, this.serveBundlePointer];
     this.nodes = new ClusterNodes(this, 'Nodes', {
       config,
       imageId: this.ami.imageId,
@@ -206,7 +207,7 @@ export class P5RayCluster extends Construct {
         bucketName: this.artifactsBucket.bucketName,
         signalUrl: generation.signalUrl,
         nodeGeneration: generation.id,
-        serveBundleParameter: this.serveBundlePointer.parameterName,
+        serveBundleParameter: serveBundleParameterName(stack.stackName),
         pythonFilesUrl: bootstrapPython.s3ObjectUrl,
         logGroupName: this.bootstrapLogGroup.logGroupName,
         stackName: stack.stackName,

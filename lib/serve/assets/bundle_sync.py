@@ -11,7 +11,7 @@ everything else (benchmark results) alone, and records what it installed in serv
 
 Usage:
   bundle_sync.py install --zip BUNDLE.zip --dir DIR --source S3_URL [--parameter NAME]
-  bundle_sync.py distribute --zip BUNDLE.zip --dir DIR --source S3_URL [--parameter NAME] [--address auto]
+  bundle_sync.py distribute --zip BUNDLE.zip --dir DIR --source S3_URL [--parameter NAME] [--address ADDRESS]
   bundle_sync.py show --dir DIR
 Prints the record (JSON) on stdout; exits 1 with one line on stderr on failure.
 """
@@ -75,7 +75,7 @@ def install(zip_bytes, target, source, parameter=None, now=None):
         "sha256": hashlib.sha256(zip_bytes).hexdigest(),
         "files": names,
         "removed": removed,
-        "installedAt": (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "installedAt": (now or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     tmp = os.path.join(target, f"{RECORD}.tmp-{os.getpid()}")
     with open(tmp, "w") as out:
@@ -96,8 +96,9 @@ def show(target):
 
 def distribute(zip_bytes, target, source, parameter=None, address="auto"):
     """Installs the bundle on every alive node of the Ray cluster; returns {node IP: record}."""
-    import ray  # noqa: PLC0415 (the node bootstrap runs `install` with the system Python, which has no Ray)
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: PLC0415
+    # Imported here: the node bootstrap runs `install` with the system Python, which has no Ray.
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     if not ray.is_initialized():
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
@@ -117,7 +118,7 @@ def distribute(zip_bytes, target, source, parameter=None, address="auto"):
     for ip, ref in refs.items():
         try:
             records[ip] = ray.get(ref, timeout=DISTRIBUTE_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001 (any failure on a node is reported with the node)
+        except Exception as exc:  # any failure on a node is reported with the node
             raise BundleError(f"installing on node {ip} failed: {type(exc).__name__}: {exc}") from exc
     digests = {r["sha256"] for r in records.values()}
     if digests != {hashlib.sha256(zip_bytes).hexdigest()}:
@@ -135,7 +136,11 @@ def main(argv):
         s.add_argument("--source", required=True, help="where the zip came from (its S3 URL)")
         s.add_argument("--parameter", help="the SSM parameter that named the source")
         if name == "distribute":
-            s.add_argument("--address", default="auto", help="Ray address (default: the running cluster)")
+            s.add_argument(
+                "--address",
+                default=os.environ.get("RAY_ADDRESS", "auto"),
+                help="Ray address (default: $RAY_ADDRESS, else the running cluster)",
+            )
     sub.add_parser("show").add_argument("--dir", required=True)
     args = parser.parse_args(argv)
     try:

@@ -49,8 +49,10 @@ sync_serve_bundle() {
       "$BUNDLE_DIR" "$SERVE_BUNDLE_META"
     return 0
   fi
-  url=$(aws ssm get-parameter --name "$param" ${region:+--region "$region"} --query Parameter.Value --output text) && [[ $url == s3://* ]] ||
-    { echo "run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter $param (got: ${url:-nothing})" >&2; exit 1; }
+  url=$(aws ssm get-parameter --name "$param" ${region:+--region "$region"} --query Parameter.Value --output text) || url=""
+  if [[ $url != s3://* ]]; then
+    echo "run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter $param (got: ${url:-nothing})" >&2; exit 1
+  fi
   installed=$("$py" "$BUNDLE_DIR/bundle_sync.py" show --dir "$BUNDLE_DIR" 2>/dev/null |
     "$py" -c 'import json, sys; print(json.load(sys.stdin).get("source", ""))' 2>/dev/null || true)
   if [ "$url" != "$installed" ]; then
@@ -63,7 +65,8 @@ sync_serve_bundle() {
     "$py" "$BUNDLE_DIR/bundle_sync.py" distribute --zip "$zip" --dir "$BUNDLE_DIR" --source "$url" --parameter "$param" >/dev/null ||
       { echo "run_all: ERROR: installing $url on every node failed (above); nothing was run" >&2; exit 1; }
     if [ -n "$bucket" ]; then
-      aws s3 cp --only-show-errors --recursive ${region:+--region "$region"} "$BUNDLE_DIR/" "s3://$bucket/@@SERVE_PREFIX@@" --exclude 'bm_results/*' || true
+      aws s3 cp --only-show-errors --recursive ${region:+--region "$region"} "$BUNDLE_DIR/" "s3://$bucket/@@SERVE_PREFIX@@" --exclude 'bm_results/*' ||
+        echo "run_all: WARNING: the copy of the bundle in s3://$bucket/@@SERVE_PREFIX@@ was not updated" >&2
     fi
     P5RAY_BUNDLE_SYNCED=$url exec "$BUNDLE_DIR/run_all.sh" "$@"
   fi
