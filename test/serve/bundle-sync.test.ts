@@ -78,9 +78,9 @@ describe('bundle_sync.py distribute, with a real Ray cluster', () => {
     const zip = bundleZip({ maxModelLen: 20000 });
     const r = sync(['distribute', '--zip', zip, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER], { RAY_ADDRESS: 'local' });
     assert.equal(r.code, 0, r.err);
-    const byNode = JSON.parse(r.out);
+    const byNode = JSON.parse(r.out) as Record<string, { source: string }>;
     assert.equal(Object.keys(byNode).length, 1, 'one node in a local cluster');
-    const [record] = Object.values(byNode) as any[];
+    const [record] = Object.values(byNode);
     assert.equal(record.source, URL_B);
     assert.match(readFileSync(join(dir, 'collocated_baseline.yaml'), 'utf8'), /max_model_len: 20000/);
   });
