@@ -71,7 +71,10 @@ function observed(before: TemplateJson, after: TemplateJson, updates: Map<string
   const instancesBefore = ofType(before, 'AWS::EC2::Instance');
   const waitBefore = ofType(before, 'AWS::CloudFormation::WaitCondition')[0];
   const waitAfter = ofType(after, 'AWS::CloudFormation::WaitCondition')[0];
-  const replaced = instancesBefore.every((id) => ['replacement', 'removed'].includes(updates.get(id)!.action));
+  // Replaced because their launch templates got a new version (the generation tag), not only because the text of
+  // their LaunchTemplate property names the generation: the version must resolve to a new value too.
+  const newVersions = ofType(before, 'AWS::EC2::LaunchTemplate').every((id) => updates.get(id)!.action !== 'unchanged');
+  const replaced = newVersions && instancesBefore.every((id) => ['replacement', 'removed'].includes(updates.get(id)!.action));
   if (replaced && waitBefore !== waitAfter && updates.get(waitBefore)?.action === 'removed' && updates.get(waitAfter)?.action === 'added') {
     return 'replaces-nodes';
   }
