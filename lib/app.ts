@@ -7,6 +7,7 @@ import { ClusterConfig, parseClusterConfig } from './config/cluster-config';
 import { APP_FLAGS, appFlag, collectRawConfig } from './config/sources';
 import { formatCostTable, formatTotal, writeCostReport } from './cost';
 import { reviewClusterCosts } from './cluster/cost-review';
+import { updateNotice } from './cluster/update-notice';
 import { spendGuardWarnings } from './guard/spend-guard';
 import { CachedNagChecks } from './nag/cached-checks';
 import { P5RayClusterStack } from './stack';
@@ -53,6 +54,7 @@ export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Prom
   cpSync(stack.cluster.serveBundle.directory, serveDir, { recursive: true });
   inputs.log(`serve bundle: ${serveDir} (${stack.cluster.serveBundle.files.length} files)`);
   inputs.log(`cdk-nag AwsSolutions: passed${nag.lastOutcome === 'hit' ? ' (verdict cached for this exact template and acknowledgements)' : ''}`);
+  for (const line of updateNotice(config, stack.cluster.nodes.generation.id)) inputs.log(line);
   for (const warning of spendGuardWarnings(config, COST_TAG_KEY, `${formatTotal(review.report, review.report.totalHourlyUsd)}/h`)) {
     inputs.log(warning);
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need on a fresh machine: the pinned npm packages, shellcheck, promtool, Go, systemd's tools, gpg,
 # a C compiler check, and a Python venv with Ray 2.58.0 (the serve configs are validated against Ray's own schema),
-# ruff (the node-side Python in lib/bootstrap/python is linted by the tests) and the AWS CLI's config loader.
-# Idempotent; safe to re-run.
+# ruff (the node-side Python in lib/bootstrap/python is linted by the tests), the AWS CLI's config loader, uv (the
+# wheelhouse test) and cfn-lint (its CloudFormation schemas drive the update tests). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { SETTINGS_PROPS_FILE, settingsPropsSource } from '../lib/config/docs';
-import { withModuleGraph, withSettingsTable } from '../scripts/generate';
+import { withModuleGraph, withSettingsTable, withUpdatePolicies } from '../scripts/generate';
 import { moduleCycles } from '../scripts/module-graph';
 
 const root = join(__dirname, '..');
@@ -39,6 +39,11 @@ describe('README and docs', () => {
   it('show the module graph of lib/ as the imports stand (npm run generate)', () => {
     const architecture = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
     assert.equal(architecture, withModuleGraph(architecture), 'docs/architecture.md module graph is stale: run npm run generate');
+  });
+
+  it('say what a change of each setting does to a deployed cluster, as update-policy.ts says (npm run generate)', () => {
+    const operations = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+    assert.equal(operations, withUpdatePolicies(operations), 'docs/operations.md update policies are stale: run npm run generate');
   });
 
   it('describe a module graph without cycles between folders', () => {

@@ -87,10 +87,15 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
     }
   });
 
-  it('resolves the DLAMI from its public SSM parameter at deploy time', () => {
+  it('resolves the DLAMI from its public SSM parameter once, at deploy time, into both launch templates', () => {
     const params: any[] = Object.values((s.json as any).Parameters ?? {});
-    assert.ok(params.some((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>' &&
-      p.Default === '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id'));
+    assert.ok(!params.some((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>'), 'no parameter resolved anew at every deploy');
+    const [[amiId, ami]] = resourcesOf(s, 'Custom::PinnedAmi');
+    assert.deepEqual(ami.Properties.ParameterName, '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id');
+    assert.equal(ami.Properties.Generation, '1');
+    for (const [, lt] of resourcesOf(s, 'AWS::EC2::LaunchTemplate')) {
+      assert.deepEqual(lt.Properties.LaunchTemplateData.ImageId, { 'Fn::GetAtt': [amiId, 'ImageId'] });
+    }
   });
 
   it('keeps the nodes in a private subnet: no public IP on any interface', () => {
@@ -114,6 +119,27 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
       assert.ok(!['Retain', 'Snapshot'].includes(r.UpdateReplacePolicy ?? ''), `${id} has UpdateReplacePolicy ${r.UpdateReplacePolicy}`);
     }
     s.template.hasResource('Custom::S3AutoDeleteObjects', {});
+  });
+
+  it('leaves no log group behind: every function logs to a group of the stack and none may create one', () => {
+    const groups = new Set(resourcesOf(s, 'AWS::Logs::LogGroup').map(([id]) => id));
+    for (const [id, fn] of resourcesOf(s, 'AWS::Lambda::Function')) {
+      const declared = fn.Properties.LoggingConfig?.LogGroup?.Ref ??
+        resourcesOf(s, 'AWS::Logs::LogGroup').find(([, g]) => JSON.stringify(g.Properties.LogGroupName ?? '').includes(`"${id}"`))?.[0];
+      assert.ok(declared && groups.has(declared), `${id} logs to a group of the stack`);
+      assert.equal(s.json.Resources[declared].DeletionPolicy, 'Delete', `${declared} goes with the stack`);
+      // aws/aws-cdk#31487: with logs:CreateLogGroup, a function's last log lines recreate its group after the delete.
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      const inline = (s.json.Resources[roleId].Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+      const attached = resourcesOf(s, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+      const statements = [...inline, ...attached];
+      const denied = statements.some((st: any) => st.Effect === 'Deny' && [st.Action].flat().includes('logs:CreateLogGroup'));
+      const managed = JSON.stringify(s.json.Resources[roleId].Properties.ManagedPolicyArns ?? []);
+      const allowed = statements.some((st: any) => st.Effect === 'Allow' && [st.Action].flat().some((a: string) => a === 'logs:CreateLogGroup' || a === 'logs:*')) ||
+        managed.includes('AWSLambdaBasicExecutionRole');
+      assert.ok(!allowed || denied, `${id}'s role ${roleId} may create log groups`);
+    }
   });
 
   it('declares the log group of the bucket-emptying function, so destroy removes it after the last run', () => {
@@ -144,7 +170,11 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
       for (const st of p.Properties.PolicyDocument.Statement) {
         const resources = [st.Resource].flat();
         assert.ok(!resources.includes('*'), `${id} ${st.Sid} grants Resource *`);
-        for (const action of [st.Action].flat()) assert.match(action, /^(s3:(GetObject|PutObject|ListBucket)|logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)|secretsmanager:GetSecretValue)$/);
+        for (const action of [st.Action].flat()) assert.match(action, /^(s3:(GetObject|PutObject|ListBucket)|logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)|secretsmanager:GetSecretValue|ssm:GetParameter)$/);
+        if ([st.Action].flat().includes('ssm:GetParameter')) {
+          assert.deepEqual(st.Resource, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/p5-ray/P5RayKvCluster/serve-bundle']] },
+            `${id}: only the serve bundle's pointer`);
+        }
       }
     }
     const gpuPolicy = policies.find(([id]) => /GpuNodeRole/.test(id))![1];
@@ -198,13 +228,22 @@ describe('default stack: 2x p5.48xlarge + CPU head', () => {
     for (const id of instanceIds) assert.ok(wc.DependsOn.includes(id), `wait condition waits for ${id}`);
   });
 
-  it('hands each node user data that carries the signal URL and bucket', () => {
+  it('hands each node user data that carries its generation\'s signal URL and the bucket, and names no serve bundle', () => {
+    const [[waitId]] = resourcesOf(s, 'AWS::CloudFormation::WaitCondition');
+    const generation = waitId.replace(/^ClusterReady/, '');
+    assert.equal(s.json.Outputs?.NodeGeneration.Value, generation);
     for (const [, r] of resourcesOf(s, 'AWS::EC2::Instance')) {
       const ud = JSON.stringify(r.Properties.UserData);
       assert.match(ud, /Fn::Base64/);
-      assert.match(ud, /ReadinessHandle/);
+      assert.ok(ud.includes(`{"Ref":"ReadinessHandle${generation}"}`));
       assert.match(ud, /ArtifactsBucket/);
+      assert.ok(ud.includes("SERVE_BUNDLE_PARAMETER='/p5-ray/P5RayKvCluster/serve-bundle'"));
+      assert.ok(!ud.includes(s.json.Resources[resourcesOf(s, 'AWS::SSM::Parameter')[0][0]].Properties.Value['Fn::Sub']), 'not the bundle URL');
     }
+    s.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/p5-ray/P5RayKvCluster/serve-bundle', Type: 'String',
+      Value: { 'Fn::Sub': Match.stringLikeRegexp('^s3://cdk-hnb659fds-assets-\\$\\{AWS::AccountId\\}-us-east-1/[0-9a-f]{64}\\.zip$') },
+    });
   });
 
   it('tags every instance, volume and interface for cost allocation', () => {

@@ -23,8 +23,16 @@ export interface NodeBootstrapContext extends NodeIdentity {
   /** Token: CloudWatch Logs group for bootstrap progress (the node creates its own stream in it). */
   readonly logGroupName: string;
   readonly stackName: string;
-  /** Token: `s3://…` URL of the serve bundle zip (the stack's CDK asset), fetched by every node. */
-  readonly serveBundleUrl: string;
+  /**
+   * The node generation this node belongs to (cluster-nodes.ts): it scopes the head's address in the bucket, so a
+   * worker of a new generation never joins the head of one that is going away.
+   */
+  readonly nodeGeneration: string;
+  /**
+   * The SSM parameter holding the `s3://…` URL of the current serve bundle (the stack's CDK asset). Its name never
+   * changes; its value does with every deploy that changes the bundle, without touching this user data.
+   */
+  readonly serveBundleParameter: string;
   /** Token: `s3://…` URL of the zip of BOOTSTRAP_ASSET_FILES (the stack's CDK asset), fetched by every node. */
   readonly pythonFilesUrl: string;
   /** Token: ARN of the Hugging Face token secret, when `config.hfTokenSecretName` is set. */
@@ -82,8 +90,13 @@ export function stageBootstrapAsset(): string {
 /** Where the node files are unpacked on the node. */
 export const NODE_SCRIPT_DIR = `${NODE_PATHS.root}/bin`;
 
-/** The Ray head publishes `{"ip","port","instanceId","dashboardPort"}` here; GPU workers poll it. */
-export const HEAD_ADDRESS_KEY = `${BUCKET_PREFIXES.cluster}head.json`;
+/**
+ * The Ray head of a node generation publishes `{"ip","port","instanceId","dashboardPort"}` here; its GPU workers
+ * poll it. While CloudFormation replaces the nodes, the old head's file stays under the old generation.
+ */
+export function headAddressKey(nodeGeneration: string): string {
+  return `${BUCKET_PREFIXES.cluster}${nodeGeneration}/head.json`;
+}
 
 const HEREDOC_END = 'P5RAY_END';
 
@@ -136,9 +149,10 @@ export function bootstrapSettings(ctx: NodeBootstrapContext): ReadonlyArray<read
     ['NVME', NODE_PATHS.nvme],
     ['HF_DIR', NODE_PATHS.hfHome],
     ['BOOTSTRAP_LOG', NODE_PATHS.bootstrapLog],
-    ['HEAD_KEY', HEAD_ADDRESS_KEY],
+    ['NODE_GENERATION', ctx.nodeGeneration],
+    ['HEAD_KEY', headAddressKey(ctx.nodeGeneration)],
     ['SERVE_PREFIX', BUCKET_PREFIXES.serve],
-    ['SERVE_BUNDLE_URL', ctx.serveBundleUrl],
+    ['SERVE_BUNDLE_PARAMETER', ctx.serveBundleParameter],
     ['PYTHON_FILES_URL', ctx.pythonFilesUrl],
     ['PYTHON_FILES', BOOTSTRAP_ASSET_FILES.join(' ')],
     ['BOOTSTRAP_TIMEOUT_SECONDS', String(config.bootstrapTimeoutMinutes * 60)],

@@ -19,10 +19,30 @@ export const STACK_OUTPUTS = {
   spendGuardScheduleName: 'SpendGuardScheduleName',
   spendGuardStopTime: 'SpendGuardStopTime',
   spendGuardStatus: 'SpendGuardStatus',
+  nodeGeneration: 'NodeGeneration',
+  nodeImageId: 'NodeImageId',
+  serveBundleParameter: 'ServeBundleParameter',
 } as const;
 
-/** The CloudFormation WaitCondition every node signals (its construct id; at the app's 'Default' id, its logical id). */
+/**
+ * The CloudFormation WaitCondition every node of a generation signals: this prefix and the generation id make its
+ * construct id (at the app's 'Default' id, its logical id), e.g. ClusterReady3f2a1b9c. A new generation gets a new
+ * wait, as WaitCondition's Count, Handle and Timeout cannot be updated and a completed wait never waits again.
+ */
 export const READINESS_GATE_LOGICAL_ID = 'ClusterReady';
+
+/** The readiness gate of a node generation. */
+export function readinessGateLogicalId(generationId: string): string {
+  return `${READINESS_GATE_LOGICAL_ID}${generationId}`;
+}
+
+/** Tag on every node (and its volumes and interfaces): the node generation it belongs to. */
+export const NODE_GENERATION_TAG = 'p5-ray:node-generation';
+
+/** The SSM parameter holding the S3 URL of the current serve bundle: stable, so the user data can name it. */
+export function serveBundleParameterName(stackName: string): string {
+  return `/p5-ray/${stackName}/serve-bundle`;
+}
 
 /** The cost-allocation tag on every resource of a cluster; its value is the stack name. Budgets filter on it. */
 export const COST_TAG_KEY = 'p5-ray:cluster';

@@ -8,8 +8,11 @@ import { renderUserData, stageBootstrapAsset } from '../bootstrap';
 import { deployCacheBucketName, deployCachePrefixes, deployCacheSize, grantDeployCache } from '../cache/deploy-cache';
 import { BUCKET_PREFIXES, NODE_PATHS } from '../catalog/paths';
 import { PORTS } from '../catalog/ports';
-import { COST_TAG_KEY, READINESS_GATE_LOGICAL_ID, STACK_OUTPUTS, bootstrapLogGroupName } from '../catalog/stack-names';
+import {
+  COST_TAG_KEY, STACK_OUTPUTS, bootstrapLogGroupName, readinessGateLogicalId, serveBundleParameterName,
+} from '../catalog/stack-names';
 import { ClusterNodes } from '../compute/cluster-nodes';
+import { PinnedAmi, parameterArn } from '../compute/pinned-ami';
 import { ClusterConfig, hasSeparateHead, parseClusterConfig } from '../config/cluster-config';
 import { ConfigError } from '../config/errors';
 import { SETTINGS, SETTING_KEYS } from '../config/schema';
@@ -84,9 +87,19 @@ export class P5RayCluster extends Construct {
   readonly rayHead: ec2.CfnInstance;
   readonly gpuRole: iam.Role;
   readonly headRole: iam.Role;
-  /** Depend on this to act only once every node is verified and in the Ray cluster. */
+  /**
+   * Depend on this to act only once every node is verified and in the Ray cluster. Its logical id carries the node
+   * generation: a change that replaces the nodes makes a new wait, which the new nodes signal.
+   */
   readonly readiness: CfnWaitCondition;
+  /** The nodes' AMI, resolved once (again only when amiParameter or amiGeneration changes). */
+  readonly ami: PinnedAmi;
   readonly serveBundle: ServeBundle;
+  /**
+   * The SSM parameter naming the current serve bundle's S3 URL: the user data names the parameter, so a new bundle
+   * reaches the nodes (run_all.sh installs it) without changing their user data.
+   */
+  readonly serveBundlePointer: ssm.StringParameter;
   readonly spendGuard: SpendGuard;
   readonly commands: ClusterCommands;
   /** What the cost review needs beside the template (the benchmark-run estimate). */
@@ -117,6 +130,11 @@ export class P5RayCluster extends Construct {
     // The nodes' Python checks and later bootstrap steps: embedded too, they would push the user data past EC2's 16 KB.
     const bootstrapPython = new s3_assets.Asset(this, 'BootstrapPython', { path: stageBootstrapAsset() });
     const bootstrapPythonArn = `arn:${stack.partition}:s3:::${bootstrapPython.s3BucketName}/${bootstrapPython.s3ObjectKey}`;
+    this.serveBundlePointer = new ssm.StringParameter(this, 'ServeBundlePointer', {
+      parameterName: serveBundleParameterName(stack.stackName),
+      stringValue: this.serveBundle.asset.s3ObjectUrl,
+      description: `S3 URL of the serve bundle of ${stack.stackName}'s latest deploy (the nodes and run_all.sh read it)`,
+    });
     this.bootstrapLogGroup = new logs.LogGroup(this, 'BootstrapLogs', {
       logGroupName: bootstrapLogGroupName(stack.stackName),
       retention: logs.RetentionDays.TWO_WEEKS,
@@ -133,6 +151,7 @@ export class P5RayCluster extends Construct {
       bootstrapLogGroup: this.bootstrapLogGroup,
       readPrefixes: headAccess.read,
       readObjectArns: [this.serveBundle.objectArn, bootstrapPythonArn],
+      readParameterArns: [parameterArn(stack, serveBundleParameterName(stack.stackName))],
       hfTokenSecretArn,
     };
     // Workers read only the head's address from the bucket (the serve bundle comes from the asset); with the head
@@ -153,20 +172,28 @@ export class P5RayCluster extends Construct {
       if (!headOnGpu) grantDeployCache(headRole.role, cacheBucketName, deployCachePrefixes(config, 'head'));
     }
 
-    // Resolved by CloudFormation at deploy time, so synth needs no AWS call and every deploy gets the newest DLAMI.
-    const imageId = ssm.StringParameter.valueForTypedStringParameterV2(this, config.amiParameter, ssm.ParameterValueType.AWS_EC2_IMAGE_ID);
+    // Resolved at deploy time (synth needs no AWS call), once: a later deploy keeps the nodes' AMI unless asked.
+    this.ami = new PinnedAmi(this, 'Ami', { parameterName: config.amiParameter, generation: config.amiGeneration });
     // A Capacity Block is placed by AWS; an ODCR made in a placement group serves only instances launched into it.
     const placementGroupName = config.capacityBlock ? undefined : config.placementGroupName
       ?? new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER }).placementGroupName;
 
-    const signalHandle = new CfnWaitConditionHandle(this, 'ReadinessHandle');
     // The nodes launch as soon as what they use at once exists: their security group rules, the S3 gateway endpoint,
-    // and their roles' policies (an instance profile alone would let the first S3 call fail with AccessDenied). Not
-    // the NAT route, which takes minutes: the bootstrap waits for the internet itself, where it needs it.
-    const launchAfter: IDependable[] = [...this.network.nodeLaunchDependencies, gpuRole.role, headRole.role];
+    // their roles' policies (an instance profile alone would let the first S3 call fail with AccessDenied) and the
+    // serve bundle's pointer (a parameter: seconds). Not the NAT route, which takes minutes: the bootstrap waits for
+    // the internet itself, where it needs it.
+    const launchAfter: IDependable[] = [...this.network.nodeLaunchDependencies, gpuRole.role, headRole.role, this.serveBundlePointer];
     this.nodes = new ClusterNodes(this, 'Nodes', {
       config,
-      imageId,
+      imageId: this.ami.imageId,
+      // What replaces the nodes through what they reference: a subnet in another zone, a security group in another
+      // VPC get new physical ids under the same logical ids, which the launch template's text does not show.
+      generationInputs: {
+        amiParameter: config.amiParameter, amiGeneration: config.amiGeneration,
+        availabilityZone: config.availabilityZone, vpcId: this.vpc.vpcId,
+      },
+      // A new generation, a new handle: a handle that completed never waits again.
+      readinessHandle: (generationId) => new CfnWaitConditionHandle(this, `ReadinessHandle${generationId}`).ref,
       subnetId: this.network.subnetId,
       securityGroupId: this.securityGroup.securityGroupId,
       gpuInstanceProfileArn: gpuRole.instanceProfile.attrArn,
@@ -174,12 +201,13 @@ export class P5RayCluster extends Construct {
       placementGroupName,
       tags: { [COST_TAG_KEY]: stack.stackName },
       launchAfter,
-      userData: (node) => renderUserData({
+      userData: (node, generation) => renderUserData({
         ...node,
         config,
         bucketName: this.artifactsBucket.bucketName,
-        signalUrl: signalHandle.ref,
-        serveBundleUrl: this.serveBundle.asset.s3ObjectUrl,
+        signalUrl: generation.signalUrl,
+        nodeGeneration: generation.id,
+        serveBundleParameter: serveBundleParameterName(stack.stackName),
         pythonFilesUrl: bootstrapPython.s3ObjectUrl,
         logGroupName: this.bootstrapLogGroup.logGroupName,
         stackName: stack.stackName,
@@ -191,9 +219,10 @@ export class P5RayCluster extends Construct {
     this.rayHead = this.nodes.rayHead;
 
     // Every node reports once: GPU nodes after their GPU, EFA and import checks and joining Ray, the head after all
-    // GPUs are in the cluster. One FAILURE ends the wait at once, and the rollback terminates the instances.
-    this.readiness = new CfnWaitCondition(this, READINESS_GATE_LOGICAL_ID, {
-      handle: signalHandle.ref,
+    // GPUs are in the cluster. One FAILURE ends the wait at once, and the rollback terminates the instances. The
+    // WaitCondition of a generation is created once its nodes exist, so it gates a replacement as it gates a create.
+    this.readiness = new CfnWaitCondition(this, readinessGateLogicalId(this.nodes.generation.id), {
+      handle: this.nodes.generation.signalUrl,
       count: config.gpuNodes + (hasSeparateHead(config) ? 1 : 0),
       timeout: String(config.bootstrapTimeoutMinutes * 60),
     });
@@ -222,6 +251,10 @@ export class P5RayCluster extends Construct {
     const out = (id: string, description: string, value: string) => new CfnOutput(this, id, { description, value });
     out(STACK_OUTPUTS.gpuInstanceIds, `The ${config.gpuNodes} ${config.gpuInstanceType} GPU nodes`, this.gpuInstances.map((i) => i.ref).join(','));
     out(STACK_OUTPUTS.headInstanceId, 'The Ray head node', this.rayHead.ref);
+    out(STACK_OUTPUTS.nodeGeneration, 'Node generation: a deploy whose generation differs replaces every node', this.nodes.generation.id);
+    out(STACK_OUTPUTS.nodeImageId, `The nodes' AMI, resolved from ${config.amiParameter} at amiGeneration=${config.amiGeneration}`, this.ami.imageId);
+    out(STACK_OUTPUTS.serveBundleParameter, 'SSM parameter naming the current serve bundle (run_all.sh installs it on every node)',
+      this.serveBundlePointer.parameterName);
     out(STACK_OUTPUTS.headShell, 'Open a shell on the Ray head (SSM Session Manager; no SSH)', commands.headShell);
     out(STACK_OUTPUTS.dashboardPortForward, `Ray dashboard on http://localhost:${PORTS.rayDashboard}`, commands.dashboardPortForward);
     out(STACK_OUTPUTS.servePortForward, `OpenAI-compatible endpoint on http://localhost:${PORTS.serveHttp}/v1`, commands.servePortForward);

@@ -35,11 +35,17 @@ export interface ClusterSettingsProps {
    */
   readonly efaLayout?: 'efa-only' | 'efa';
   /**
-   * SSM parameter holding the AMI id, resolved at deploy time; AWS public parameters must be x86_64 Ubuntu 24.04 (what the bootstrap supports).
+   * SSM parameter holding the AMI id, resolved when the cluster is created and again only when it or amiGeneration changes (a deploy never picks up a newer AMI on its own); AWS public parameters must be x86_64 Ubuntu 24.04 (what the bootstrap supports).
    * Allowed: an SSM parameter name starting with /.
    * @default DLAMI Base OSS Nvidia Driver GPU Ubuntu 24.04
    */
   readonly amiParameter?: string;
+  /**
+   * Raise it (e.g. 1 → 2) to resolve amiParameter again, to its newest AMI, and replace every node with that AMI; unchanged, the nodes keep the AMI they were created with.
+   * Allowed: 1–1000000.
+   * @default 1
+   */
+  readonly amiGeneration?: number;
   /**
    * Encrypted gp3 root volume per node, GiB (100–16384).
    * Allowed: 100–16384.
@@ -157,7 +163,7 @@ export interface ClusterSettingsProps {
    */
   readonly placementGroupName?: string;
   /**
-   * Spend guard: stop the GPU nodes this many hours after creation (0 = off, warned about; else at least the bootstrap timeout + 30 min).
+   * Spend guard: stop the GPU nodes this many hours after they start (at creation, and again after every start: a restart re-arms it; 0 = off, warned about; else at least the bootstrap timeout + 30 min).
    * Allowed: 0–720 (decimals allowed).
    * @default 8
    */
@@ -181,7 +187,7 @@ export interface ClusterSettingsProps {
    */
   readonly bootstrapTimeoutMinutes?: number;
   /**
-   * Restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: cdk destroy leaves nothing).
+   * Restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy).
    * @default false
    */
   readonly deployCache?: boolean;

@@ -20,6 +20,8 @@ export interface ClusterConfig {
   readonly headInstanceType: string;
   readonly efaLayout: EfaLayout;
   readonly amiParameter: string;
+  /** Bumped to resolve amiParameter again and replace every node; the AMI is otherwise resolved once. */
+  readonly amiGeneration: number;
   readonly rootVolumeGiB: number;
   /** Provisioned gp3 throughput of every node's root volume, MiB/s (the venv is written there). */
   readonly rootVolumeThroughputMiBps: number;

@@ -1,4 +1,5 @@
 import { SETTINGS, SETTING_KEYS, SettingSpec, defaultText } from './schema';
+import { UPDATE_POLICY_TEXT, UpdatePolicy, settingsWithPolicy } from './update-policy';
 
 /** What a setting accepts, in words, from its spec's bounds, choices or shape. */
 export function allowedText(spec: SettingSpec): string {
@@ -20,6 +21,13 @@ export function settingsTableMarkdown(): string {
       `${cell(allowedText(spec))} | ${cell(spec.doc)} |`;
   });
   return ['| setting | type | default | allowed | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** docs/operations.md's table of what a change of each setting does to a deployed cluster, from update-policy.ts. */
+export function updatePoliciesMarkdown(): string {
+  const rows = (Object.keys(UPDATE_POLICY_TEXT) as UpdatePolicy[]).map((policy) =>
+    `| ${UPDATE_POLICY_TEXT[policy]} | ${settingsWithPolicy(policy).map((k) => `\`${k}\``).join(', ')} |`);
+  return ['| a change … | of these settings |', '|---|---|', ...rows].join('\n');
 }
 
 /** The file the construct's settings props come from (lib/cluster/settings-props.generated.ts). */

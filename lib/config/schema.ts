@@ -112,7 +112,11 @@ export const SETTINGS: SettingsTable = {
     // public parameter for anything else would boot, bill, and fail minutes later.
     check: (name) => (name.startsWith('/aws/service/') && !(name.includes('/x86_64/') && name.includes('ubuntu-24.04'))
       ? `the node bootstrap supports x86_64 Ubuntu 24.04 AMIs only, e.g. ${DEFAULT_AMI_PARAMETER}` : undefined),
-    doc: 'SSM parameter holding the AMI id, resolved at deploy time; AWS public parameters must be x86_64 Ubuntu 24.04 (what the bootstrap supports)',
+    doc: 'SSM parameter holding the AMI id, resolved when the cluster is created and again only when it or amiGeneration changes (a deploy never picks up a newer AMI on its own); AWS public parameters must be x86_64 Ubuntu 24.04 (what the bootstrap supports)',
+  },
+  amiGeneration: {
+    type: 'integer', scope: 'cluster', default: 1, min: 1, max: 1_000_000,
+    doc: 'raise it (e.g. 1 → 2) to resolve amiParameter again, to its newest AMI, and replace every node with that AMI; unchanged, the nodes keep the AMI they were created with',
   },
   rootVolumeGiB: {
     type: 'integer', scope: 'cluster', default: 300, min: 100, max: 16384,
@@ -205,7 +209,7 @@ export const SETTINGS: SettingsTable = {
   maxHours: {
     type: 'number', scope: 'cluster', default: 8, min: 0, max: 24 * 30,
     boundsWhy: '0 turns the spend guard off; otherwise at least the bootstrap timeout + 30 min',
-    doc: 'spend guard: stop the GPU nodes this many hours after creation (0 = off, warned about; else at least the bootstrap timeout + 30 min)',
+    doc: 'spend guard: stop the GPU nodes this many hours after they start (at creation, and again after every start: a restart re-arms it; 0 = off, warned about; else at least the bootstrap timeout + 30 min)',
   },
   budgetEmail: {
     type: 'string', scope: 'cluster', pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, shape: 'an e-mail address',
@@ -229,7 +233,7 @@ export const SETTINGS: SettingsTable = {
   },
   deployCache: {
     type: 'boolean', scope: 'cluster', default: false,
-    doc: 'restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: cdk destroy leaves nothing)',
+    doc: 'restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy)',
   },
   cacheBucketName: {
     type: 'string', scope: 'cluster', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, shape: 'an S3 bucket name (3–63 lower-case letters, digits, . -)',

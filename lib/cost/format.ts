@@ -43,7 +43,7 @@ export function formatCostTable(report: CostReport): string {
     ...deployCacheLine(report),
     `Benchmark run: ${benchmarkLine(report)}`,
     report.spendGuard.enabled
-      ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after creation; cost until then ` +
+      ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after they start (every start); cost until then ` +
         `${formatTotal(report, report.spendGuard.costAtStopUsd)}, then ${formatTotal(report, report.spendGuard.hourlyAfterStopUsd)}/h`
       : `Spend guard: OFF (maxHours=0)`,
     `Prices: ${report.priceDate}, ${report.priceSource}`,

@@ -592,7 +592,7 @@ function spendGuardSummary(maxHours: number, resources: Record<string, CfnResour
     maxHours,
     scheduleLogicalIds: schedules.map(([id]) => id),
     targetInstanceLogicalIds: [...targets].sort(),
-    stopTime: `${maxHours} h after the stack creates the GPU nodes (exact time: stack output SpendGuardStopTime)`,
+    stopTime: `${maxHours} h after the GPU nodes start, at creation and at every later start (exact time: stack output SpendGuardStopTime, or the schedule)`,
     costAtStopUsd: round(totalHourlyUsd * maxHours),
     hourlyAfterStopUsd,
   };

@@ -31,6 +31,8 @@ export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   'AWS::S3::BucketPolicy': 'no charge',
   'AWS::SSM::Parameter': 'standard-tier parameters are free',
   'AWS::Scheduler::ScheduleGroup': 'no charge',
+  // aws.amazon.com/eventbridge/pricing: "AWS management events are ingested by the event bus for free".
+  'AWS::Events::Rule': 'no charge for a rule on AWS service events of the default bus (its Lambda target is priced on the function)',
   'AWS::Budgets::Budget': 'budgets without actions are free',
   'AWS::CloudFormation::WaitCondition': 'no charge',
   'AWS::CloudFormation::WaitConditionHandle': 'no charge',

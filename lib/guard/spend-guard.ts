@@ -1,6 +1,8 @@
 import { Aws, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +11,7 @@ import { Construct } from 'constructs';
 import type { ClusterConfig } from '../config/cluster-config';
 import { SETTINGS } from '../config/schema';
 import { STACK_OUTPUTS } from '../catalog/stack-names';
-import { SPEND_GUARD_RESOURCE_TYPE, STOP_TIME_HANDLER_SOURCE } from './stop-time-handler';
+import { REARM_HANDLER_SOURCE, SPEND_GUARD_RESOURCE_TYPE, STOP_TIME_HANDLER_SOURCE } from './stop-time-handler';
 
 /** The EventBridge Scheduler universal target for EC2 StopInstances (format arn:<partition>:scheduler:::aws-sdk:<service>:<action>). */
 export const STOP_INSTANCES_TARGET = 'scheduler:::aws-sdk:ec2:stopInstances';
@@ -18,7 +20,7 @@ export const MAX_GUARD_HOURS = SETTINGS.maxHours.max;
 export interface SpendGuardProps {
   /** The GPU nodes to stop. Only these instances are named in the schedule and its IAM policy. */
   readonly gpuInstances: ec2.CfnInstance[];
-  /** Hours after the stack creates (or replaces) the nodes until they stop. 0 turns the guard off. */
+  /** Hours after the nodes start (created, replaced, or started again) until they stop. 0 turns the guard off. */
   readonly maxHours: number;
   /**
    * E-mail address for an AWS Budgets cost alarm on the stack's cost-allocation tag.
@@ -37,14 +39,19 @@ export interface SpendGuardProps {
 
 /**
  * Stops forgotten GPU nodes: a one-time EventBridge Scheduler schedule calls ec2:StopInstances on exactly these
- * instances maxHours after they are created. The time is computed at deploy time by a small inline custom resource
- * (a synth-time timestamp would go stale between `cdk synth` and `cdk deploy`, or across later deploys). With
- * budgetEmail, an AWS Budgets alarm adds a second, account-level net.
+ * instances maxHours after they start. The first stop time is computed at deploy time by a small inline custom
+ * resource (a synth-time timestamp would go stale between `cdk synth` and `cdk deploy`, or across later deploys),
+ * again whenever the instances are replaced or maxHours changes. Every later start of a GPU node (after the guard
+ * stopped it, or any other stop) re-arms it: an EventBridge rule on EC2's state-change event `running` for exactly
+ * these instances moves the schedule to maxHours after that start. With budgetEmail, an AWS Budgets alarm adds a
+ * second, account-level net.
  */
 export class SpendGuard extends Construct {
   /** Off (maxHours=0) or on; bin prints `spendGuardWarnings` when off. */
   readonly enabled: boolean;
   readonly schedule?: scheduler.CfnSchedule;
+  /** The rule that re-arms the schedule when a GPU node starts. */
+  readonly rearmRule?: events.Rule;
   readonly budget?: budgets.CfnBudget;
   /** The ISO stop time, known at deploy time (a token at synth). */
   readonly stopTimeIso?: string;
@@ -54,22 +61,24 @@ export class SpendGuard extends Construct {
     validate(props);
     this.enabled = props.maxHours > 0;
     const status = this.enabled
-      ? `enabled: stops ${props.gpuInstances.length} GPU node(s) ${props.maxHours} h after creation`
+      ? `enabled: stops ${props.gpuInstances.length} GPU node(s) ${props.maxHours} h after they start (re-armed at every start)`
       : 'DISABLED (maxHours=0): the GPU nodes run until the stack is deleted';
 
     if (this.enabled) {
-      const { schedule, stopTimeIso } = this.createStopSchedule(props);
+      const { schedule, stopTimeIso, rearmRule } = this.createStopSchedule(props);
       this.schedule = schedule;
       this.stopTimeIso = stopTimeIso;
+      this.rearmRule = rearmRule;
       output(this, STACK_OUTPUTS.spendGuardScheduleName, schedule.ref, 'EventBridge Scheduler schedule that stops the GPU nodes');
-      output(this, STACK_OUTPUTS.spendGuardStopTime, stopTimeIso, 'When the GPU nodes stop (UTC)');
+      output(this, STACK_OUTPUTS.spendGuardStopTime, stopTimeIso,
+        'When the GPU nodes stop (UTC), as of the last deploy; a later start of a node moves it (see the schedule)');
     }
     output(this, STACK_OUTPUTS.spendGuardStatus, status, 'Spend guard status');
 
     if (props.budgetEmail !== undefined) this.budget = this.createBudget(props, props.budgetEmail);
   }
 
-  private createStopSchedule(props: SpendGuardProps): { schedule: scheduler.CfnSchedule; stopTimeIso: string } {
+  private createStopSchedule(props: SpendGuardProps): { schedule: scheduler.CfnSchedule; stopTimeIso: string; rearmRule: events.Rule } {
     const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'StopTimeLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -116,7 +125,7 @@ export class SpendGuard extends Construct {
     }));
 
     const schedule = new scheduler.CfnSchedule(this, 'StopSchedule', {
-      description: `Stops the GPU nodes ${props.maxHours} h after creation (spend guard)`,
+      description: `Stops the GPU nodes ${props.maxHours} h after they start (spend guard)`,
       scheduleExpression: stopTime.getAttString('ScheduleExpression'),
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
@@ -132,7 +141,59 @@ export class SpendGuard extends Construct {
     // The role's policy must exist before the schedule can fire.
     schedule.node.addDependency(schedulerRole);
 
-    return { schedule, stopTimeIso: stopTime.getAttString('StopTimeIso') };
+    const rearmRule = this.createRearmRule(props, { schedule, schedulerRole, logGroup, instanceIds });
+    return { schedule, stopTimeIso: stopTime.getAttString('StopTimeIso'), rearmRule };
+  }
+
+  /**
+   * Re-arms the guard at every start of a GPU node: EC2 sends "EC2 Instance State-change Notification" events to
+   * EventBridge's default bus (state `running` after a launch or a start); a rule matching exactly these instance
+   * ids invokes a function that moves the schedule to maxHours after the event. The function may read and update
+   * only this schedule, pass only the scheduler role, and write only the guard's log group.
+   */
+  private createRearmRule(props: SpendGuardProps, parts: {
+    schedule: scheduler.CfnSchedule; schedulerRole: iam.Role; logGroup: logs.LogGroup; instanceIds: string[];
+  }): events.Rule {
+    const role = new iam.Role(this, 'RearmFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Spend guard: moves the GPU stop schedule to maxHours after a GPU node starts',
+    });
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [parts.logGroup.logGroupArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      resources: [parts.schedule.attrArn],
+    }));
+    // UpdateSchedule passes the target's role again.
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [parts.schedulerRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }));
+    const fn = new lambda.Function(this, 'RearmFunction', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(REARM_HANDLER_SOURCE),
+      timeout: Duration.seconds(30),
+      memorySize: 128,
+      role,
+      logGroup: parts.logGroup,
+      environment: { SCHEDULE_NAME: parts.schedule.ref, SCHEDULE_GROUP: 'default', MAX_HOURS: String(props.maxHours) },
+      description: `Spend guard: a GPU node started, stop the GPU nodes ${props.maxHours} h later`,
+    });
+    fn.node.addDependency(role);
+    const rule = new events.Rule(this, 'RearmOnStart', {
+      description: `Spend guard: a GPU node of this stack entered running; stop the GPU nodes ${props.maxHours} h later`,
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['EC2 Instance State-change Notification'],
+        detail: { 'state': ['running'], 'instance-id': parts.instanceIds },
+      },
+    });
+    rule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(2) }));
+    return rule;
   }
 
   private createBudget(props: SpendGuardProps, email: string): budgets.CfnBudget {

@@ -13,6 +13,8 @@ export interface NodeRoleProps {
   readonly writePrefixes: readonly string[];
   /** ARNs of single objects elsewhere the nodes may read (the serve bundle and bootstrap Python assets). */
   readonly readObjectArns: readonly string[];
+  /** ARNs of SSM parameters the nodes may read (the serve bundle's pointer). */
+  readonly readParameterArns?: readonly string[];
   /** ARN of the Hugging Face token secret built from its name (no random suffix), when one is configured. */
   readonly hfTokenSecretArn?: string;
 }
@@ -43,6 +45,13 @@ export class NodeRole extends Construct {
       actions: ['s3:GetObject'],
       resources: [...props.readObjectArns],
     }));
+    if (props.readParameterArns && props.readParameterArns.length > 0) {
+      this.role.addToPolicy(new iam.PolicyStatement({
+        sid: 'ReadServeBundlePointer',
+        actions: ['ssm:GetParameter'],
+        resources: [...props.readParameterArns],
+      }));
+    }
     if (props.readPrefixes.length > 0) {
       this.role.addToPolicy(new iam.PolicyStatement({
         sid: 'ReadArtifacts',

@@ -103,7 +103,7 @@ export class ClusterNetwork extends Construct {
    * S3 as a gateway endpoint (free, and a route in the subnet's table as soon as it exists: the nodes fetch the CDK
    * assets, the head address and the deploy cache through it without the NAT), SSM as interface endpoints. Returns
    * the S3 endpoint. The SSM endpoints are not waited for: the SSM agent retries its registration until they (or
-   * the NAT route) exist, and nothing in the bootstrap uses SSM.
+   * the NAT route) exist, and the bootstrap's one SSM call (the serve bundle's URL) waits for either likewise.
    */
   private addEndpoints(): ec2.GatewayVpcEndpoint {
     const vpc = this.vpc as ec2.Vpc;

@@ -7,7 +7,9 @@ import { AwsCallError, AwsClients, awsCall } from '../cli/aws';
 import { CommandFailure } from '../cli/command';
 import { ClusterConfig, hasSeparateHead } from '../config/cluster-config';
 import { LogEvent, parseStreamName } from './bootstrap-log';
-import { CFN_LOGICAL_ID_TAG, CFN_STACK_ID_TAG, READINESS_GATE_LOGICAL_ID, bootstrapLogGroupName, nodeFromNameTag } from '../catalog/stack-names';
+import {
+  CFN_LOGICAL_ID_TAG, CFN_STACK_ID_TAG, NODE_GENERATION_TAG, bootstrapLogGroupName, nodeFromNameTag, readinessGateLogicalId,
+} from '../catalog/stack-names';
 
 /** What DescribeStacks says about the stack. */
 export interface StackView {
@@ -74,6 +76,8 @@ export interface NodeView {
   readonly logicalId?: string;
   /** EC2's StateTransitionReason, e.g. `User initiated (2026-11-24 20:00:12 GMT)`. */
   readonly stateReason?: string;
+  /** The node generation the instance was launched in (its launch template's tag). */
+  readonly generation?: string;
 }
 
 /**
@@ -100,7 +104,7 @@ export async function clusterNodes(clients: AwsClients, stack: StackView): Promi
     const node: NodeView = {
       name: named.name, isRayHead: named.isRayHead, instanceId: i.InstanceId, instanceType: i.InstanceType ?? '?',
       availabilityZone: i.Placement?.AvailabilityZone ?? '?', state: i.State?.Name ?? '?', launchTime: i.LaunchTime,
-      logicalId: tag(CFN_LOGICAL_ID_TAG), stateReason: i.StateTransitionReason || undefined,
+      logicalId: tag(CFN_LOGICAL_ID_TAG), stateReason: i.StateTransitionReason || undefined, generation: tag(NODE_GENERATION_TAG),
     };
     const existing = byName.get(node.name);
     if (!existing || liveness(node) > liveness(existing) ||
@@ -141,13 +145,29 @@ export function pickNode(nodes: readonly NodeView[], wanted: string | undefined)
   return match;
 }
 
-/** The readiness gate's own status, or undefined before CloudFormation has created it. */
-export async function readinessGate(clients: AwsClients, stackName: string): Promise<{ status: string; reason?: string } | undefined> {
+/**
+ * The node generation of the live nodes: the newest launched one's (during an update that replaces them, the new
+ * set is launched after the old one). Undefined before any node exists.
+ */
+export function currentGeneration(nodes: readonly NodeView[]): string | undefined {
+  const live = nodes.filter((n) => n.generation && liveness(n) > 0)
+    .sort((a, b) => (b.launchTime?.getTime() ?? 0) - (a.launchTime?.getTime() ?? 0));
+  return live[0]?.generation;
+}
+
+/**
+ * The readiness gate of a node generation (ClusterReady<generation>), or undefined before CloudFormation has created
+ * it (it waits for the instances) or when no generation is known yet.
+ */
+export async function readinessGate(clients: AwsClients, stackName: string, generation: string | undefined):
+  Promise<{ logicalId: string; status: string; reason?: string } | undefined> {
+  if (generation === undefined) return undefined;
+  const logicalId = readinessGateLogicalId(generation);
   try {
     const out = await awsCall('cloudformation:DescribeStackResource', clients.region, () => clients.cloudFormation.send(
-      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: READINESS_GATE_LOGICAL_ID })));
+      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId })));
     const d = out.StackResourceDetail;
-    return d?.ResourceStatus ? { status: d.ResourceStatus, reason: d.ResourceStatusReason } : undefined;
+    return d?.ResourceStatus ? { logicalId, status: d.ResourceStatus, reason: d.ResourceStatusReason } : undefined;
   } catch (error) {
     if (error instanceof AwsCallError && error.code === 'ValidationError') return undefined;
     throw error;

@@ -5,7 +5,7 @@ import { ClusterConfig } from '../config/cluster-config';
 import { BootstrapProgress, LogEvent, displayLine, parseBootstrapMessage, parseStreamName, summarizeBootstrap } from './bootstrap-log';
 import {
   BootstrapLogReader, NodeView, StackFailure, StackPhase, StackView, clusterNodes, deployedTemplate, describeStack,
-  expectedNodes, firstFailure, noStack, nodeOrder, readinessGate, stackPhase,
+  currentGeneration, expectedNodes, firstFailure, noStack, nodeOrder, readinessGate, stackPhase,
 } from './cluster';
 import { CostSoFar, EndedNode, costSoFar, stopTime } from './cost-so-far';
 import { duration, iso, money } from './format';
@@ -62,7 +62,7 @@ export interface ClusterSnapshot {
   readonly stack: StackView;
   readonly phase: StackPhase;
   readonly nodes: readonly NodeStatus[];
-  readonly gate?: { readonly status: string; readonly reason?: string };
+  readonly gate?: { readonly logicalId: string; readonly status: string; readonly reason?: string };
   readonly failure?: StackFailure;
   readonly cost?: CostSoFar;
   readonly costProblem?: string;
@@ -85,11 +85,9 @@ export class ClusterObserver {
 
   async snapshot(stack: StackView, now: Date): Promise<ClusterSnapshot> {
     const phase = stackPhase(stack.status);
-    const [instances, gate, fresh] = await Promise.all([
-      clusterNodes(this.clients, stack),
-      readinessGate(this.clients, stack.name),
-      this.logs.poll(),
-    ]);
+    const [instances, fresh] = await Promise.all([clusterNodes(this.clients, stack), this.logs.poll()]);
+    // The gate's logical id carries the generation the nodes' tag names.
+    const gate = await readinessGate(this.clients, stack.name, currentGeneration(instances));
     this.lastNew = fresh;
     const names = [...new Set([...expectedNodes(this.config), ...instances.map((i) => i.name)])].sort((a, b) => nodeOrder(a) - nodeOrder(b));
     const nodes = names.map((name): NodeStatus => {
@@ -166,7 +164,7 @@ function gateText(s: ClusterSnapshot, config: ClusterConfig): string {
   const status = s.gate ? s.gate.status : 'not created yet (it waits for the instances)';
   const waiting = s.gate?.status === 'CREATE_IN_PROGRESS'
     ? `; CloudFormation rolls the stack back unless all are ready within bootstrapTimeoutMinutes=${config.bootstrapTimeoutMinutes} of its creation` : '';
-  return `readiness gate ${READINESS_GATE_LOGICAL_ID}: ${status}; ${ready} of ${expected} nodes ready by their logs${waiting}`;
+  return `readiness gate ${s.gate?.logicalId ?? `${READINESS_GATE_LOGICAL_ID}<generation>`}: ${status}; ${ready} of ${expected} nodes ready by their logs${waiting}`;
 }
 
 function spendGuardText(s: ClusterSnapshot, config: ClusterConfig): string {
@@ -313,7 +311,7 @@ function shortProgress(n: NodeStatus, now: Date): string {
 export function describeChanges(before: ClusterSnapshot, after: ClusterSnapshot, fresh: ReadonlyMap<string, LogEvent[]>): string[] {
   const lines: string[] = [];
   if (before.stack.status !== after.stack.status) lines.push(`stack ${after.stack.status}`);
-  if (before.gate?.status !== after.gate?.status && after.gate) lines.push(`readiness gate ${READINESS_GATE_LOGICAL_ID} ${after.gate.status}`);
+  if (before.gate?.status !== after.gate?.status && after.gate) lines.push(`readiness gate ${after.gate.logicalId} ${after.gate.status}`);
   for (const n of after.nodes) {
     const old = before.nodes.find((o) => o.name === n.name);
     if (n.instance && old?.instance?.state !== n.instance.state) {

@@ -32,7 +32,7 @@ export interface ServeFile {
 }
 
 /** Python modules the scripts run with the node venv's Python; they take no rendered values. */
-const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py', 'bench_evidence.py'];
+const PYTHON_HELPERS = ['cluster_state.py', 'bench_record.py', 'bench_evidence.py', 'bundle_sync.py'];
 
 /**
  * Ray's metrics agent receives a worker's metrics every metrics_report_interval_ms, 10 000 by default in Ray 2.58
@@ -154,6 +154,7 @@ function runAllValues(config: ClusterConfig, target: ServeTarget, specs: readonl
     SERVE_PORT: PORTS.serveHttp,
     SERVED_MODEL_NAME: config.servedModelName,
     RESULTS_PREFIX: BUCKET_PREFIXES.results,
+    SERVE_PREFIX: BUCKET_PREFIXES.serve,
     RESULTS_DIR: target.paths.results,
     NODE_FACTS_PREFIX: BUCKET_PREFIXES.nodeFacts,
     GPU_NODES: target.machine.gpuNodes,

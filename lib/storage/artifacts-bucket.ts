@@ -43,14 +43,25 @@ export function disposableBucket(scope: Construct, props: DisposableBucketProps)
   });
   const provider = Stack.of(scope).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
   const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+  const role = provider?.node.tryFindChild('Role') as CfnResource | undefined;
   const emptying = bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
-  if (!handler || !emptying) throw new Error('autoDeleteObjects created no provider function: aws-cdk-lib changed');
+  if (!handler || !role || !emptying) throw new Error('autoDeleteObjects created no provider function: aws-cdk-lib changed');
   const logGroup = new logs.LogGroup(scope, 'EmptyOnDeleteLogs', {
     logGroupName: `/aws/lambda/${handler.ref}`,
     retention: logs.RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,
   });
   emptying.node.addDependency(logGroup);
+  // The emptying function runs while `cdk destroy` deletes the stack, and Lambda delivers its last log lines after
+  // the stack deleted the group: with AWSLambdaBasicExecutionRole's logs:CreateLogGroup they bring it back, with
+  // no retention (aws/aws-cdk#31487). An explicit Deny on the function's role keeps it gone.
+  role.addPropertyOverride('Policies', [{
+    PolicyName: 'NoLogGroupAfterStackDeletion',
+    PolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'LogGroupIsTheStacks', Effect: 'Deny', Action: 'logs:CreateLogGroup', Resource: '*' }],
+    },
+  }]);
   Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: props.s1Reason });
   return bucket;
 }

@@ -10,9 +10,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
 import {
-  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_ASSET_FILES, NodeBootstrapContext, renderUserData, stageBootstrapAsset,
+  BOOTSTRAP_DEADLINE_MARGIN_SECONDS, BOOTSTRAP_ASSET_FILES, NodeBootstrapContext, headAddressKey, renderUserData, stageBootstrapAsset,
 } from '../../lib/bootstrap';
 import { testKeys } from '../helpers/test-keys';
+import { ASSETS_DIR as SERVE_ASSETS_DIR } from '../../lib/serve/scripts';
 import { FakePythonOptions, REAL_PYTHON, makeFakePython, writeZip } from './python-env';
 
 /** The bootstrap asset as the stack stages it. */
@@ -23,6 +24,9 @@ export const INSTANCE_ID = 'i-0123456789abcdef0';
 export const MODEL_SHA = '8b49dbe3a1f7c2d6e0954c1b2a3f4d5e6f708192';
 export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
 export const SERVE_BUNDLE_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/serve.zip';
+/** The SSM parameter the user data names instead of the bundle; the stub answers SERVE_BUNDLE_URL. */
+export const SERVE_BUNDLE_PARAMETER = '/p5-ray/P5RayKvCluster/serve-bundle';
+export const NODE_GENERATION = 'a1b2c3d4';
 export const PYTHON_FILES_URL = 's3://cdk-hnb659fds-assets-123456789012-us-east-1/assets/python.zip';
 export const SIGNAL_URL = 'https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/' +
   'arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/P5RayKvCluster/0c1d2e3f/NodesReadyHandle' +
@@ -95,11 +99,17 @@ case "$1 $2" in
   "logs put-log-events") printf '%s\\n' "$*" >>"$STUB_DIR/cloudwatch.log" ;;
   "logs create-log-stream") ;;
   "secretsmanager get-secret-value") echo "\${STUB_SECRET:-hf_plain}" ;;
+  # STUB_SSM_AFTER=N: SSM answers from the N-th call on (its VPC endpoint and the NAT route are not there yet).
+  "ssm get-parameter")
+    n=$(( $(cat "$STUB_DIR/ssm-reads" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/ssm-reads"
+    if [ "$n" -lt "\${STUB_SSM_AFTER:-1}" ]; then echo "Could not connect to the endpoint URL: https://ssm.us-east-1.amazonaws.com/" >&2; exit 255; fi
+    [ "$4" = "$STUB_SERVE_PARAMETER" ] || { echo "ParameterNotFound: $4" >&2; exit 254; }
+    echo "$STUB_SERVE_URL" ;;
   "s3 cp")
     shift 2; recursive=0; args=()
     for a in "$@"; do case $a in --recursive) recursive=1 ;; --only-show-errors) ;; *) args+=("$a") ;; esac; done
     src=\${args[0]} dst=\${args[1]}
-    if [ "$src" = "s3://$STUB_BUCKET/cluster/head.json" ]; then
+    if [ "$src" = "s3://$STUB_BUCKET/$STUB_HEAD_KEY" ]; then
       n=$(( $(cat "$STUB_DIR/head-reads" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB_DIR/head-reads"
       if [ -n "\${STUB_HEAD_JSON:-}" ] && [ "$n" -ge "\${STUB_HEAD_AFTER:-1}" ]; then printf '%s\\n' "$STUB_HEAD_JSON"; exit 0; fi
       echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key not found" >&2; exit 1
@@ -267,7 +277,8 @@ export function context(over: Partial<NodeBootstrapContext> & { raw?: RawConfig 
     signalUrl: SIGNAL_URL,
     logGroupName: '/p5-ray/P5RayKvCluster/bootstrap',
     stackName: 'P5RayKvCluster',
-    serveBundleUrl: SERVE_BUNDLE_URL,
+    serveBundleParameter: SERVE_BUNDLE_PARAMETER,
+    nodeGeneration: NODE_GENERATION,
     pythonFilesUrl: PYTHON_FILES_URL,
     ...rest,
   };
@@ -293,7 +304,8 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   // A shared fake S3 (a deploy cache that outlives the run) or this run's own.
   if (options.s3) symlinkSync(options.s3, join(dir, 's3'));
   mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
-  writeZip(join(dir, 's3', 'assets', 'serve.zip'), { 'run_bm.sh': 'echo bm\n' });
+  writeZip(join(dir, 's3', 'assets', 'serve.zip'),
+    { 'run_bm.sh': 'echo bm\n', 'bundle_sync.py': readFileSync(join(SERVE_ASSETS_DIR, 'bundle_sync.py'), 'utf8') });
   const keys = testKeys();
   writeZip(join(dir, 's3', 'assets', 'python.zip'), assetFiles(options.grafanaKeyFpr ?? keys.signer));
   writeFileSync(join(dir, 'prom-api.py'), PROM_API);
@@ -307,6 +319,9 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     STUB_PENDING_TIME: launchTimeFor(ctx, options.waitLimit ?? 600),
     STUB_REAL_PYTHON: REAL_PYTHON.executable,
     STUB_PYTHON_URL: ctx.pythonFilesUrl,
+    STUB_SERVE_PARAMETER: ctx.serveBundleParameter,
+    STUB_SERVE_URL: SERVE_BUNDLE_URL,
+    STUB_HEAD_KEY: headAddressKey(ctx.nodeGeneration),
     STUB_MODEL_SHA: MODEL_SHA,
     STUB_GRAFANA_KEY_FILE: keys.fullFile,
     ...env,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, SERVE_BUNDLE_URL, SIGNAL_URL, context, runNode } from './node-harness';
+import { BUCKET, INSTANCE_ID, NODE_GENERATION, SERVE_BUNDLE_PARAMETER, SERVE_BUNDLE_URL, SIGNAL_URL, context, runNode } from './node-harness';
 
 const HEAD_JSON = '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}';
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: HEAD_JSON };
@@ -32,7 +32,13 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     // Workers get the serve bundle too: Ray may run the app build task (which imports builder.py) on any node.
     assert.match(steps[8], /step 9\/15: copy the serve bundle/);
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
+    // The user data names the bundle's SSM parameter, never the bundle: the node reads the URL there.
+    assert.ok(run.calls.some((c) => c.startsWith(`aws ssm get-parameter --name ${SERVE_BUNDLE_PARAMETER} `)), run.calls.join('\n'));
     assert.ok(run.calls.some((c) => c.startsWith(`aws s3 cp --only-show-errors ${SERVE_BUNDLE_URL} `)), run.calls.join('\n'));
+    const record = JSON.parse(run.file('opt/p5-ray/serve/serve-bundle.json'));
+    assert.equal(record.source, SERVE_BUNDLE_URL);
+    assert.equal(record.parameter, SERVE_BUNDLE_PARAMETER);
+    assert.deepEqual(record.files, ['bundle_sync.py', 'run_bm.sh']);
     assert.ok(!run.calls.some((c) => c.includes(`s3://${BUCKET}/serve`)), 'only the head writes serve/ to the bucket');
     assert.match(run.file('var/log/p5-ray-bootstrap.log'), /step 15\/15: start Ray under systemd/);
     const cw = run.calls.filter((c) => c.startsWith('aws logs put-log-events'));
@@ -135,7 +141,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     const run = await runNode(context(), { STUB_HEAD_JSON: HEAD_JSON, STUB_HEAD_AFTER: '4' });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /waiting for the Ray head .*not published yet/);
-    assert.equal(run.calls.filter((c) => c.startsWith('aws s3 cp') && c.includes('cluster/head.json')).length, 4);
+    assert.equal(run.calls.filter((c) => c.startsWith('aws s3 cp') && c.includes(`cluster/${NODE_GENERATION}/head.json`)).length, 4);
     assert.match(run.file('etc/systemd/system/ray.service'), /--address=10\.0\.0\.10:6379/);
   });
 
@@ -162,7 +168,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.match(run.signals[0].Data, /ray head 10\.0\.0\.10:6379; cluster 3 nodes, 16\/16 GPUs/);
     const unit = run.file('etc/systemd/system/ray.service');
     assert.match(unit, /ray start --block --node-ip-address=10\.0\.0\.10 --metrics-export-port=8080 --head --port=6379 --dashboard-host=0\.0\.0\.0 .*--num-gpus=0 --num-cpus=0/);
-    assert.deepEqual(JSON.parse(run.file('../s3/cluster/head.json')),
+    assert.deepEqual(JSON.parse(run.file(`../s3/cluster/${NODE_GENERATION}/head.json`)),
       { ip: '10.0.0.10', port: 6379, instanceId: INSTANCE_ID, dashboardPort: 8265 });
     assert.equal(run.file('opt/p5-ray/serve/run_bm.sh'), 'echo bm\n');
     assert.equal(run.file('../s3/serve/run_bm.sh'), 'echo bm\n', 'the head copies the bundle to the artifacts bucket');
@@ -188,7 +194,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
     assert.match(unit, /--head --port=6379/);
     assert.doesNotMatch(unit, /--num-gpus/);
     assert.ok(run.calls.includes('fi_info -p efa -t FI_EP_RDM'));
-    assert.match(run.file('../s3/cluster/head.json'), /"ip":"10\.0\.0\.20"/);
+    assert.match(run.file(`../s3/cluster/${NODE_GENERATION}/head.json`), /"ip":"10\.0\.0\.20"/);
     assert.match(run.stdout, /step 16\/17: wait for all 16 GPUs to join/);
   });
 

@@ -24,7 +24,7 @@ const LONG = {
     `&X-Amz-Signature=${'f'.repeat(64)}`,
   logGroupName: 'P5RayKvCluster-BootstrapLogGroup0123456789-AbCdEfGhIjKlMnOpQrStUvWxYz0123',
   hfTokenSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:some/long/hugging-face-token-name-AbCdEf',
-  serveBundleUrl: `s3://cdk-hnb659fds-assets-123456789012-us-east-1/${'a'.repeat(64)}.zip`,
+  serveBundleParameter: `/p5-ray/${'P5RayKvClusterWithALongName'.repeat(4)}/serve-bundle`,
   pythonFilesUrl: `s3://cdk-hnb659fds-assets-123456789012-us-east-1/${'b'.repeat(64)}.zip`,
 };
 const MARGIN_BYTES = 2_048;
@@ -71,6 +71,11 @@ describe('rendered user data', () => {
     assert.equal(s.get('NODE_FACTS'), '/etc/p5-ray/node-facts.json');
     assert.equal(s.get('NODE_FACTS_PREFIX'), 'cluster/nodes/');
     assert.equal(s.get('PYTHON_FILES_URL'), LONG.pythonFilesUrl);
+    // The serve bundle only by the name of its SSM parameter: a new bundle changes no user data.
+    assert.equal(s.get('SERVE_BUNDLE_PARAMETER'), LONG.serveBundleParameter);
+    assert.equal([...s.values()].some((v) => v.includes('serve') && v.startsWith('s3://')), false);
+    assert.equal(s.get('NODE_GENERATION'), 'a1b2c3d4');
+    assert.equal(s.get('HEAD_KEY'), 'cluster/a1b2c3d4/head.json', 'each generation has its own head address');
   });
 
   test('expects 16 EFA devices on p5en.48xlarge and none on the CPU head', () => {

@@ -18,7 +18,7 @@ describe('cost report output', () => {
     assert.ok(gpuRows.some((r) => r.trimEnd().endsWith('$55.0400')));
     assert.match(text, new RegExp(`Total: ≥ \\$${report.totalHourlyUsd.toFixed(2)}/h`));
     assert.ok(text.includes(`Prices: ${report.priceDate}, ${report.priceSource}`));
-    assert.match(text, /Spend guard: GPU nodes stop 8 h after creation/);
+    assert.match(text, /Spend guard: GPU nodes stop 8 h after they start \(every start\)/);
     const header = rows[1];
     // Every line of the table body is as wide as the rule under the header, give or take trailing blanks.
     assert.ok(rows.slice(3, 3 + report.lines.length).every((r) => r.length <= rows[2].length));

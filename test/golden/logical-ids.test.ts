@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GUARDED_RESOURCE_TYPES, guardedLogicalIds } from './guarded-ids';
+import { GENERATION_PLACEHOLDER, GUARDED_RESOURCE_TYPES, guardedLogicalIds } from './guarded-ids';
 
 /**
  * A changed logical id of a stateful or expensive resource means CloudFormation replaces it on the next deploy: a
@@ -18,6 +18,13 @@ describe('logical ids of stateful and expensive resources', () => {
       assert.deepEqual(current[shape], committed[shape]);
     });
   }
+
+  it('record the readiness wait and its handle by the node generation their ids end in', () => {
+    for (const shape of Object.keys(committed)) {
+      assert.deepEqual(committed[shape]['AWS::CloudFormation::WaitCondition'], [`ClusterReady${GENERATION_PLACEHOLDER}`], shape);
+      assert.deepEqual(committed[shape]['AWS::CloudFormation::WaitConditionHandle'], [`ReadinessHandle${GENERATION_PLACEHOLDER}`], shape);
+    }
+  });
 
   it('cover the instances, launch templates, placement group, bucket, VPC and log groups', () => {
     for (const type of ['AWS::EC2::Instance', 'AWS::EC2::LaunchTemplate', 'AWS::EC2::PlacementGroup', 'AWS::S3::Bucket', 'AWS::EC2::VPC', 'AWS::Logs::LogGroup']) {

@@ -24,6 +24,13 @@ function guardStack(props: Omit<SpendGuardProps, 'gpuInstances' | 'costTagKey' |
   return { stack, guard, template, json: template.toJSON() };
 }
 
+/** A guard function of the template, by the start of its logical id. */
+function inlineFunction(g: GuardStack, prefix: string): any {
+  const found = Object.entries(g.json.Resources).find(([id, r]: [string, any]) => id.startsWith(prefix) && r.Type === 'AWS::Lambda::Function');
+  assert.ok(found, prefix);
+  return found[1];
+}
+
 const instanceArn = (logicalId: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:111122223333:instance/', { Ref: logicalId }]],
 });
@@ -67,10 +74,46 @@ describe('SpendGuard with maxHours = 8 and a budget e-mail', () => {
     });
   });
 
+  it('re-arms at every start: an EventBridge rule on EC2 "running" for exactly the GPU instances invokes the re-arm function', () => {
+    const rules = Object.entries(g.json.Resources).filter(([, r]: [string, any]) => r.Type === 'AWS::Events::Rule') as Array<[string, any]>;
+    assert.equal(rules.length, 1);
+    const [ruleId, rule] = rules[0];
+    assert.deepEqual(rule.Properties.EventPattern, {
+      'source': ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      'detail': { 'state': ['running'], 'instance-id': [{ Ref: 'GpuNode0' }, { Ref: 'GpuNode1' }] },
+    });
+    assert.equal(rule.Properties.EventBusName, undefined, 'the default bus, where EC2 sends its events');
+    const [target] = rule.Properties.Targets;
+    assert.match(target.Arn['Fn::GetAtt'][0], /^SpendGuardRearmFunction/);
+    assert.deepEqual(target.RetryPolicy, { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 });
+    g.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    g.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SCHEDULE_NAME: { Ref: Match.stringLikeRegexp('^SpendGuardStopSchedule') }, SCHEDULE_GROUP: 'default', MAX_HOURS: '8' } },
+    });
+  });
+
+  it('lets the re-arm function touch only the stop schedule, pass only the scheduler role, and write only the guard\'s logs', () => {
+    const role = Object.entries(g.json.Resources).find(([id]) => id.startsWith('SpendGuardRearmFunctionRoleDefaultPolicy')) as [string, any];
+    const statements = role[1].Properties.PolicyDocument.Statement;
+    const byAction = (action: string) => statements.filter((s: any) => [s.Action].flat().includes(action));
+    assert.deepEqual(byAction('scheduler:UpdateSchedule').map((s: any) => s.Resource),
+      [{ 'Fn::GetAtt': [Object.keys(g.json.Resources).find((id) => id.startsWith('SpendGuardStopSchedule') && !id.includes('Role')), 'Arn'] }]);
+    const pass = byAction('iam:PassRole');
+    assert.equal(pass.length, 1);
+    assert.match(pass[0].Resource['Fn::GetAtt'][0], /^SpendGuardStopSchedulerRole/);
+    assert.deepEqual(pass[0].Condition, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    assert.match(byAction('logs:PutLogEvents')[0].Resource['Fn::GetAtt'][0], /^SpendGuardStopTimeLogs/);
+    assert.ok(!statements.some((s: any) => [s.Action].flat().includes('logs:CreateLogGroup')), 'a deleted log group stays deleted');
+    assert.ok(!JSON.stringify(statements).includes('"*"'));
+  });
+
   it('puts the schedule name, the stop time and the status in the stack outputs', () => {
     g.template.hasOutput('SpendGuardScheduleName', { Value: { Ref: Match.stringLikeRegexp('^SpendGuardStopSchedule') } });
     g.template.hasOutput('SpendGuardStopTime', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SpendGuardStopTime'), 'StopTimeIso'] } });
-    g.template.hasOutput('SpendGuardStatus', { Value: 'enabled: stops 2 GPU node(s) 8 h after creation' });
+    g.template.hasOutput('SpendGuardStatus', { Value: 'enabled: stops 2 GPU node(s) 8 h after they start (re-armed at every start)' });
   });
 
   it('adds a monthly COST budget filtered on the user cost-allocation tag, e-mailing the address', () => {
@@ -134,7 +177,7 @@ describe('the stop-time custom resource handler (inline code from the template)'
 
   before(async () => {
     const g = guardStack({ maxHours: 8 });
-    const fn = Object.values(g.json.Resources).find((r: any) => r.Type === 'AWS::Lambda::Function') as any;
+    const fn = inlineFunction(g, 'SpendGuardStopTimeFunction');
     assert.equal(fn.Properties.Runtime, 'nodejs24.x');
     const mod = { exports: {} as any };
     vm.runInNewContext(`(function (exports, require, module) {\n${fn.Properties.Code.ZipFile}\n})`, {
@@ -179,5 +222,85 @@ describe('the stop-time custom resource handler (inline code from the template)'
     assert.match(responses[0].body.Reason, /MaxHours must be a positive number/);
     await handler(event('Delete', '8'));
     assert.equal(responses[1].body.Status, 'SUCCESS');
+  });
+});
+
+/**
+ * The re-arm function's source from the template, run in a vm with the real AWS SDK for JavaScript v3 (the Lambda
+ * runtime's) against a local stand-in for EventBridge Scheduler's REST API (GetSchedule, UpdateSchedule).
+ */
+describe('the re-arm function (inline code from the template, real SDK)', () => {
+  let server: LocalEndpoint;
+  let requests: Array<{ method: string; path: string; auth: string; body: any }> = [];
+  let handler: (event: any) => Promise<any>;
+  let env: Record<string, string>;
+  const saved: Record<string, string | undefined> = {};
+  const current = {
+    Arn: 'arn:aws:scheduler:us-east-1:111122223333:schedule/default/GuardTest-StopSchedule-1A2B3C',
+    Name: 'GuardTest-StopSchedule-1A2B3C', GroupName: 'default', State: 'ENABLED',
+    ScheduleExpression: 'at(2026-11-24T20:00:00)', ScheduleExpressionTimezone: 'UTC', ActionAfterCompletion: 'NONE',
+    Description: 'Stops the GPU nodes 8 h after they start (spend guard)', FlexibleTimeWindow: { Mode: 'OFF' },
+    Target: {
+      Arn: 'arn:aws:scheduler:::aws-sdk:ec2:stopInstances', RoleArn: 'arn:aws:iam::111122223333:role/GuardTest-StopSchedulerRole',
+      Input: '{"InstanceIds":["i-0aaaaaaaaaaaaaaa0","i-0aaaaaaaaaaaaaaa1"]}',
+      RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+    },
+    CreationDate: 1764000000, LastModificationDate: 1764000000,
+  };
+
+  before(async () => {
+    const g = guardStack({ maxHours: 8 });
+    const fn = inlineFunction(g, 'SpendGuardRearmFunction');
+    assert.equal(fn.Properties.Runtime, 'nodejs24.x');
+    env = { ...fn.Properties.Environment.Variables, SCHEDULE_NAME: current.Name };
+    server = await startLocalEndpoint((req, body) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      requests.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, auth: String(req.headers.authorization), body: body ? JSON.parse(body) : undefined });
+      if (req.method === 'GET') return { headers: { 'content-type': 'application/json' }, body: JSON.stringify(current) };
+      return { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ScheduleArn: current.Arn }) };
+    });
+    const sdkEnv = { AWS_ENDPOINT_URL: server.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDFAKE', AWS_SECRET_ACCESS_KEY: 'fake', ...env };
+    for (const [k, v] of Object.entries(sdkEnv)) { saved[k] = process.env[k]; process.env[k] = v; }
+    const mod = { exports: {} as any };
+    vm.runInNewContext(`(function (exports, require, module) {\n${fn.Properties.Code.ZipFile}\n})`, {
+      console: { log: () => undefined }, process, URL, Buffer, Date,
+    })(mod.exports, require, mod);
+    handler = mod.exports.handler;
+  });
+  after(async () => {
+    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    await server.close();
+  });
+
+  const started = (state: string) => ({
+    'version': '0', 'id': 'e-1', 'detail-type': 'EC2 Instance State-change Notification', 'source': 'aws.ec2',
+    'account': '111122223333', 'time': '2026-11-25T09:00:30Z', 'region': 'us-east-1',
+    'resources': ['arn:aws:ec2:us-east-1:111122223333:instance/i-0aaaaaaaaaaaaaaa1'],
+    'detail': { 'instance-id': 'i-0aaaaaaaaaaaaaaa1', state },
+  });
+
+  it('moves the stop schedule to maxHours after the start, rounded up to the minute, keeping its target, role and input', async () => {
+    requests = [];
+    const out = await handler(started('running'));
+    assert.deepEqual(requests.map((r) => `${r.method} ${r.path}`), [
+      `GET /schedules/${current.Name}?groupName=default`, `PUT /schedules/${current.Name}`,
+    ]);
+    assert.ok(requests.every((r) => r.auth.includes('/us-east-1/scheduler/aws4_request')), 'signed for EventBridge Scheduler');
+    const update = requests[1].body;
+    assert.equal(update.ScheduleExpression, 'at(2026-11-25T17:01:00)');
+    assert.equal(update.State, 'ENABLED');
+    assert.equal(update.ScheduleExpressionTimezone, 'UTC');
+    assert.deepEqual(update.Target, current.Target);
+    assert.deepEqual(update.FlexibleTimeWindow, { Mode: 'OFF' });
+    for (const key of ['GroupName', 'Description', 'ActionAfterCompletion'] as const) assert.equal(update[key], current[key], key);
+    assert.equal(update.CreationDate, undefined, 'only fields UpdateSchedule takes');
+    assert.equal(out.now, 'at(2026-11-25T17:01:00)');
+    assert.equal(out.previous, current.ScheduleExpression);
+  });
+
+  it('ignores any state but running', async () => {
+    requests = [];
+    assert.equal((await handler(started('stopped'))).ignored, true);
+    assert.equal(requests.length, 0);
   });
 });

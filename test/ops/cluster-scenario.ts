@@ -12,6 +12,9 @@ export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/P5R
 export const LOG_GROUP = `/p5-ray/${STACK}/bootstrap`;
 export const BUCKET = 'p5raykvcluster-artifactsbucket-0123456789ab';
 export const IDS: Record<string, string> = { 'gpu-0': 'i-0aaaaaaaaaaaaaaa0', 'gpu-1': 'i-0aaaaaaaaaaaaaaa1', head: 'i-0aaaaaaaaaaaaaaa2' };
+/** The node generation the instances' tag names, and so the readiness gate's logical id. */
+export const GENERATION = 'a1b2c3d4';
+export const GATE = `ClusterReady${GENERATION}`;
 
 export interface RealCluster {
   /** The synthesized template's JSON text (only when asked for: a synth costs seconds). */
@@ -108,10 +111,11 @@ export function deploying(real: RealCluster, created: Date) {
       for (const [node, i] of Object.entries(real.instances)) {
         instances.push({
           id: IDS[node], type: i.type, availabilityZone: 'us-east-1a', state, launchTime: at(launchedAfterMs),
-          tags: { Name: i.nameTag, 'aws:cloudformation:stack-id': STACK_ID, 'aws:cloudformation:logical-id': i.logicalId, 'aws:cloudformation:stack-name': STACK, 'p5-ray:cluster': STACK },
+          tags: { Name: i.nameTag, 'aws:cloudformation:stack-id': STACK_ID, 'aws:cloudformation:logical-id': i.logicalId, 'aws:cloudformation:stack-name': STACK, 'p5-ray:cluster': STACK,
+            'p5-ray:node-generation': GENERATION },
         });
       }
-      stack.resources.ClusterReady = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_IN_PROGRESS' };
+      stack.resources[GATE] = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_IN_PROGRESS' };
     },
     /** Puts the first `count` events of each node's real log into CloudWatch (all when count is undefined), at `offsetMs`. */
     log(node: string, events: FakeLogEvent[], count?: number, offsetMs = 0) {
@@ -119,15 +123,15 @@ export function deploying(real: RealCluster, created: Date) {
     },
     complete(stopTime: string) {
       stack.status = 'CREATE_COMPLETE';
-      stack.resources.ClusterReady = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_COMPLETE' };
+      stack.resources[GATE] = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_COMPLETE' };
       stack.outputs = { SpendGuardStopTime: stopTime, SpendGuardStatus: 'on', ArtifactsBucketName: BUCKET, HeadInstanceId: IDS.head, GpuInstanceIds: `${IDS['gpu-0']},${IDS['gpu-1']}` };
     },
     fail(reason: string, failedAtMs: number) {
       stack.status = 'ROLLBACK_IN_PROGRESS';
-      stack.statusReason = 'The following resource(s) failed to create: [ClusterReady]. Rollback requested by user.';
-      stack.resources.ClusterReady = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_FAILED', reason };
+      stack.statusReason = `The following resource(s) failed to create: [${GATE}]. Rollback requested by user.`;
+      stack.resources[GATE] = { type: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_FAILED', reason };
       stack.events.push(
-        { logicalId: 'ClusterReady', resourceType: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_FAILED', reason, timestamp: at(failedAtMs) },
+        { logicalId: GATE, resourceType: 'AWS::CloudFormation::WaitCondition', status: 'CREATE_FAILED', reason, timestamp: at(failedAtMs) },
         { logicalId: 'SpendGuardStopTime', resourceType: 'Custom::SpendGuardStopTime', status: 'CREATE_FAILED', reason: 'Resource creation cancelled', timestamp: at(failedAtMs + 1000) },
         { logicalId: STACK, resourceType: 'AWS::CloudFormation::Stack', status: 'ROLLBACK_IN_PROGRESS', reason: stack.statusReason, timestamp: at(failedAtMs + 2000) },
       );

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { COST_TAG_KEY as STACK_COST_TAG_KEY } from '../../lib/cluster/p5-ray-cluster';
 import {
-  COST_TAG_KEY, READINESS_GATE_LOGICAL_ID, STACK_OUTPUTS, bootstrapLogGroupName, nodeFromNameTag,
+  COST_TAG_KEY, NODE_GENERATION_TAG, STACK_OUTPUTS, bootstrapLogGroupName, nodeFromNameTag, readinessGateLogicalId,
 } from '../../lib/catalog/stack-names';
 import { resourcesOf, synth } from '../helpers/synth';
 
@@ -12,7 +12,13 @@ describe('the stack facts the operations commands rely on', () => {
     const s = await synth({}, {}, { cfnValidation: false });
     const outputs = Object.keys(s.json.Outputs ?? {});
     for (const name of Object.values(STACK_OUTPUTS)) assert.ok(outputs.includes(name), `output ${name} in ${outputs.join(', ')}`);
-    assert.equal(s.json.Resources[READINESS_GATE_LOGICAL_ID]?.Type, 'AWS::CloudFormation::WaitCondition');
+    // status finds the readiness gate from the generation tag the nodes carry (their launch templates put it on them).
+    const generation = s.json.Outputs?.[STACK_OUTPUTS.nodeGeneration].Value;
+    assert.equal(s.json.Resources[readinessGateLogicalId(generation)]?.Type, 'AWS::CloudFormation::WaitCondition');
+    for (const [, lt] of resourcesOf(s, 'AWS::EC2::LaunchTemplate')) {
+      const instanceTags = lt.Properties.LaunchTemplateData.TagSpecifications.find((t: any) => t.ResourceType === 'instance').Tags;
+      assert.ok(instanceTags.some((t: any) => t.Key === NODE_GENERATION_TAG && t.Value === generation), JSON.stringify(instanceTags));
+    }
     const groups = resourcesOf(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
     assert.ok(groups.includes(bootstrapLogGroupName('P5RayKvCluster')), groups.join(', '));
     assert.equal(COST_TAG_KEY, STACK_COST_TAG_KEY);

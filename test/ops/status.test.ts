@@ -37,7 +37,7 @@ describe('npm run status', () => {
     assert.match(row('gpu-0'), new RegExp(`^gpu-0 +${IDS['gpu-0']} +p5\\.48xlarge +us-east-1a +running +step \\d+/\\d+: .* \\(\\d+m \\d+s so far\\)`));
     assert.match(row('head'), new RegExp(`^head +${IDS.head} +m7i\\.2xlarge +us-east-1a +running +no log yet: booting, user data not started \\(18m 00s since launch\\)`));
     assert.match(run.text, /gpu-0 step times: 1 \d+s · 2 \d+s/);
-    assert.match(run.text, /readiness gate ClusterReady: CREATE_IN_PROGRESS; 0 of 3 nodes ready by their logs; CloudFormation rolls the stack back unless all are ready within bootstrapTimeoutMinutes=90/);
+    assert.match(run.text, /readiness gate ClusterReadya1b2c3d4: CREATE_IN_PROGRESS; 0 of 3 nodes ready by their logs; CloudFormation rolls the stack back unless all are ready within bootstrapTimeoutMinutes=90/);
     assert.match(run.text, /spend guard: the stop time \(maxHours=8 after the nodes are created\) is set once the stack completes/);
   });
 
@@ -54,7 +54,7 @@ describe('npm run status', () => {
     assert.ok(Math.abs(shown - expected) < 0.011, `${shown} vs ${expected}`);
     assert.match(run.text, /at the cost review's prices .*prices instances \d{4}-\d\d-\d\d, .*SkyPilot AWS catalog/);
     assert.match(run.text, /spend guard: GPU nodes stop at 2026-11-24T20:30:00Z \(7h 00m left; output SpendGuardStopTime\)/);
-    assert.match(run.text, /readiness gate ClusterReady: CREATE_COMPLETE/);
+    assert.match(run.text, /readiness gate ClusterReadya1b2c3d4: CREATE_COMPLETE/);
   });
 
   it('bills a node the spend guard stopped until its stop time (EC2\'s state reason), and says it is stopped', async () => {
@@ -147,7 +147,7 @@ describe('npm run status', () => {
       },
     });
     assert.equal(run.code, 1, run.text);
-    assert.ok(run.out.includes(`FAILED: ClusterReady (AWS::CloudFormation::WaitCondition) CREATE_FAILED: WaitCondition received failed message: '${real.failReason}' for uniqueId: ${IDS['gpu-1']}`), run.text);
+    assert.ok(run.out.includes(`FAILED: ClusterReadya1b2c3d4 (AWS::CloudFormation::WaitCondition) CREATE_FAILED: WaitCondition received failed message: '${real.failReason}' for uniqueId: ${IDS['gpu-1']}`), run.text);
     assert.ok(run.out.includes(`failing node: gpu-1 (${IDS['gpu-1']}): ${real.failReason}`), run.text);
     const tail = run.out.slice(run.out.findIndex((l) => l.startsWith("last lines of gpu-1's bootstrap log")) + 1);
     assert.match(tail.join('\n'), /gpu-1 +\d\d:\d\d:\d\d {2}FAILED: expected 8 H100 GPUs/);

@@ -131,15 +131,33 @@ describe('preflight against a fake AWS endpoint', () => {
     assert.equal(exitCode, 0, 'warnings do not fail the preflight');
   });
 
-  it('warns with the start time for a Capacity Block that has not started yet', async () => {
+  it('fails a Capacity Block that has not started yet, naming its start: the launch would roll the stack back', async () => {
     const start = new Date(NOW.getTime() + 24 * HOUR);
-    const { results } = await preflight(withReservation({
+    const { results, exitCode } = await preflight(withReservation({
       reservationType: 'capacity-block', state: 'scheduled', available: 0, startDate: start, endDate: new Date(start.getTime() + 24 * HOUR),
     }), { capacityReservationId: 'cr-0123456789abcdef0', capacityBlock: true });
     const line = named(results, 'capacity reservation');
-    assert.equal(line.status, 'warn');
-    assert.match(line.detail, /state scheduled, starts 2026-11-25T12:00Z/);
-    assert.equal(named(results, 'capacity block window').status, 'pass');
+    assert.equal(line.status, 'fail');
+    assert.match(line.detail, /state scheduled, starts 2026-11-25T12:00Z: the Capacity Block has not started .* deploy after the start \(2026-11-25T12:00Z\)/);
+    assert.equal(named(results, 'capacity block window').status, 'pass', 'the window itself is long enough');
+    assert.equal(exitCode, 1);
+  });
+
+  it('fails an ODCR made in a placement group when placementGroupName is unset or names another group', async () => {
+    const arn = 'arn:aws:ec2:us-east-1:123456789012:placement-group/odcr-group';
+    const unset = await preflight(withReservation({ placementGroupArn: arn }), { capacityReservationId: 'cr-0123456789abcdef0' });
+    const line = named(unset.results, 'capacity reservation');
+    assert.equal(line.status, 'fail');
+    assert.match(line.detail, /created in cluster placement group odcr-group \(arn:aws:ec2:us-east-1:123456789012:placement-group\/odcr-group\) .* placementGroupName is unset, .* set placementGroupName=odcr-group/);
+    assert.equal(unset.exitCode, 1);
+    const other = await preflight(withReservation({ placementGroupArn: arn }),
+      { capacityReservationId: 'cr-0123456789abcdef0', placementGroupName: 'mine' });
+    assert.match(named(other.results, 'capacity reservation').detail, /reservation odcr-group .* config placementGroupName=mine \(set placementGroupName=odcr-group\)/);
+    const same = await preflight(withReservation({ placementGroupArn: arn }),
+      { capacityReservationId: 'cr-0123456789abcdef0', placementGroupName: 'odcr-group' });
+    const ok = named(same.results, 'capacity reservation');
+    assert.equal(ok.status, 'pass');
+    assert.match(ok.detail, /in placement group odcr-group$/);
   });
 
   it('fails an on-demand deploy whose P-instance vCPU quota is too small, and only warns with a reservation', async () => {

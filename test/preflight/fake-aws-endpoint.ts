@@ -25,6 +25,8 @@ export interface FakeReservation {
   readonly available: number;
   readonly state: string;
   readonly reservationType?: 'default' | 'capacity-block';
+  /** The cluster placement group an ODCR was created in (EC2's placementGroupArn). */
+  readonly placementGroupArn?: string;
   readonly startDate?: Date;
   readonly endDate?: Date;
   readonly tags?: Readonly<Record<string, string>>;
@@ -385,6 +387,7 @@ function reservationXml(r: FakeReservation): string {
     `${date('startDate', r.startDate)}${date('endDate', r.endDate)}` +
     `<endDateType>${r.endDate ? 'limited' : 'unlimited'}</endDateType>` +
     `<reservationType>${r.reservationType ?? 'default'}</reservationType>` +
+    (r.placementGroupArn ? `<placementGroupArn>${esc(r.placementGroupArn)}</placementGroupArn>` : '') +
     `<tagSet>${Object.entries(r.tags ?? {}).map(([k, v]) => `<item><key>${esc(k)}</key><value>${esc(v)}</value></item>`).join('')}</tagSet>`;
 }
 

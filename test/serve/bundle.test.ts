@@ -13,7 +13,7 @@ describe('serve bundle', () => {
     const files = bundleFor();
     assert.deepEqual(files.map((f) => f.path).sort(),
       [...YAML_FILES, ...YAML_FILES.map((f) => f.replace('.yaml', '.layout.json')), 'builder.py', 'bench_evidence.py', 'bench_record.py',
-        'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
+        'bundle_sync.py', 'cluster_state.py', 'run_all.sh', 'run_bm.sh'].sort());
     assert.deepEqual(files.filter((f) => f.executable).map((f) => f.path).sort(), ['run_all.sh', 'run_bm.sh']);
   });
 
@@ -205,7 +205,7 @@ describe('renderAsset', () => {
       CLUSTER_ENV: '/x', VENV: '/v', SERVE_PORT: 8000, SERVED_MODEL_NAME: 'a"; rm -rf /', RESULTS_PREFIX: 'r/', CONFIG_LINES: 'a:b:c:0',
       NODE_FACTS_PREFIX: 'n/', GPU_NODES: 2, NIXL_BACKEND: 'UCX', PINNED_VERSIONS: 'ray=1', DEFAULT_CONCURRENCY: 64,
       MAX_BASE_SEED: 1, MAX_CONCURRENCY: 1, PROFILE: 'reference', ROUTER_SETTING: 'auto', ROUTER_SETTINGS: 'auto',
-      ROUTER_SUFFIXES: 'a:', AUTO_ROUTERS: 'random:a', RESULTS_DIR: '/r',
+      ROUTER_SUFFIXES: 'a:', AUTO_ROUTERS: 'random:a', RESULTS_DIR: '/r', SERVE_PREFIX: 'serve/',
     }), /unsafe value for SERVED_MODEL_NAME/);
   });
 

@@ -455,6 +455,8 @@ describe('serve bundle scripts', () => {
         assert.equal(meta.transport.usesNixl, path.includes('_pd-'), path);
         assert.equal(meta.nodeFacts.source, 's3://my-bucket/cluster/nodes/');
         assert.equal(meta.run.id, dir.split('/').pop());
+        // Which bundle ran: here the one on disk, as no SSM parameter names the deploy's (bundle-sync.test.ts has those).
+        assert.deepEqual([meta.serveBundle.source, meta.serveBundle.checkedAgainstDeploy], ['local', false], path);
       }
       assert.equal(metas['gptoss_itl8000_otl1000_mixed_pd-nixl/conc64.meta.json'].transport.verified, true);
       assert.equal(metas['gptoss_itl8000_otl1000_mixed_pd-nixl/conc64.meta.json'].serveConfig.id, 'pd_nixl');

@@ -361,20 +361,37 @@ step_publish() {
   say "  published $PRIVATE_IP:$RAY_GCS_PORT to s3://$BUCKET/$HEAD_KEY"
 }
 
+# The S3 URL of the current serve bundle, from its SSM parameter (the user data names the parameter, never the
+# bundle: a new bundle must not change the user data). Sets BUNDLE_URL.
+read_bundle_url() {
+  local out
+  out=$(aws ssm get-parameter --name "$SERVE_BUNDLE_PARAMETER" --query Parameter.Value --output text 2>&1) &&
+    [[ $out == s3://* ]] && BUNDLE_URL=$out && return 0
+  WAIT_NOTE=${out:0:200}
+  return 1
+}
+
 step_serve() {
   mkdir -p "$SERVE_DIR"
-  local zip="$STATE_DIR/serve-bundle.zip" n
+  local zip="$STATE_DIR/serve-bundle.zip" unpacked="$STATE_DIR/serve-bundle" n limit
+  # SSM answers through the VPC's interface endpoint or the NAT route, whichever exists first.
+  limit=$(min "$(time_left)" "$NET_WAIT")
+  wait_for "the serve bundle's URL (SSM parameter $SERVE_BUNDLE_PARAMETER)" "$limit" read_bundle_url ||
+    fail "cannot read the SSM parameter $SERVE_BUNDLE_PARAMETER within ${limit}s: $WAIT_NOTE"
   # The bundle is the stack's CDK asset: uploaded by `cdk deploy` before the stack starts, so it is always there.
-  aws s3 cp --only-show-errors "$SERVE_BUNDLE_URL" "$zip"
-  "$PY" -m zipfile -e "$zip" "$SERVE_DIR/" </dev/null
+  aws s3 cp --only-show-errors "$BUNDLE_URL" "$zip"
+  rm -rf "$unpacked"
+  "$PY" -m zipfile -e "$zip" "$unpacked/" </dev/null
+  # The same installer run_all.sh uses for a later bundle: files replaced one by one, the source recorded.
+  "$PY" "$unpacked/bundle_sync.py" install --zip "$zip" --dir "$SERVE_DIR" --source "$BUNDLE_URL" \
+    --parameter "$SERVE_BUNDLE_PARAMETER" </dev/null >/dev/null || fail "installing the serve bundle $BUNDLE_URL failed"
   n=$(find "$SERVE_DIR" -type f | grep -c . || true)
-  [ "$n" -gt 0 ] || fail "the serve bundle $SERVE_BUNDLE_URL is empty"
-  find "$SERVE_DIR" -name '*.sh' -exec chmod +x {} +
+  [ "$n" -gt 1 ] || fail "the serve bundle $BUNDLE_URL is empty"
   if [ "$IS_RAY_HEAD" = 1 ]; then
     # A copy in the artifacts bucket, beside the results it produces.
     aws s3 cp --only-show-errors --recursive "$SERVE_DIR/" "s3://$BUCKET/$SERVE_PREFIX"
   fi
-  say "  $n files in $SERVE_BUNDLE"
+  say "  $n files in $SERVE_BUNDLE (from $BUNDLE_URL)"
 }
 
 cluster_complete() {

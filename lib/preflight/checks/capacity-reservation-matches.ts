@@ -1,5 +1,5 @@
 import { CapacityReservation } from '@aws-sdk/client-ec2';
-import { CheckStatus, PreflightCheck, result } from '../types';
+import { PreflightCheck, result } from '../types';
 
 const NAME = 'capacity reservation';
 const SOURCE = 'live: DescribeCapacityReservations';
@@ -8,8 +8,11 @@ const SOURCE = 'live: DescribeCapacityReservations';
 const NOT_YET_STATES = new Set(['scheduled', 'payment-pending', 'pending', 'assessing', 'delayed']);
 
 /**
- * The GPU nodes launch into the reservation by id (targeted), so it has to exist, be usable, and agree with the
- * config on instance type, AZ and size: EC2 rejects a targeted launch that does not match the reservation.
+ * The GPU nodes launch into the reservation by id (targeted), so it has to exist, be active, and agree with the
+ * config on instance type, AZ, size and placement group: EC2 rejects a targeted launch that does not match the
+ * reservation ("You can only launch an instance into a Capacity Reservation that has matching attributes … has
+ * sufficient available capacity … is in the active state", EC2 User Guide, capacity-reservations-launch), and the
+ * stack would roll back at RunInstances after minutes of work.
  */
 export const capacityReservationMatches: PreflightCheck = {
   name: NAME,
@@ -23,13 +26,12 @@ export const capacityReservationMatches: PreflightCheck = {
     }
 
     const problems: string[] = [];
-    const notes: string[] = [];
-    let status: CheckStatus = 'pass';
     const state = reservation.State ?? 'unknown';
+    const kind = reservation.ReservationType === 'capacity-block' ? 'the Capacity Block' : 'the reservation';
     if (NOT_YET_STATES.has(state)) {
-      status = 'warn';
-      notes.push(`state ${state}${reservation.StartDate ? `, starts ${iso(reservation.StartDate)}` : ''}: the GPU nodes ` +
-        'cannot launch before then, so deploy after the start time');
+      problems.push(`state ${state}${reservation.StartDate ? `, starts ${iso(reservation.StartDate)}` : ''}: ${kind} has ` +
+        'not started and instances launch only into an active reservation, so the deploy would roll back; deploy after ' +
+        `the start${reservation.StartDate ? ` (${iso(reservation.StartDate)})` : ''}`);
     } else if (state !== 'active') {
       problems.push(`state is ${state}, not active: instances cannot launch into it`);
     }
@@ -44,13 +46,39 @@ export const capacityReservationMatches: PreflightCheck = {
     if (free < config.gpuNodes) {
       problems.push(`${free} instance${free === 1 ? '' : 's'} available, config gpuNodes=${config.gpuNodes}`);
     }
+    const placement = placementGroupProblem(reservation.PlacementGroupArn, config.placementGroupName);
+    if (placement) problems.push(placement);
 
     if (problems.length > 0) return result(NAME, 'fail', `${id}: ${problems.join('; ')}`, SOURCE);
-    const summary = `${id}: ${state}, ${free} of ${reservation.TotalInstanceCount ?? free} ${reservation.InstanceType} ` +
-      `available in ${reservation.AvailabilityZone}`;
-    return result(NAME, status, notes.length > 0 ? `${summary}; ${notes.join('; ')}` : summary, SOURCE);
+    const inGroup = reservation.PlacementGroupArn ? `, in placement group ${placementGroupNameOf(reservation.PlacementGroupArn)}` : '';
+    return result(NAME, 'pass', `${id}: ${state}, ${free} of ${reservation.TotalInstanceCount ?? free} ${reservation.InstanceType} ` +
+      `available in ${reservation.AvailabilityZone}${inGroup}`, SOURCE);
   },
 };
+
+/**
+ * An ODCR created in a cluster placement group (PlacementGroupArn) serves only instances launched into that group,
+ * and the stack launches the GPU nodes into `placementGroupName`, or into a new group of its own when unset.
+ */
+function placementGroupProblem(arn: string | undefined, configured: string | undefined): string | undefined {
+  if (arn === undefined) return undefined;
+  const name = placementGroupNameOf(arn);
+  if (configured === undefined) {
+    return `placement group: the reservation was created in cluster placement group ${name} (${arn}) and serves only ` +
+      `instances launched into it, but placementGroupName is unset, so the stack would launch the nodes into a new ` +
+      `group: set placementGroupName=${name}`;
+  }
+  if (configured !== name) {
+    return `placement group: reservation ${name} (${arn}), config placementGroupName=${configured} ` +
+      `(set placementGroupName=${name})`;
+  }
+  return undefined;
+}
+
+/** `arn:aws:ec2:us-east-1:123456789012:placement-group/my-group` → `my-group`. */
+function placementGroupNameOf(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
 
 /** Before a reservation starts, AvailableInstanceCount can be 0 although the whole size will be free at start. */
 function freeInstances(reservation: CapacityReservation, state: string): number {

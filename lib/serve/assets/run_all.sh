@@ -28,6 +28,54 @@ ROUTER_SUFFIXES="@@ROUTER_SUFFIXES@@"
 AUTO_ROUTERS="@@AUTO_ROUTERS@@"
 ROUTER_SETTINGS="@@ROUTER_SETTINGS@@"
 
+# The serve bundle of the current deploy. A deploy that changed the serve configurations pointed the SSM parameter
+# SERVE_BUNDLE_PARAMETER (in cluster.env) at a new bundle without touching the nodes. When it names another bundle
+# than the one installed here, install that on every node (bundle_sync.py) and run again from it. Either way, write
+# what runs to SERVE_BUNDLE_META, which every result's .meta.json records as section serveBundle.
+SERVE_BUNDLE_META=""
+sync_serve_bundle() {
+  local param="" region="" bucket="" url installed zip py="$VENV_BIN/python"
+  [ -x "$py" ] || py=$(command -v python3)
+  if [ -r "$CLUSTER_ENV" ]; then
+    # shellcheck source=/dev/null
+    param=$(. "$CLUSTER_ENV" && echo "${SERVE_BUNDLE_PARAMETER:-}") region=$(. "$CLUSTER_ENV" && echo "${REGION:-}")
+    # shellcheck source=/dev/null
+    bucket=$(. "$CLUSTER_ENV" && echo "${BUCKET:-}")
+  fi
+  SERVE_BUNDLE_META=$(mktemp)
+  if [ -z "$param" ]; then
+    echo "run_all: serve bundle: $BUNDLE_DIR as it is (no SERVE_BUNDLE_PARAMETER in $CLUSTER_ENV: not checked against a deploy)"
+    "$py" -c 'import json, sys; json.dump({"source": "local", "dir": sys.argv[1], "checkedAgainstDeploy": False}, open(sys.argv[2], "w"))' \
+      "$BUNDLE_DIR" "$SERVE_BUNDLE_META"
+    return 0
+  fi
+  url=$(aws ssm get-parameter --name "$param" ${region:+--region "$region"} --query Parameter.Value --output text) || url=""
+  if [[ $url != s3://* ]]; then
+    echo "run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter $param (got: ${url:-nothing})" >&2; exit 1
+  fi
+  installed=$("$py" "$BUNDLE_DIR/bundle_sync.py" show --dir "$BUNDLE_DIR" 2>/dev/null |
+    "$py" -c 'import json, sys; print(json.load(sys.stdin).get("source", ""))' 2>/dev/null || true)
+  if [ "$url" != "$installed" ]; then
+    if [ -n "${P5RAY_BUNDLE_SYNCED:-}" ]; then
+      echo "run_all: ERROR: installed $P5RAY_BUNDLE_SYNCED, but $param now names $url (a deploy changed it meanwhile): run again" >&2; exit 1
+    fi
+    echo "run_all: serve bundle: the current deploy's is $url; installed here: ${installed:-none recorded}. Installing it on every node"
+    zip=$(mktemp --suffix .zip)
+    aws s3 cp --only-show-errors ${region:+--region "$region"} "$url" "$zip" || { echo "run_all: ERROR: cannot download $url" >&2; exit 1; }
+    "$py" "$BUNDLE_DIR/bundle_sync.py" distribute --zip "$zip" --dir "$BUNDLE_DIR" --source "$url" --parameter "$param" >/dev/null ||
+      { echo "run_all: ERROR: installing $url on every node failed (above); nothing was run" >&2; exit 1; }
+    if [ -n "$bucket" ]; then
+      aws s3 cp --only-show-errors --recursive ${region:+--region "$region"} "$BUNDLE_DIR/" "s3://$bucket/@@SERVE_PREFIX@@" --exclude 'bm_results/*' ||
+        echo "run_all: WARNING: the copy of the bundle in s3://$bucket/@@SERVE_PREFIX@@ was not updated" >&2
+    fi
+    P5RAY_BUNDLE_SYNCED=$url exec "$BUNDLE_DIR/run_all.sh" "$@"
+  fi
+  echo "run_all: serve bundle: $url (the current deploy's)"
+  "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); r.update(checkedAgainstDeploy=True, installedByThisRun=sys.argv[2] != ""); r.pop("files", None); r.pop("removed", None); json.dump(r, open(sys.argv[3], "w"))' \
+    "$BUNDLE_DIR/serve-bundle.json" "${P5RAY_BUNDLE_SYNCED:-}" "$SERVE_BUNDLE_META"
+}
+sync_serve_bundle "$@"
+
 # id, Serve application name, experiment name, whether it moves KV over NIXL (1/0), and the GPUs it uses, in the
 # order they run.
 CONFIGS=(
@@ -418,6 +466,7 @@ run_config() {
     --cache-policy "$CACHE_POLICY" --run-id "$RUN_ID" --serve-config "$id" --node-facts "$NODE_FACTS_DIR"
     --gpu-nodes "$GPU_NODES" --nixl-backend "$NIXL_BACKEND")
   if [ -n "$NODE_FACTS_SOURCE" ]; then common+=(--node-facts-source "$NODE_FACTS_SOURCE"); fi
+  common+=(--meta-section "serveBundle=$SERVE_BUNDLE_META")
   if [ "$nixl" = 1 ]; then common+=(--nixl); fi
   if [ "$nixl" = 1 ] && [ "$TRANSPORT_OVERRIDE" = true ]; then common+=(--transport-override); fi
   common+=("${EXTRA_SECTIONS[@]}")
