@@ -5,8 +5,8 @@
  * the scripts run as npm runs them (`sh -c "<script> <args>"` with node_modules/.bin first on PATH).
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -46,13 +46,17 @@ function npmRun(name: string, args: readonly string[]): Promise<Run> {
   });
 }
 
-/** Every file of the checkout with its modification time (dependencies and caches left out). */
-function snapshot(dir = root, into = new Map<string, number>()): Map<string, number> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (dir === root && ['node_modules', '.git', '.test-venv', 'cdk.out'].includes(entry.name)) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) snapshot(path, into);
-    else into.set(path, statSync(path).mtimeMs);
+/**
+ * Every file of the checkout with its modification time: what git tracks or would track (ignored files, such as
+ * dependencies, caches and a developer's local scratch folders, left out), plus a file or folder a script might create
+ * at the root under an argument's name.
+ */
+function snapshot(): Map<string, number> {
+  const into = new Map<string, number>();
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+  for (const rel of listed.split('\0').filter(Boolean)) {
+    const path = join(root, rel);
+    if (existsSync(path)) into.set(path, lstatSync(path).mtimeMs);
   }
   return into;
 }

@@ -6,6 +6,12 @@
 
 /** 2: the EFA RDMA responder counters (rdmaReadResp, rdmaWriteRecv) and the GPU utilization's sample counts. */
 export const EVIDENCE_SCHEMA = 2;
+/**
+ * Schema 1 (results recorded before GPU sample counts and EFA's responder counters existed) is still read: its
+ * GPU utilization has no sample counts (nothing is judged on them) and its EFA nodes lack the responder counters.
+ */
+export const EVIDENCE_SCHEMAS_READ = [1, EVIDENCE_SCHEMA] as const;
+const EFA_KEYS_SCHEMA_1 = ['tx', 'rx', 'rdmaRead', 'rdmaWrite'] as const;
 
 /** A field Prometheus could not give, and why (Prometheus down, no series, a counter reset...). Never a silent 0. */
 export interface MissingField {
@@ -46,8 +52,8 @@ export interface GpuNodeUtilization {
   /** Mean GPU utilization (percent) over the node's GPUs and the window. */
   readonly mean: number;
   readonly gpus: number;
-  /** The fewest Prometheus samples any of the node's GPUs' means rests on. */
-  readonly samples: number;
+  /** The fewest Prometheus samples any of the node's GPUs' means rests on (absent in evidence schema 1). */
+  readonly samples?: number;
 }
 
 export interface EvidenceFields {
@@ -60,12 +66,12 @@ export interface EvidenceFields {
   readonly gpuUtilization: (Measured<Readonly<Record<string, GpuNodeUtilization>>, 'percent'> & {
     readonly byRole: Readonly<Record<string, number>>;
     /** How the sample counts were taken, and how many a window of this length holds at the scrape interval. */
-    readonly samples: { readonly query: string; readonly expected: number; readonly scrapeIntervalSeconds: number };
+    readonly samples?: { readonly query: string; readonly expected: number; readonly scrapeIntervalSeconds: number };
   }) | MissingField;
 }
 
 export interface Evidence {
-  readonly schema: typeof EVIDENCE_SCHEMA;
+  readonly schema: (typeof EVIDENCE_SCHEMAS_READ)[number];
   readonly source: string;
   readonly prometheus: { readonly url: string; readonly reachable: boolean | null; readonly error: string | null };
   readonly window: { readonly start: string; readonly end: string; readonly seconds: number };
@@ -111,7 +117,8 @@ export function validateEvidence(section: unknown, file: string): Evidence {
   };
   if (!isObj(section)) fail('', 'is not a JSON object');
   const s = section as Obj;
-  if (s.schema !== EVIDENCE_SCHEMA) fail('schema', `is ${JSON.stringify(s.schema)}; this report reads schema ${EVIDENCE_SCHEMA}`);
+  if (!(EVIDENCE_SCHEMAS_READ as readonly unknown[]).includes(s.schema)) fail('schema', `is ${JSON.stringify(s.schema)}; this report reads schemas ${EVIDENCE_SCHEMAS_READ.join(' and ')}`);
+  const v1 = s.schema === 1;
   if (!isObj(s.prometheus) || typeof s.prometheus.url !== 'string') fail('prometheus.url', 'is not a string');
   if (!isObj(s.window) || typeof s.window.start !== 'string' || typeof s.window.end !== 'string') fail('window', 'lacks start/end');
   if (!isNum((s.window as Obj).seconds) || ((s.window as Obj).seconds as number) < 0) fail('window.seconds', 'is not a number ≥ 0');
@@ -141,7 +148,7 @@ export function validateEvidence(section: unknown, file: string): Evidence {
     if (name === 'efaBytes') {
       if (!isObj(field.value)) fail(`${where}.value`, 'is not an object of nodes');
       for (const [node, counters] of Object.entries(field.value as Obj)) {
-        for (const k of EFA_KEYS) {
+        for (const k of v1 ? EFA_KEYS_SCHEMA_1 : EFA_KEYS) {
           const v = isObj(counters) ? counters[k] : undefined;
           if (v !== null && !(isNum(v) && v >= 0)) fail(`${where}.value.${node}.${k}`, 'is neither a number ≥ 0 nor null');
         }
@@ -150,11 +157,11 @@ export function validateEvidence(section: unknown, file: string): Evidence {
       if (!isObj(field.value)) fail(`${where}.value`, 'is not an object of nodes');
       for (const [node, u] of Object.entries(field.value as Obj)) {
         if (!isObj(u) || !isNum(u.mean) || !isNodeRole(u.role)) fail(`${where}.value.${node}`, 'lacks a numeric mean or a known role');
-        if (!Number.isInteger((u as Obj).samples) || ((u as Obj).samples as number) < 0) fail(`${where}.value.${node}.samples`, 'is not a count ≥ 0');
+        if (!v1 && (!Number.isInteger((u as Obj).samples) || ((u as Obj).samples as number) < 0)) fail(`${where}.value.${node}.samples`, 'is not a count ≥ 0');
       }
       if (!isObj(field.byRole)) fail(`${where}.byRole`, 'is not an object');
       const samples = field.samples;
-      if (!isObj(samples) || !isNum(samples.expected) || !isNum(samples.scrapeIntervalSeconds)) {
+      if (!v1 && (!isObj(samples) || !isNum(samples.expected) || !isNum(samples.scrapeIntervalSeconds))) {
         fail(`${where}.samples`, 'lacks the expected count and the scrape interval');
       }
     } else {

@@ -68,10 +68,10 @@ export function evidenceFlags(r: BenchResult): string[] {
     if (isMissing(field)) flags.push(`evidence missing: ${name}: ${field.missing}`);
   }
   if (e.roles.nodes === null) flags.push(`node roles unknown: ${e.roles.missing ?? 'no reason recorded'}`);
-  if (!isMissing(f.gpuUtilization)) {
+  if (!isMissing(f.gpuUtilization) && f.gpuUtilization.samples !== undefined) {
     const { expected, scrapeIntervalSeconds } = f.gpuUtilization.samples;
     for (const [node, u] of Object.entries(f.gpuUtilization.value)) {
-      if (u.samples < MIN_GPU_SAMPLES || u.samples < expected / 2) {
+      if (u.samples !== undefined && (u.samples < MIN_GPU_SAMPLES || u.samples < expected / 2)) {
         flags.push(`GPU utilization of ${node} is a mean of ${u.samples} sample(s) per GPU (the ${e.window.seconds} s window holds ` +
           `${expected} at a ${scrapeIntervalSeconds} s scrape; at least ${MIN_GPU_SAMPLES} and half of those wanted): too few to judge by`);
       }

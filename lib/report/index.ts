@@ -86,7 +86,16 @@ function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefi
   const chart = chartPath && chartPngPath
     ? [`![chart](${CHART_PNG_FILE})`, `Chart: ${chartPath} and ${chartPngPath} (the image link above is relative to the results folder: save this report there to see it).`]
     : [];
-  return [...tables.map(formatMarkdown), sources(tables), ...chart].join('\n\n');
+  return [...rehearsalNotice(tables), ...tables.map(formatMarkdown), sources(tables), ...chart].join('\n\n');
+}
+
+/** Results of a one-machine rehearsal (layout profile `rehearsal`) say, first, what they are and are not. */
+export function rehearsalNotice(tables: readonly WorkloadTable[]): string[] {
+  const machines = [...new Set(tables.flatMap((t) => t.rows).filter((r) => r.layout?.profile === 'rehearsal').map((r) => r.layout?.gpuInstanceType))];
+  if (machines.length === 0) return [];
+  return [`**Functional rehearsal** (${machines.join('; ')}): these results show that the whole pipeline runs, from the ` +
+    'install to the report; they come from a small model on one machine and are not performance figures. What a ' +
+    'rehearsal cannot show (EFA, p5 timings, KV crossing nodes) is recorded in every result\'s sidecar (section rehearsal).'];
 }
 
 /** Where the layouts and prices came from, once for the whole report. */
@@ -106,5 +115,8 @@ function sources(tables: readonly WorkloadTable[]): string {
 
 function toJson(tables: readonly WorkloadTable[], skipped: readonly SkippedFile[], chartPath: string | undefined, budget: LatencyBudget,
   warnings: readonly string[], chartPngPath?: string): object {
-  return { workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, warnings, chart: chartPath ?? null, chartPng: chartPngPath ?? null };
+  return {
+    rehearsal: rehearsalNotice(tables)[0] ?? null, workloads: tables, budget, priceSource: INSTANCE_PRICE_SOURCE, skipped, warnings,
+    chart: chartPath ?? null, chartPng: chartPngPath ?? null,
+  };
 }

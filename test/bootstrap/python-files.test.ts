@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { App, Stack, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
 import { BOOTSTRAP_ASSET_FILES, BOOTSTRAP_PYTHON, BOOTSTRAP_PYTHON_DIR, stageBootstrapAsset } from '../../lib/bootstrap';
 import { SOFTWARE } from '../../lib/catalog/software';
+import { REHEARSAL_ASSETS_DIR } from '../../lib/rehearsal';
 import { FAKES_DIR, FakePythonOptions, REAL_PYTHON, makeFakePython } from './python-env';
 
 const REPO = join(__dirname, '..', '..');
@@ -45,8 +46,9 @@ function ruff(): string {
 }
 
 describe('ruff', () => {
-  test('is clean on the node-side Python and the stand-in packages', () => {
-    const r = spawnSync(ruff(), ['check', '--no-cache', '--config', join(BOOTSTRAP_PYTHON_DIR, 'ruff.toml'), BOOTSTRAP_PYTHON_DIR, FAKES_DIR],
+  test('is clean on the node-side Python, the rehearsal\'s own and the stand-in packages', () => {
+    const r = spawnSync(ruff(), ['check', '--no-cache', '--config', join(BOOTSTRAP_PYTHON_DIR, 'ruff.toml'), BOOTSTRAP_PYTHON_DIR, FAKES_DIR,
+      REHEARSAL_ASSETS_DIR, join(REPO, 'test', 'rehearsal')],
       { encoding: 'utf8', cwd: REPO });
     assert.ok(!r.error, `ruff not found (bash scripts/setup.sh installs it into .test-venv): ${r.error}`);
     assert.equal(r.status, 0, r.stdout + r.stderr);

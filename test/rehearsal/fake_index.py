@@ -45,8 +45,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_error(404)
                 return
             if "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
-                body = json.dumps({"meta": {"api-version": "1.0"}, "name": normalize(project.group(1)),
-                                   "files": [{"filename": f, "url": f"/files/{f}", "hashes": {"sha256": sha256(f)}} for f in mine]})
+                entries = [{"filename": f, "url": f"/files/{f}", "hashes": {"sha256": sha256(f)}} for f in mine]
+                name = normalize(project.group(1))
+                body = json.dumps({"meta": {"api-version": "1.0"}, "name": name, "files": entries})
                 kind = "application/vnd.pypi.simple.v1+json"
             else:
                 body = "<!DOCTYPE html><html><body>" + "".join(

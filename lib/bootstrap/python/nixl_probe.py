@@ -101,7 +101,8 @@ def probe_ucx(nixl_api, log_file, require_efa=True):
         kinds.add(kind)
         transports.update(lane.split("/", 1)[0] for lane in lanes.split())
     if not transports:
-        why = "UCX did not log the transports of the probe's endpoint (no 'cfg#N ... rma(...)' line at UCX_LOG_LEVEL=info)"
+        why = ("UCX did not log the transports of the probe's endpoint (no 'cfg#N ... rma(...)' line at "
+               "UCX_LOG_LEVEL=info)")
         if require_efa:
             raise ProbeFailure(why)
         return "ucx:unknown", why

@@ -90,8 +90,8 @@ def meta(args):
         "provenance": load(args.provenance),
     }
     if args.pd_shares_gpus:
-        doc["notes"] = NOTES + ["Prefill and decode share the GPU(s): each engine has a share of each GPU and of its "
-                                "memory, and they compete for it."]
+        doc["notes"] = [*NOTES, "Prefill and decode share the GPU(s): each engine has a share of each GPU and of its "
+                        "memory, and they compete for it."]
     write(args.out, doc)
     return 0
 
@@ -108,7 +108,8 @@ def deploys_from_log(log):
         text = line.split(" ", 1)[1] if line[:4].isdigit() and " " in line else line
         d = DEPLOYING.match(text)
         if d:
-            pending[d.group(1)] = {"configuration": d.group(1), "file": os.path.basename(d.group(2)), "healthyAfterSeconds": None}
+            pending[d.group(1)] = {"configuration": d.group(1), "file": os.path.basename(d.group(2)),
+                                   "healthyAfterSeconds": None}
             out.append(pending[d.group(1)])
             continue
         h = HEALTHY.match(text)
@@ -122,7 +123,7 @@ def steps(path):
     try:
         with open(path, encoding="utf-8") as f:
             for line in f:
-                name, status, seconds, detail = (line.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
+                name, status, seconds, detail = [*line.rstrip("\n").split("\t"), "", "", "", ""][:4]
                 rows.append({"step": name, "status": status, "seconds": int(seconds) if seconds.isdigit() else None,
                              "detail": detail})
     except OSError:
@@ -151,10 +152,12 @@ def summary(args):
     write(os.path.join(run_dir, "rehearsal.json"), doc)
     print(f"rehearsal summary ({os.path.join(run_dir, 'rehearsal.json')}):")
     for s in doc["steps"]:
-        print(f"  {s['step']:<12} {s['status']:<8} {str(s['seconds']) + ' s' if s['seconds'] is not None else '':>7}  {s['detail']}")
+        took = f"{s['seconds']} s" if s["seconds"] is not None else ""
+        print(f"  {s['step']:<12} {s['status']:<8} {took:>7}  {s['detail']}")
     for d in deploys:
         after = d["healthyAfterSeconds"]
-        print(f"  deploy {d['file']:<40} {'healthy after ' + str(after) + ' s' if after is not None else 'never healthy'}")
+        outcome = f"healthy after {after} s" if after is not None else "never healthy"
+        print(f"  deploy {d['file']:<40} {outcome}")
     print(f"  {len(results)} result file(s); failed configurations: {', '.join(doc['failures']) or 'none'}")
     return 0
 
