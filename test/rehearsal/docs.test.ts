@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { REHEARSAL_PRICE_SOURCE, rehearsalCostTable } from '../../lib/rehearsal/cost';
+import { DEPLOY_TIME_STEPS } from '../../lib/bootstrap/deploy-time';
+import { REHEARSAL_MEASURED_MINUTES, REHEARSAL_PRICE_SOURCE, rehearsalCostTable } from '../../lib/rehearsal/cost';
 import { runReport } from '../../lib/report';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -14,6 +15,19 @@ describe('the rehearsal\'s docs and sample', () => {
     assert.ok(table, 'markers');
     assert.equal(table[1], rehearsalCostTable());
     assert.ok(doc.includes(REHEARSAL_PRICE_SOURCE.asOf), 'the price date');
+  });
+
+  it('docs/deploy-time.md puts the H200 measurements beside the model\'s figures, both as the code has them', () => {
+    const doc = readFileSync(join(REPO, 'docs', 'deploy-time.md'), 'utf8');
+    const row = (label: string) => doc.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? '';
+    const m = (k: keyof typeof DEPLOY_TIME_STEPS) => DEPLOY_TIME_STEPS[k].minutes;
+    const build = row('8 LMCache');
+    assert.ok(build.includes(`${m('lmcacheBuild').low} / ${m('lmcacheBuild').typical} / ${m('lmcacheBuild').high} min`), build);
+    assert.ok(build.includes(`**${Math.round(REHEARSAL_MEASURED_MINUTES.lmcacheBuild * 60)} s**`), build);
+    const install = row('6–7');
+    const sum = (k: 'low' | 'typical' | 'high') => +(m('torch')[k] + m('stackRest')[k]).toFixed(1);
+    assert.ok(install.includes(`${sum('low')} / ${sum('typical')} / ${sum('high')} min`), install);
+    assert.ok(install.includes(`${Math.round(REHEARSAL_MEASURED_MINUTES.install * 60)} s`), install);
   });
 
   it('npm run report reads the committed H200 sample and says first that it is a rehearsal, not performance figures', async () => {
