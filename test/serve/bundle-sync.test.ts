@@ -87,7 +87,7 @@ describe('bundle_sync.py distribute, with a real Ray cluster', () => {
 });
 
 /** run_all.sh with stand-ins for the AWS CLI and the real Python (with Ray) of .test-venv. */
-function runAll(bundle: string, env: Record<string, string>, args: string[] = ['--help']) {
+function runAll(bundle: string, env: Record<string, string>, args: string[] = ['--update-bundle']) {
   const work = mkdtempSync(join(tmpdir(), 'run-all-sync-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
@@ -125,6 +125,13 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
     const r = runAll(writeBundle(), { CLUSTER_ENV: clusterEnv('BUCKET=my-bucket\n') });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /serve bundle: \S+ as it is \(no SERVE_BUNDLE_PARAMETER in \S+: not checked against a deploy\)/);
+    assert.deepEqual(r.calls, []);
+  });
+
+  it('--help shows the usage without checking the bundle against the deploy (no AWS call)', () => {
+    const r = runAll(writeBundle(), { CLUSTER_ENV: withParameter }, ['--help']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Usage: .*run_all\.sh \[options\]/);
     assert.deepEqual(r.calls, []);
   });
 

@@ -74,7 +74,11 @@ sync_serve_bundle() {
   "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); r.update(checkedAgainstDeploy=True, installedByThisRun=sys.argv[2] != ""); r.pop("files", None); r.pop("removed", None); json.dump(r, open(sys.argv[3], "w"))' \
     "$BUNDLE_DIR/serve-bundle.json" "${P5RAY_BUNDLE_SYNCED:-}" "$SERVE_BUNDLE_META"
 }
-sync_serve_bundle "$@"
+case " $* " in
+  *" -h "* | *" --help "*) ;;  # the help needs no bundle check (nor AWS)
+  *" --update-bundle "*) sync_serve_bundle "$@"; exit 0 ;;
+  *) sync_serve_bundle "$@" ;;
+esac
 
 # id, Serve application name, experiment name, whether it moves KV over NIXL (1/0), and the GPUs it uses, in the
 # order they run.
@@ -123,6 +127,7 @@ Usage: $0 [options]
                            one-machine rehearsal writes them there)
       --keep-going         a configuration that fails is recorded in the run's failures.json and the run goes on with
                            the next one (exit 1 at the end); by default the first failure stops the run
+      --update-bundle      install the current deploy's serve bundle on every node (what every run does first) and exit
       --meta-section NAME=FILE.json
                            add that JSON to every result's .meta.json as section NAME (repeatable)
 Environment: HEALTH_TIMEOUT_S (default 3600), POLL_INTERVAL_S (default 15), SHUTDOWN_TIMEOUT_S (default 600),
