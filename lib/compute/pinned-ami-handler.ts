@@ -1,3 +1,5 @@
+import { CFN_RESPOND_SOURCE } from '../custom-resources/respond-source';
+
 /** The CloudFormation type of the custom resource that resolves the nodes' AMI once. */
 export const PINNED_AMI_RESOURCE_TYPE = 'Custom::PinnedAmi';
 
@@ -30,28 +32,7 @@ async function resolveImage(parameterName) {
   return { ImageId: value, ParameterVersion: String(out.Parameter.Version || '') };
 }
 
-function respond(event, status, physicalId, data, reason) {
-  const body = JSON.stringify({
-    Status: status,
-    Reason: reason || 'See CloudWatch Logs',
-    PhysicalResourceId: physicalId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    Data: data || {},
-  });
-  const url = new URL(event.ResponseURL);
-  // CloudFormation's pre-signed URL is always https; plain http only ever serves a local test endpoint.
-  const transport = url.protocol === 'http:' ? http : https;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, {
-      method: 'PUT',
-      headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
-    }, (res) => { res.resume(); res.on('end', resolve); });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+${CFN_RESPOND_SOURCE}
 
 exports.handler = async (event) => {
   const props = event.ResourceProperties || {};

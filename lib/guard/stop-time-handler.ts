@@ -1,3 +1,5 @@
+import { CFN_RESPOND_SOURCE } from '../custom-resources/respond-source';
+
 /** The CloudFormation type of the spend guard's stop-time custom resource; the cost review reads its MaxHours. */
 export const SPEND_GUARD_RESOURCE_TYPE = 'Custom::SpendGuardStopTime';
 
@@ -22,37 +24,16 @@ function stopTime(nowMs, maxHours) {
   return { ScheduleExpression: 'at(' + local + ')', StopTimeIso: local + 'Z' };
 }
 
-function respond(event, status, data, reason) {
-  const body = JSON.stringify({
-    Status: status,
-    Reason: reason || 'See CloudWatch Logs',
-    PhysicalResourceId: event.PhysicalResourceId || 'spend-guard-stop-time',
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    Data: data || {},
-  });
-  const url = new URL(event.ResponseURL);
-  // CloudFormation's pre-signed URL is always https; plain http only ever serves a local test endpoint.
-  const transport = url.protocol === 'http:' ? http : https;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, {
-      method: 'PUT',
-      headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
-    }, (res) => { res.resume(); res.on('end', resolve); });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+${CFN_RESPOND_SOURCE}
 
 exports.handler = async (event) => {
   console.log(JSON.stringify({ RequestType: event.RequestType, ResourceProperties: event.ResourceProperties }));
   try {
     const data = event.RequestType === 'Delete' ? {} : stopTime(Date.now(), event.ResourceProperties.MaxHours);
-    await respond(event, 'SUCCESS', data);
+    await respond(event, 'SUCCESS', event.PhysicalResourceId || 'spend-guard-stop-time', data);
   } catch (e) {
     // Answer FAILED rather than throw: an unanswered custom resource hangs the stack for an hour.
-    await respond(event, 'FAILED', {}, String((e && e.message) || e));
+    await respond(event, 'FAILED', event.PhysicalResourceId || 'spend-guard-stop-time', {}, String((e && e.message) || e));
   }
 };
 exports.stopTime = stopTime;

@@ -6,7 +6,7 @@ import { SOFTWARE } from '../catalog/software';
 import { ClusterConfig, parseClusterConfig } from '../config/cluster-config';
 import { ServeFile, ServeTarget, renderServeBundle } from '../serve';
 import { CollocatedLayout, PdLayout } from '../study/layouts';
-import { REHEARSAL_WORKLOADS, RehearsalSettings, TINY_MODEL, TINY_MODEL_KV_CACHE_MIB, rehearsalProblems } from './settings';
+import { RehearsalSettings, TINY_MODEL, TINY_MODEL_KV_CACHE_MIB, rehearsalProblems } from './settings';
 
 export * from './settings';
 
@@ -203,4 +203,3 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export const DEFAULT_REHEARSAL_WORKLOADS = REHEARSAL_WORKLOADS;
