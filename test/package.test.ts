@@ -7,11 +7,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 
 const root = resolve(__dirname, '..');
@@ -106,8 +106,11 @@ describe('the construct package, packed and installed into another CDK app', () 
   let added: Map<string, number>;
   let installed: string[];
   let totalBytes = 0;
+  let work = '';
+  // The scratch app holds aws-cdk-lib (170 MB): gone after each run.
+  after(() => rmSync(work, { recursive: true, force: true }));
   before(() => {
-    const work = mkdtempSync(join(tmpdir(), 'p5-consumer-'));
+    work = mkdtempSync(join(tmpdir(), 'p5-consumer-'));
     execFileSync('npm', ['pack', '-w', 'p5-ray-kv-cluster', '--pack-destination', work],
       { cwd: root, stdio: 'pipe' });
     const [tarball] = readdirSync(work).filter((f) => f.endsWith('.tgz'));
