@@ -4,7 +4,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', '**/*.js', '**/*.mjs', '.test-venv/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '**/dist/', '**/*.js', '**/*.mjs', '.test-venv/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,8 @@
 /**
- * p5-ray-kv-cluster as a library: the P5RayCluster construct for your own CDK app, the settings schema it
- * validates against, and the app-level cost review. See README.md and docs/architecture.md.
+ * The construct package p5-ray-kv-cluster (packages/p5-ray-kv-cluster, built from this file and what it imports): the
+ * P5RayCluster construct for your own CDK app, the settings schema it validates against, and the app-level cost
+ * review. Everything imported from here ships to consumers, and so do its dependencies: keep report, chart, ops,
+ * capacity, preflight and AWS SDK code out (test/package.test.ts checks). See README.md and docs/architecture.md.
  */
 export { COST_TAG_KEY, P5RayCluster, clustersIn } from './cluster/p5-ray-cluster';
 export type { ClusterCommands, P5RayClusterProps } from './cluster/p5-ray-cluster';
@@ -17,7 +19,6 @@ export { reviewClusterCosts } from './cluster/cost-review';
 export type { ClusterCostReview, ClusterCostReviewOptions } from './cluster/cost-review';
 export { buildCostReport, formatCostMarkdown, formatCostTable, reviewCost, writeCostReport } from './cost';
 export type { CostInputs, CostLine, CostReport } from './cost';
-export { CachedNagChecks } from './nag/cached-checks';
 export { SpendGuard } from './guard/spend-guard';
 export type { SpendGuardProps } from './guard/spend-guard';
 export { ServeBundle } from './serve/serve-bundle';

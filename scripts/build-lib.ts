@@ -1,9 +1,12 @@
 /**
- * `npm run build:lib`: compiles lib/ into dist/ (JavaScript + type declarations) for other CDK apps, and copies the
- * files lib/ reads at run time (node scripts, serve assets) beside the compiled modules that read them.
+ * `npm run build:lib` (and `npm pack -w p5-ray-kv-cluster`, whose prepack runs it): compiles the construct package's
+ * part of lib/ into packages/p5-ray-kv-cluster/dist/ (JavaScript + type declarations) for other CDK apps, and copies
+ * the files those modules read at run time (node scripts, serve assets) beside them.
  *
- * It writes only dist/ (package.json's main, types and files name it) and deletes only what an earlier build wrote
- * there, as listed in its manifest: a dist/ it did not write is left alone, with an `error:` line.
+ * Only what lib/index.ts imports is compiled (tsconfig.build.json names it as the one root file; tsc follows its
+ * imports), so the package carries no report, chart, ops, capacity or preflight code and needs none of their
+ * dependencies. It writes only that dist/ (the package's main, types and files name it) and deletes only what an
+ * earlier build wrote there, as listed in its manifest: a dist/ it did not write is left alone, with an `error:` line.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -12,15 +15,18 @@ import { CommandFailure, CommandSpec } from '../lib/cli/command-line';
 import { runLocalScript } from '../lib/cli/process';
 
 const root = resolve(__dirname, '..');
-export const OUT_DIR = join(root, 'dist');
+/** The construct package, a workspace of this repository: what other CDK apps install. */
+export const PACKAGE_DIR = join(root, 'packages', 'p5-ray-kv-cluster');
+export const OUT_DIR = join(PACKAGE_DIR, 'dist');
 /** Every file the last build wrote, relative to dist/, one per line: what the next build may delete. */
 export const MANIFEST = '.build-lib-files';
 
 export const BUILD_LIB_COMMAND: CommandSpec = {
   invocation: 'npm run build:lib --',
-  summary: 'Compiles lib/ into dist/ (JavaScript + type declarations, as package.json\'s main, types and exports name ' +
-    'them) and copies the files lib/ reads at run time beside them. It writes only dist/, and deletes only the files ' +
-    `an earlier build wrote there (listed in dist/${MANIFEST}); it takes no arguments.`,
+  summary: 'Compiles lib/index.ts and what it imports into packages/p5-ray-kv-cluster/dist/ (JavaScript + type ' +
+    'declarations, as that package\'s main, types and exports name them) and copies the files those modules read at ' +
+    'run time beside them. It writes only that dist/, and deletes only the files an earlier build wrote there ' +
+    `(listed in dist/${MANIFEST}); it takes no arguments.`,
   options: {},
   settings: false,
   exitCodes: [
@@ -64,14 +70,22 @@ export function removePreviousBuild(outDir: string): void {
   if (readdirSync(outDir).length === 0) rmdirSync(outDir);
 }
 
-function copyRuntimeFiles(dir: string, outDir: string): number {
+/**
+ * Copies every file of lib/ that is not TypeScript (node scripts, Python, serve assets) into `outDir`, for the
+ * folders of lib/ that were compiled there: lib/rehearsal's assets stay out with the rehearsal, which the package
+ * does not import.
+ */
+export function copyRuntimeFiles(libDir: string, outDir: string, dir = libDir): number {
   let copied = 0;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    const target = join(outDir, relative(libDir, path));
     if (statSync(path).isDirectory()) {
-      if (name !== '__pycache__') copied += copyRuntimeFiles(path, outDir);
+      if (name === '__pycache__') continue;
+      if (dir === libDir && !existsSync(target)) continue;
+      copied += copyRuntimeFiles(libDir, outDir, path);
     } else if (!name.endsWith('.ts')) {
-      cpSync(path, join(outDir, relative(join(root, 'lib'), path)));
+      cpSync(path, target);
       copied += 1;
     }
   }
@@ -93,7 +107,7 @@ if (require.main === module) {
     }
     const copied = copyRuntimeFiles(join(root, 'lib'), OUT_DIR);
     record();
-    console.log(`built ${relative(root, OUT_DIR)}: compiled lib/ and copied ${copied} runtime files`);
+    console.log(`built ${relative(root, OUT_DIR)}: compiled lib/index.ts and what it imports, and copied ${copied} runtime files`);
     return 0;
   });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { CommandFailure } from '../lib/cli/command-line';
-import { MANIFEST, removePreviousBuild } from '../scripts/build-lib';
+import { MANIFEST, copyRuntimeFiles, removePreviousBuild } from '../scripts/build-lib';
 
 const root = resolve(__dirname, '..');
 
@@ -43,6 +43,15 @@ describe('npm run build:lib', () => {
     const dir = folder(['architecture.md', 'testing.md']);
     assert.throws(() => removePreviousBuild(dir), /holds 2 file\(s\) no earlier build:lib wrote \(architecture\.md, testing\.md; there is no \.build-lib-files\)/);
     assert.deepEqual(readdirSync(dir).sort(), ['architecture.md', 'testing.md']);
+  });
+
+  it('copies the non-TypeScript files of the folders it compiled, and none of a folder the package does not import', () => {
+    const lib = folder(['bootstrap/index.ts', 'bootstrap/scripts/node.sh', 'bootstrap/python/__pycache__/x.pyc',
+      'bootstrap/python/facts.py', 'rehearsal/rehearse.ts', 'rehearsal/assets/Dockerfile']);
+    const out = folder(['bootstrap/index.js']);
+    assert.equal(copyRuntimeFiles(lib, out), 2);
+    assert.deepEqual(readdirSync(out, { recursive: true }).map(String).sort(),
+      ['bootstrap', 'bootstrap/index.js', 'bootstrap/python', 'bootstrap/python/facts.py', 'bootstrap/scripts', 'bootstrap/scripts/node.sh']);
   });
 
   it('takes no output folder: `npm run build:lib -- docs` is one error line, and docs/ stays', () => {

@@ -20,7 +20,6 @@ const EXEMPT: Record<string, string> = {
   synth: 'cdk synth: the CDK CLI, with its own --help',
   test: 'scripts/test.sh, the whole suite (tsc, eslint, node --test), for developers and CI',
   lint: 'eslint, for developers',
-  prepack: 'npm\'s hook before `npm pack`: runs build:lib, which is tested here',
 };
 const commands = Object.keys(scripts).filter((name) => !(name in EXEMPT)).sort();
 
@@ -83,6 +82,12 @@ describe('every npm script in package.json', () => {
   it('is a command, or exempt with a reason (and every exemption names a script that exists)', () => {
     for (const name of Object.keys(EXEMPT)) assert.ok(name in scripts, `exempt ${name} is not in package.json`);
     assert.ok(commands.length >= 13, commands.join(', '));
+  });
+
+  it('has, in the construct package, only npm\'s prepack hook, which runs build:lib\'s command (tested here)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages', 'p5-ray-kv-cluster', 'package.json'), 'utf8'));
+    assert.deepEqual(pkg.scripts, { prepack: 'tsx ../../scripts/build-lib.ts' });
+    assert.equal(scripts['build:lib'], 'tsx scripts/build-lib.ts');
   });
 
   it('answers --help with usage, summary, options and exit codes on stdout, exit code 0, nothing on stderr', () => {

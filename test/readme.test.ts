@@ -9,10 +9,10 @@ import { moduleCycles } from '../scripts/module-graph';
 const root = join(__dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/** README.md and every Markdown file under docs/. */
+/** README.md, every Markdown file under docs/, and the construct package's README. */
 function markdownFiles(): string[] {
   const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f)) : [];
-  return [join(root, 'README.md'), ...docs];
+  return [join(root, 'README.md'), ...docs, join(root, 'packages', 'p5-ray-kv-cluster', 'README.md')];
 }
 
 describe('README and docs', () => {

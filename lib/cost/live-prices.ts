@@ -21,7 +21,9 @@ export interface LiveRefreshResult {
 /**
  * Reads current on-demand Linux prices for the given instance types from the AWS Price List API and merges them
  * over the dated table. Any failure (no credentials, no network, throttling, an odd answer) falls back to the
- * table with a warning: the live price is a refinement, never a requirement.
+ * table with a warning: the live price is a refinement, never a requirement. A missing SDK client is no such
+ * failure but an install that cannot ever read live prices (the construct package leaves it to the consumer, as an
+ * optional peer dependency): that rejects, naming the package to install.
  */
 export async function refreshPricesLive(region: string, instanceTypes: readonly string[],
   options: LiveRefreshOptions = {}): Promise<LiveRefreshResult> {
@@ -95,9 +97,20 @@ async function onDemandLinuxHourly(client: PricingClient, region: string, instan
   return prices.length > 0 ? Math.max(...prices) : undefined;
 }
 
+/** The SDK client live prices need: an optional peer dependency of the construct package, a dependency of the app. */
+const PRICING_SDK = '@aws-sdk/client-pricing';
+
 function loadPricingSdk(): typeof import('@aws-sdk/client-pricing') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, and import() has no loader under the cdk CLI
-  return require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, and import() has no loader under the cdk CLI
+    return require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
+  } catch (error) {
+    // Only the client itself missing: a module missing inside an installed client is a broken install, said as it is.
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes(`'${PRICING_SDK}'`)) throw error;
+    throw new Error(`live prices need ${PRICING_SDK}, an optional peer dependency of p5-ray-kv-cluster that is not ` +
+      `installed: npm install ${PRICING_SDK}, or review costs without live (the dated price tables)`);
+  }
 }
 
 function isProduct(item: unknown): boolean {

@@ -6,7 +6,10 @@ import {
 } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
-/** The package root (from lib/nag or dist/nag alike): package.json's `config.cacheDir` is relative to it. */
+/**
+ * The repository root: package.json's `config.cacheDir` is relative to it. This app's plugin, run from lib/ only (the
+ * construct package does not ship it: a consumer's app adds cdk-nag itself).
+ */
 const PROJECT_ROOT = join(__dirname, '..', '..');
 
 /** What runs the real checks; cdk-nag's AwsSolutionsChecks by default. */
