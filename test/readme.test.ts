@@ -89,6 +89,19 @@ describe('README and docs', () => {
     assert.ok(claims >= 3, `${claims}: README (twice, once in the settings table) and schema.ts`);
   });
 
+  it('say once how this project differs from the reference example: one section, each difference once', () => {
+    const sections = markdownFiles().flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^#+ .*differ.*reference example.*$/gim)]
+      .map((m) => `${file.slice(root.length + 1)}: ${m[0]}`));
+    assert.deepEqual(sections, ['docs/serve-and-benchmarks.md: ## Differences from the reference example, and why']);
+    const doc = readFileSync(join(root, 'docs', 'serve-and-benchmarks.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Differences from the reference example'));
+    const leads = [...section.matchAll(/^- \*\*(.+?)\*\*/gm)].map((m) => m[1]);
+    assert.ok(leads.length >= 10, leads.join('\n'));
+    // The same difference told twice shows as the same leading words (e.g. two bullets on NIXL's `backends`).
+    const key = (lead: string) => lead.toLowerCase().replace(/[^a-z0-9 ]/g, '').split(' ').slice(0, 2).join(' ');
+    assert.deepEqual(leads.filter((l, i) => leads.findIndex((o) => key(o) === key(l)) !== i), []);
+  });
+
   it('cite the upstream reference by name, never the brief, an issue number or a path outside the repository', () => {
     for (const file of markdownFiles()) {
       const text = readFileSync(file, 'utf8');
