@@ -22,14 +22,16 @@ export const FONT_FAMILY = 'DejaVu Sans';
 export const PNG_ZOOM = 2;
 
 /**
- * The width the whole chart is laid out for, in CSS pixels: a README on GitHub is about 830 px wide at a common
- * desktop size, so a chart of at most this width shows its 10 px labels at their size (the PNG has twice the pixels).
+ * The width the whole chart is laid out for, in CSS pixels. GitHub renders Markdown 980 px wide with 45 px of padding
+ * (sindresorhus/github-markdown-css, readme: "GitHub uses 980px width and 45px padding"), 890 px of content at most and
+ * less beside a repository's sidebar: a chart of at most 800 px shows its 10 px labels at about their size (the PNG
+ * has twice the pixels, so it stays sharp when scaled).
  */
 export const README_WIDTH = 800;
 /**
  * Bar panels per row at most: two, so that a panel keeps about 260 px beside names of 30 characters. Vega lays text
- * out by its own estimate, 0.8 × the font size per character (vega-scenegraph's textMetrics without a canvas, as
- * here), wider than DejaVu Sans draws it: the layout budgets for the estimate.
+ * out by its own estimate, 0.8 × the font size per character (vega-scenegraph 5.3 `estimateWidth`, used without a
+ * canvas, as here), wider than DejaVu Sans draws it: the layout budgets for the estimate.
  */
 const MAX_BARS_PER_ROW = 2;
 const BAR_PANEL_WIDTH = { min: 120, max: 230 } as const;
