@@ -30,7 +30,7 @@ export const REPORT_COMMAND: CommandSpec = {
     [0, 'every result file was read'],
     [1, 'nothing could be read'],
     [2, 'bad arguments (one `error:` line), or some result files were skipped (named on stderr; the rest is printed)'],
-    [EXIT_FLAGGED, 'with --strict: every file was read, but some result is flagged (warnings on stderr and in the report)'],
+    [EXIT_FLAGGED, 'with --strict: every file was read, but some result is flagged (the warnings are in the report, once; stderr says how many results are flagged)'],
   ],
 };
 

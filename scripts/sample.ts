@@ -74,6 +74,13 @@ function readme(): string {
     'output. `npm run sample` rewrites the result files and this README from the figures recorded in',
     '`lib/catalog/reference-example.ts`.',
     '',
+    '**Published figures carry no evidence.** A result of this project\'s `run_bm.sh` holds its p50 / p99 latencies and has',
+    'a `conc<N>.meta.json` beside it with what Prometheus saw during the point (prefix cache hits, KV bytes moved over',
+    'NIXL, EFA RDMA bytes, GPU utilization) and the transport each node verified; the example published means only. So',
+    'the report says once that none of these results records percentiles or evidence (no table of `n/a`), and its',
+    'warnings list `evidence missing: no conc<N>.meta.json beside the result` once, for all four. Here that is',
+    'expected; on results of `run_all.sh` the same warning means a point lost its evidence, and `--strict` fails on it.',
+    '',
   ].join('\n');
 }
 

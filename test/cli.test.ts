@@ -34,6 +34,26 @@ async function cdkSynthAsync(args: string[], outdir: string, extraEnv: NodeJS.Pr
   }
 }
 
+/**
+ * The lines of a documented excerpt that the output does not have, in order. Runs of blanks compare as one, `…` in a
+ * line stands for any text, a line that is only `…` or starts with `(…` skips any number of lines, and a node
+ * generation (8 hex digits, it changes with the bootstrap) matches any other.
+ */
+function missingFromOutput(excerpt: string, output: string): string[] {
+  const norm = (l: string) => l.replace(/\s+/g, ' ').trim().replace(/\b(Node generation |ClusterReady)[0-9a-f]{8}\b/g, '$1<generation>');
+  const printed = output.split('\n').map(norm);
+  const missing: string[] = [];
+  let at = 0;
+  for (const line of excerpt.split('\n').map(norm)) {
+    if (line === '…' || line.startsWith('(…') || line === '') continue;
+    const pattern = new RegExp(`^${line.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const found = printed.findIndex((l, i) => i >= at && pattern.test(l));
+    if (found < 0) missing.push(line);
+    else at = found + 1;
+  }
+  return missing;
+}
+
 describe('the cdk CLI, offline', () => {
   let ok: ReturnType<typeof cdkSynth>;
   let outdir: string;
@@ -61,6 +81,18 @@ describe('the cdk CLI, offline', () => {
     assert.equal(report.region, 'us-east-1');
     assert.ok(report.totalHourlyUsd > 110, `two p5.48xlarge alone are $110.08/h, got ${report.totalHourlyUsd}`);
     assert.ok(existsSync(join(outdir, 'cost-report.md')));
+  });
+
+  it('prints what the README\'s cost review and operations.md\'s node-generation notice show (excerpts: … leaves out)', () => {
+    const block = (file: string, first: string) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      const at = text.indexOf(`\n${first}`);
+      assert.ok(at >= 0, `${file}: a block starting with ${first}`);
+      return text.slice(at + 1, text.indexOf('\n```', at));
+    };
+    for (const [file, first] of [['README.md', 'Cost review: us-east-1'], [join('docs', 'operations.md'), 'Node generation ']]) {
+      assert.deepEqual(missingFromOutput(block(file, first), ok.stderr), [], `${file} shows lines synth does not print; it prints:\n${ok.stderr}`);
+    }
   });
 
   it('fails a bad setting with one line naming it, and no stack trace', () => {

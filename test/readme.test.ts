@@ -63,6 +63,45 @@ describe('README and docs', () => {
     assert.deepEqual(broken, []);
   });
 
+  it('show every `cdk destroy` with the deploy\'s settings, say what a destroy with other settings does, and what any destroy leaves', () => {
+    for (const file of markdownFiles()) {
+      for (const [, block] of readFileSync(file, 'utf8').matchAll(/```[^\n]*\n([\s\S]*?)```/g)) {
+        for (const line of block.split('\n').filter((l) => /^\s*(npx )?cdk destroy\b/.test(l))) assert.match(line, /[\s[]-c /, `${file}: ${line}`);
+      }
+    }
+    const flat = (text: string) => text.replace(/\s*\n\s*/g, ' ');
+    assert.match(flat(readme), /`cdk destroy` looks up a stack that does not exist, prints `✅ {2}P5RayKvCluster: destroyed` and deletes nothing/);
+    const operations = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+    assert.match(flat(operations), /## What `cdk destroy` leaves Run it with the settings of the deploy: .* prints `✅ {2}P5RayKvCluster: destroyed`, and the real cluster keeps billing/);
+    // What the docs say of the pinned CDK CLI, checked in its code: a stack that does not exist is skipped, then "destroyed".
+    const cli = readFileSync(join(root, 'node_modules', 'aws-cdk', 'lib', 'index.js'), 'utf8');
+    const destroyStack = cli.slice(cli.indexOf('async function destroyStack('), cli.indexOf('async function destroyStack(') + 400);
+    assert.match(destroyStack, /if \(!currentStack\.exists\) \{\s*return /);
+    assert.ok(cli.includes('\\u2705  ${import_chalk28.default.blue(stack.displayName)}: ${action}ed'), 'the CLI prints ✅  <stack>: destroyed');
+    // Wherever the docs say nothing outlives a destroy, they name what does: the CDK bootstrap's copies of the assets.
+    let claims = 0;
+    for (const file of [...markdownFiles(), join(root, 'lib', 'config', 'schema.ts')]) {
+      for (const claim of flat(readFileSync(file, 'utf8')).matchAll(/nothing (of the cluster )?outlives `?cdk destroy`?[^.;)]*/g)) {
+        claims++;
+        assert.match(claim[0], /but .*bootstrap/, `${file}: ${claim[0]}`);
+      }
+    }
+    assert.ok(claims >= 3, `${claims}: README (twice, once in the settings table) and schema.ts`);
+  });
+
+  it('say once how this project differs from the reference example: one section, each difference once', () => {
+    const sections = markdownFiles().flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^#+ .*differ.*reference example.*$/gim)]
+      .map((m) => `${file.slice(root.length + 1)}: ${m[0]}`));
+    assert.deepEqual(sections, ['docs/serve-and-benchmarks.md: ## Differences from the reference example, and why']);
+    const doc = readFileSync(join(root, 'docs', 'serve-and-benchmarks.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Differences from the reference example'));
+    const leads = [...section.matchAll(/^- \*\*(.+?)\*\*/gm)].map((m) => m[1]);
+    assert.ok(leads.length >= 10, leads.join('\n'));
+    // The same difference told twice shows as the same leading words (e.g. two bullets on NIXL's `backends`).
+    const key = (lead: string) => lead.toLowerCase().replace(/[^a-z0-9 ]/g, '').split(' ').slice(0, 2).join(' ');
+    assert.deepEqual(leads.filter((l, i) => leads.findIndex((o) => key(o) === key(l)) !== i), []);
+  });
+
   it('cite the upstream reference by name, never the brief, an issue number or a path outside the repository', () => {
     for (const file of markdownFiles()) {
       const text = readFileSync(file, 'utf8');

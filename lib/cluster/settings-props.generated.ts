@@ -187,7 +187,7 @@ export interface ClusterSettingsProps {
    */
   readonly bootstrapTimeoutMinutes?: number;
   /**
-   * Restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy).
+   * Restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy but the copies of its assets in the CDK bootstrap bucket).
    * @default false
    */
   readonly deployCache?: boolean;

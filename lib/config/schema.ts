@@ -233,7 +233,7 @@ export const SETTINGS: SettingsTable = {
   },
   deployCache: {
     type: 'boolean', scope: 'cluster', default: false,
-    doc: 'restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy)',
+    doc: 'restore the venv, LMCache wheel and model weights from an S3 cache that outlives the stack, and fill it after the first successful boot (off: nothing of the cluster outlives cdk destroy but the copies of its assets in the CDK bootstrap bucket)',
   },
   cacheBucketName: {
     type: 'string', scope: 'cluster', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, shape: 'an S3 bucket name (3–63 lower-case letters, digits, . -)',

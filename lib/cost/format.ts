@@ -20,9 +20,40 @@ const deployCacheLine = (report: CostReport): string[] => {
   return [`Deploy cache: $${c.monthlyUsd.toFixed(2)} a month (${c.gb} GB in s3://${c.bucketName}), in the total above at ` +
     `$${c.hourlyUsd.toFixed(4)}/h; it keeps billing after \`cdk destroy\` of this stack, until you empty or delete it`];
 };
+/** An hourly figure as the multiplications below use it: four decimals, as the table's $/h column. */
+const perHour = (report: CostReport): string => (report.instancePriceUnknown
+  ? `the priced lines' $${report.totalHourlyUsd.toFixed(4)}/h (an instance price is unknown)`
+  : `${report.totalIsLowerBound ? '≥ ' : ''}$${report.totalHourlyUsd.toFixed(4)}/h`);
+
+/** The benchmark estimate, with the product it is and the time it rests on, so a reader can redo it. */
 const benchmarkLine = (report: CostReport): string => (report.benchmarkRun
-  ? `${formatTotal(report, report.benchmarkRun.usd)} for ~${report.benchmarkRun.estimatedHours} h (${report.benchmarkRun.basis})`
+  ? `${formatTotal(report, report.benchmarkRun.usd)} = ${report.benchmarkRun.estimatedHours} h × ${perHour(report)}; ${report.benchmarkRun.basis}`
   : 'no estimate: the reference example measured only openai/gpt-oss-120b on p5.48xlarge, so no rate applies to this stack');
+
+/**
+ * The spend guard's two figures with how each is made: until the stop, maxHours × the hourly total; after it, the
+ * total less the stopped nodes' compute. A stopped instance bills no compute, so an unknown GPU price leaves the
+ * figure after the stop known.
+ */
+export function spendGuardText(report: CostReport): string {
+  const g = report.spendGuard;
+  if (!g.enabled) return 'OFF (maxHours=0)';
+  const hours = `${g.maxHours} h`;
+  const until = report.instancePriceUnknown
+    ? `unknown (${hours} × a total that lacks an instance's price; the priced lines alone: ${hours} × $${report.totalHourlyUsd.toFixed(4)}/h = $${g.costAtStopUsd.toFixed(2)})`
+    : `${formatTotal(report, g.costAtStopUsd)} (${hours} × ${perHour(report)})`;
+  const after = g.hourlyAfterStopCertainty === 'unknown' ? `unknown (the priced lines alone: $${g.hourlyAfterStopUsd.toFixed(2)})`
+    : `${g.hourlyAfterStopCertainty === 'lower-bound' ? '≥ ' : ''}$${g.hourlyAfterStopUsd.toFixed(2)}`;
+  const n = g.stoppedInstances;
+  const nodes = `the ${n} GPU node${n === 1 ? '' : 's'} it stops`;
+  const why = n === 0 ? 'the whole total: the GPU nodes\' reserved capacity bills whether they run or not'
+    : `the total less ${g.stoppedUnpriced === 0 ? `the $${g.stoppedHourlyUsd.toFixed(4)}/h compute of ${nodes}`
+      : g.stoppedUnpriced === n ? `the compute of ${nodes}, unpriced here`
+        : `the compute of ${nodes} ($${g.stoppedHourlyUsd.toFixed(4)}/h, ${g.stoppedUnpriced} of them unpriced here)`} ` +
+      '(a stopped instance bills no compute)';
+  return `GPU nodes stop ${hours} after they start (every start); cost until then ${until}, then ${after}/h: ${why}; ` +
+    'the head node, volumes, NAT gateway and the rest bill on until the stack is deleted';
+}
 
 /** The short table printed on every synth: one row per line, then totals, guard, price date and source. */
 export function formatCostTable(report: CostReport): string {
@@ -42,10 +73,7 @@ export function formatCostTable(report: CostReport): string {
     `Total: ${formatTotal(report, report.totalHourlyUsd)}/h, ${formatTotal(report, report.totalDailyUsd)}/day (${report.currency})`,
     ...deployCacheLine(report),
     `Benchmark run: ${benchmarkLine(report)}`,
-    report.spendGuard.enabled
-      ? `Spend guard: GPU nodes stop ${report.spendGuard.maxHours} h after they start (every start); cost until then ` +
-        `${formatTotal(report, report.spendGuard.costAtStopUsd)}, then ${formatTotal(report, report.spendGuard.hourlyAfterStopUsd)}/h`
-      : `Spend guard: OFF (maxHours=0)`,
+    `Spend guard: ${spendGuardText(report)}`,
     `Prices: ${report.priceDate}, ${report.priceSource}`,
     ...report.warnings.map((w) => `WARNING: ${w}`),
   ];
@@ -58,11 +86,8 @@ export function formatCostMarkdown(report: CostReport): string {
   const lineRow = (l: CostLine) => `| ${[l.logicalId, l.resourceType, l.description, formatQuantity(l.quantity), l.unit,
     usd(l.unitHourlyUsd, 6), usd(l.hourlyUsd), usd(l.dailyUsd, 2), l.pricing, l.note ?? ''].map(cell).join(' | ')} |`;
   const guard = report.spendGuard.enabled
-    ? `GPU nodes stop ${report.spendGuard.maxHours} h after the stack creates them ` +
-      `(schedule ${report.spendGuard.scheduleLogicalIds.join(', ') || 'missing'}, targets ` +
-      `${report.spendGuard.targetInstanceLogicalIds.join(', ') || 'none found'}). Cost until the stop: ` +
-      `${formatTotal(report, report.spendGuard.costAtStopUsd)}; afterwards ${formatTotal(report, report.spendGuard.hourlyAfterStopUsd)}/h ` +
-      `until the stack is deleted. Stop time: ${report.spendGuard.stopTime}.`
+    ? `${spendGuardText(report)}. Schedule ${report.spendGuard.scheduleLogicalIds.join(', ') || 'missing'}, targets ` +
+      `${report.spendGuard.targetInstanceLogicalIds.join(', ') || 'none found'}. Stop time: ${report.spendGuard.stopTime}.`
     : `**OFF** — ${report.spendGuard.warning}`;
   const list = (items: readonly string[]) => (items.length ? items.map((i) => `- ${i}`).join('\n') : '- none');
   return [

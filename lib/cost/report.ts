@@ -102,10 +102,24 @@ export type SpendGuardSummary =
       readonly scheduleLogicalIds: readonly string[];
       readonly targetInstanceLogicalIds: readonly string[];
       readonly stopTime: string;
-      /** What the stack costs from creation until the guard stops the nodes. */
+      /** What the stack costs from creation until the guard stops the nodes: maxHours × the hourly total. */
       readonly costAtStopUsd: number;
-      /** What keeps being billed after the stop (volumes, NAT, endpoints, addresses, Capacity Block…). */
+      /**
+       * The compute of the instances the guard stops (their known prices): a stopped instance bills no compute, so it
+       * leaves the hourly figure whatever its price.
+       */
+      readonly stoppedHourlyUsd: number;
+      /** Instances whose compute the stop ends (none when reserved capacity bills whether they run or not). */
+      readonly stoppedInstances: number;
+      /** Those of them whose price is unknown: they stop billing too, so they leave no gap after the stop. */
+      readonly stoppedUnpriced: number;
+      /** What keeps being billed after the stop (head node, volumes, NAT, endpoints, addresses, Capacity Block…). */
       readonly hourlyAfterStopUsd: number;
+      /**
+       * How sure that figure is: `exact`; `lower-bound` when an unpriced line other than an instance keeps billing;
+       * `unknown` when an unpriced instance keeps billing (its compute would be most of the figure).
+       */
+      readonly hourlyAfterStopCertainty: 'exact' | 'lower-bound' | 'unknown';
     }
   | {
       readonly enabled: false;
@@ -438,13 +452,13 @@ function priceInstance(ctx: PricingContext, logicalId: string, props: Readonly<R
   if (hourly === undefined) ctx.unknown(logicalId, type, description, 1, 'instance');
   else ctx.add({ logicalId, resourceType: type, description, quantity: 1, unit: 'instance', unitHourlyUsd: hourly, pricing: 'on-demand' });
   const line = ctx.lines[ctx.lines.length - 1];
+  // Without a reservation a stopped instance bills no compute, priced or not (EC2 User Guide, instance lifecycle).
+  if (!reservation) ctx.lines[ctx.lines.length - 1] = { ...line, stopsWithInstances: true };
   if (line.pricing === 'on-demand' && reservation) {
     ctx.lines[ctx.lines.length - 1] = { ...line, note: 'reserved capacity bills whether or not the instance runs: stopping it saves nothing until the reservation is cancelled' };
     ctx.warn(`${logicalId} targets On-Demand Capacity Reservation ${reservation}: it bills at the on-demand rate until you ` +
       'cancel it (aws ec2 cancel-capacity-reservation), whether the nodes run, are stopped by the spend guard, or the stack is deleted.');
-  } else if (line.pricing === 'on-demand') {
-    ctx.lines[ctx.lines.length - 1] = { ...line, stopsWithInstances: true };
-  } else {
+  } else if (line.pricing !== 'on-demand') {
     ctx.warn(`no on-demand price for ${instanceType} in ${ctx.region}: ${logicalId} is listed as unknown, and the ` +
       'totals with it.');
   }
@@ -582,7 +596,11 @@ function spendGuardSummary(maxHours: number, resources: Record<string, CfnResour
     ctx.warn(`maxHours=${maxHours} but the template has no EventBridge Scheduler stopInstances schedule.`);
   }
   const stopped = lines.filter((l) => l.stopsWithInstances && targets.has(l.logicalId));
-  const hourlyAfterStopUsd = round(totalHourlyUsd - sum(stopped.map((l) => l.hourlyUsd ?? 0)));
+  const stoppedHourlyUsd = round(sum(stopped.map((l) => l.hourlyUsd ?? 0)));
+  const hourlyAfterStopUsd = round(totalHourlyUsd - stoppedHourlyUsd);
+  const unpricedAfterStop = lines.filter((l) => l.hourlyUsd === null && !stopped.includes(l));
+  const hourlyAfterStopCertainty = unpricedAfterStop.some((l) => l.resourceType === 'AWS::EC2::Instance' && l.unit === 'instance')
+    ? 'unknown' : unpricedAfterStop.length > 0 ? 'lower-bound' : 'exact';
   if (lines.some((l) => l.pricing === 'capacity-block')) {
     ctx.notes.push('With a Capacity Block the spend guard stops the nodes but saves nothing on the reservation, ' +
       'which is already paid; volumes, NAT gateway and addresses keep billing either way until the stack is deleted.');
@@ -594,7 +612,11 @@ function spendGuardSummary(maxHours: number, resources: Record<string, CfnResour
     targetInstanceLogicalIds: [...targets].sort(),
     stopTime: `${maxHours} h after the GPU nodes start, at creation and at every later start (exact time: stack output SpendGuardStopTime, or the schedule)`,
     costAtStopUsd: round(totalHourlyUsd * maxHours),
+    stoppedHourlyUsd,
+    stoppedInstances: stopped.filter((l) => l.unit === 'instance').length,
+    stoppedUnpriced: stopped.filter((l) => l.unit === 'instance' && l.hourlyUsd === null).length,
     hourlyAfterStopUsd,
+    hourlyAfterStopCertainty,
   };
 }
 

@@ -79,7 +79,13 @@ export async function runReport(dir: string, options: ReportOptions): Promise<Re
     ? JSON.stringify(toJson(tables, skipped, chartPath, budget, warnings, chartPngPath), null, 2)
     : toMarkdown(tables, chartPath, chartPngPath);
   const exitCode = skipped.length > 0 ? EXIT_SKIPPED : options.strict === true && warnings.length > 0 ? EXIT_FLAGGED : 0;
-  return { stdout, stderr: [...stderr, ...warnings.map((w) => `warning: ${w}`)].join('\n'), exitCode, chartPath, chartPngPath };
+  // The warnings themselves are in the report (stdout) once; stderr only says there are some, for a report saved to a file.
+  const flagged = tables.flatMap((t) => t.rows).filter((r) => r.flags.length > 0).length;
+  if (flagged > 0) {
+    stderr.push(`warning: ${flagged} result(s) flagged (evidence missing or contradicting the configuration): ` +
+      `see ${options.json ? '"warnings" in the JSON' : '**Warnings** in the report'}`);
+  }
+  return { stdout, stderr: stderr.join('\n'), exitCode, chartPath, chartPngPath };
 }
 
 function toMarkdown(tables: readonly WorkloadTable[], chartPath: string | undefined, chartPngPath?: string): string {

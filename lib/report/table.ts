@@ -240,6 +240,26 @@ const byRole = (m: Readonly<Record<string, number>> | null) => (m === null ? 'n/
 const signed = (pct: number | null) => (pct === null ? 'unknown' : `${pct >= 0 ? '+' : ''}${pct.toFixed(2)}%`);
 
 /**
+ * Said instead of a table of n/a when no result of a workload records a percentile or any evidence: figures copied from
+ * a publication (such as the reference example's, in samples/reference-example) carry only the means their table gave.
+ */
+export const NOTHING_RECORDED = 'Latency percentiles and evidence: none recorded for these results. Their files hold means only ' +
+  '(no p50 / p99), and none has a conc<N>.meta.json beside it with what Prometheus saw during its benchmark: figures ' +
+  'copied from a publication have neither, results of run_bm.sh have both.';
+
+/** Whether a row has anything for the percentiles-and-evidence table. */
+function recordsAny(r: ReportRow): boolean {
+  return Object.values(r.percentiles).some((v) => v !== null) || Object.values(r.evidence).some((v) => v !== null);
+}
+
+/** Each flag once, after the results it concerns (`- a, b: evidence missing: …`), in the order they first appear. */
+function groupedWarnings(rows: readonly ReportRow[]): string[] {
+  const byFlag = new Map<string, string[]>();
+  for (const r of rows) for (const f of r.flags) byFlag.set(f, [...(byFlag.get(f) ?? []), r.configuration]);
+  return [...byFlag].map(([flag, names]) => `- ${names.join(', ')}: ${flag}`);
+}
+
+/**
  * One workload: the reference example's four columns, then GPUs, tokens per GPU and dollars per million output tokens;
  * changes within equal GPU count and concurrency; per-GPU and per-dollar changes at equal concurrency; the summary.
  */
@@ -258,7 +278,8 @@ export function formatMarkdown(table: WorkloadTable): string {
     `${pair(r.percentiles.p50TpotMs, r.percentiles.p99TpotMs)} | ${pct(r.evidence.prefixHitPct)} | ${kv(r.evidence)} | ` +
     `${pct(r.evidence.lmcacheHitPct)} | ${perNode(r.evidence.efaRdmaBytesPerNode)} | ${byRole(r.evidence.gpuUtilByRole)} | ` +
     `${r.flags.length === 0 ? 'ok' : `⚠ ${r.flags.length}`} |`);
-  const warnings = table.rows.flatMap((r) => r.flags.map((f) => `- ${r.configuration}: ${f}`));
+  const warnings = groupedWarnings(table.rows);
+  const flagged = table.rows.filter((r) => r.flags.length > 0).length;
   const normHeader = '| Configuration | Baseline | Output tok/s per GPU | $ per M output tokens (GPUs used) |';
   const normRule = '|---|---|---|---|';
   const norms = table.rows.map((r) => `| ${r.configuration} | ${r.normalizedBaseline ?? 'none'} | ` +
@@ -269,10 +290,13 @@ export function formatMarkdown(table: WorkloadTable): string {
     header, rule, ...values,
     ...(table.notes.length > 0 ? ['', ...table.notes.map((n) => `> ${n}`)] : []),
     '',
-    'Latency percentiles and evidence: what Prometheus saw during each point (the evidence section of conc<N>.meta.json; n/a: not recorded, see the warnings):',
-    '',
-    evidenceHeader, evidenceRule, ...evidence,
-    ...(warnings.length > 0 ? ['', `**Warnings** (${warnings.length}):`, '', ...warnings] : []),
+    ...(table.rows.some(recordsAny)
+      ? ['Latency percentiles and evidence: what Prometheus saw during each point (the evidence section of conc<N>.meta.json; n/a: not recorded, see the warnings):',
+        '', evidenceHeader, evidenceRule, ...evidence]
+      : [NOTHING_RECORDED]),
+    ...(warnings.length > 0
+      ? ['', `**Warnings** (${flagged} of ${table.rows.length} results flagged; each warning once, with the results it concerns):`, '', ...warnings]
+      : []),
     '',
     'Change at equal GPU count and concurrency (throughput: higher is better; TTFT and TPOT: lower is better):',
     '',

@@ -1,6 +1,6 @@
 /** The deploy-time model (lib/bootstrap/deploy-time.ts) and the figures docs/deploy-time.md and the README quote. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEPLOY_TIME_STEPS, firstDeploy, firstDeployJobs, formatMinutes, repeatDeploy, serialDeploy } from '../../lib/bootstrap/deploy-time';
@@ -51,4 +51,30 @@ test('a repeat deploy\'s weights restore waits for the NAT route when the route 
   } finally {
     steps.natRoute.minutes = saved;
   }
+});
+
+/**
+ * Every sentence of the README and docs that gives a deploy or bootstrap a duration in minutes, other than a bound
+ * (a timeout, a deadline, "up to", "at most", a wait), quotes the model and says so: the figures in it are the
+ * model's, never a number of its own (docs/deploy-time.md is the model's own page, tested above; operations.md's watch
+ * example is checked against the model in test/ops/status.test.ts).
+ */
+test('every deploy duration the README and docs quote is the model\'s, and labelled as the model', () => {
+  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md') && f !== 'deploy-time.md').map((f) => join('docs', f))];
+  const figures = new Set([serialDeploy(), firstDeploy(), repeatDeploy()].flatMap((x) => [x.low, x.typical, x.high]).flatMap((v) => [v.toFixed(1), String(Math.round(v))]));
+  const claims: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/\s*\n\s*/g, ' ');
+    for (const sentence of text.split(/(?<=[.:;|])\s+(?=[A-Z`*(|#])/)) {
+      const minutes = [...sentence.matchAll(/\b(\d+(?:\.\d+)?)[- ]?(?:min|minutes?)\b/g)].map((m) => m[1]);
+      if (minutes.length === 0 || !/deploy|bootstrap/i.test(sentence)) continue;
+      if (/timeout|deadline|up to|at most|bounded|\bwaits?\b|maxHours|after \d+ minutes/i.test(sentence)) continue;
+      claims.push(`${file}: ${sentence}`);
+      assert.match(sentence, /model/, `${file} gives a deploy a duration without saying it is the deploy-time model's: ${sentence}`);
+      for (const m of minutes) assert.ok(figures.has(m), `${file}: ${m} min is none of the model's figures (${[...figures].join(', ')}): ${sentence}`);
+    }
+  }
+  // The README's, testing.md's and preflight.md's: found, so the scan itself works.
+  assert.ok(claims.length >= 3, claims.join('\n'));
+  assert.match(readme, /\*\*How long a deploy takes \(modelled, not yet measured\)\.\*\*/);
 });

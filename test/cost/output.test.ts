@@ -41,6 +41,63 @@ describe('cost report output', () => {
   });
 });
 
+/** The fixture without its unpriceable resource, so that every total is exact. */
+function pricedTemplate(change: (t: Record<string, any>) => void = () => undefined): Record<string, any> {
+  const template = structuredClone(costFixtureTemplate());
+  delete template.Resources.Mystery;
+  change(template);
+  return template;
+}
+const dollars = (text: string, pattern: RegExp): number[] => {
+  const m = pattern.exec(text);
+  assert.ok(m, `${pattern} in:\n${text}`);
+  return m.slice(1).map(Number);
+};
+const guardLine = (text: string) => text.split('\n').find((l) => l.startsWith('Spend guard: ')) ?? '';
+
+describe('the cost review\'s derived figures, worded so a reader can redo them', () => {
+  it('gives the cost until the spend guard\'s stop as maxHours × the hourly total, and the cost after it as the total less the stopped GPU nodes\' compute', () => {
+    const report = buildCostReport({ ...input, template: pricedTemplate() });
+    const line = guardLine(formatCostTable(report));
+    const [until, hours, hourly] = dollars(line, /cost until then \$([\d.]+) \((\d+) h × \$([\d.]+)\/h\)/);
+    assert.equal(until.toFixed(2), (hours * hourly).toFixed(2));
+    const [after, stopped] = dollars(line, /then \$([\d.]+)\/h: the total less the \$([\d.]+)\/h compute of the 2 GPU nodes it stops \(a stopped instance bills no compute\)/);
+    assert.equal(stopped, 2 * 55.04);
+    assert.equal(after.toFixed(2), (hourly - stopped).toFixed(2));
+    assert.match(line, /the head node, volumes, NAT gateway and the rest bill on until the stack is deleted$/);
+  });
+
+  it('knows the cost after the stop when only the GPU price is unknown: a stopped instance bills no compute, priced or not', () => {
+    const report = buildCostReport({ ...input, template: pricedTemplate((t) => { t.Resources.GpuLaunchTemplate.Properties.LaunchTemplateData.InstanceType = 'p5e.48xlarge'; }) });
+    const text = formatCostTable(report);
+    assert.match(text, /^Total: unknown \(the priced lines alone: \$[\d.]+\)\/h/m, 'the total itself is unknown');
+    const line = guardLine(text);
+    const [perHour, until] = dollars(line, /cost until then unknown \(8 h × a total that lacks an instance's price; the priced lines alone: 8 h × \$([\d.]+)\/h = \$([\d.]+)\)/);
+    assert.equal(until.toFixed(2), (8 * perHour).toFixed(2));
+    const [after] = dollars(line, /then \$([\d.]+)\/h: the total less the compute of the 2 GPU nodes it stops, unpriced here \(a stopped instance bills no compute\)/);
+    assert.equal(after.toFixed(2), perHour.toFixed(2), 'everything priced keeps billing; the unpriced GPU compute stops');
+    assert.doesNotMatch(line, /\), then unknown/);
+  });
+
+  it('leaves the cost after the stop unknown when an unpriced instance keeps running (the head), and the whole total when reserved capacity bills on', () => {
+    const head = buildCostReport({ ...input, template: pricedTemplate((t) => { t.Resources.HeadNode.Properties.InstanceType = 'x9z.unknown'; }) });
+    assert.match(guardLine(formatCostTable(head)), /then unknown \(the priced lines alone: \$[\d.]+\)\/h: the total less the \$110\.0800\/h compute of the 2 GPU nodes/);
+    const odcr = buildCostReport({ ...input, template: pricedTemplate((t) => {
+      t.Resources.GpuLaunchTemplate.Properties.LaunchTemplateData.CapacityReservationSpecification = { CapacityReservationTarget: { CapacityReservationId: 'cr-0123456789abcdef0' } };
+    }) });
+    const line = guardLine(formatCostTable(odcr));
+    assert.match(line, new RegExp(`then \\$${odcr.totalHourlyUsd.toFixed(2)}/h: the whole total: the GPU nodes' reserved capacity bills whether they run or not`));
+  });
+
+  it('prints the benchmark run as hours × the hourly total, to the cent', () => {
+    const report = buildCostReport({ ...input, template: pricedTemplate() });
+    const line = formatCostTable(report).split('\n').find((l) => l.startsWith('Benchmark run: ')) ?? '';
+    const [usd, hours, hourly] = dollars(line, /^Benchmark run: \$([\d.]+) = ([\d.]+) h × \$([\d.]+)\/h; test basis$/);
+    assert.equal(hours, 2.5);
+    assert.equal(usd.toFixed(2), (hours * hourly).toFixed(2));
+  });
+});
+
 /** A stand-in for the Price List endpoint: answers GetProducts in the JSON 1.1 protocol, or fails on demand. */
 describe('live price refresh against a local Price List endpoint', () => {
   let server: LocalEndpoint;

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CapacityInputs, runCapacityCommand } from '../../lib/capacity/command';
 import { FakeAccount, FakeCapacityOffering, defaultAccount } from '../preflight/fake-aws-endpoint';
@@ -184,5 +186,24 @@ describe('npm run capacity -- buy', () => {
     assert.equal(run.code, 1);
     assert.equal(run.err.length, 1);
     assert.match(run.err[0], /^error: not authorized to call ec2:PurchaseCapacityBlock in us-east-1 \(UnauthorizedOperation\)/);
+  });
+});
+
+describe('docs/operations.md', () => {
+  it('shows what `npm run capacity -- find --hours 24` prints, line for line, for the market it describes', async () => {
+    // Two offerings for 2026-12-01: one in us-east-1c, which does not offer p5.48xlarge (defaultAccount), one in us-east-1b.
+    const account: FakeAccount = {
+      ...defaultAccount(),
+      capacityOfferings: [
+        { id: 'cb-0a', availabilityZone: 'us-east-1b', instanceType: 'p5.48xlarge', instanceCount: 2, start: T0, hours: DAY, upfrontFee: fee(8.25) },
+        { id: 'cb-0b', availabilityZone: 'us-east-1c', instanceType: 'p5.48xlarge', instanceCount: 2, start: T0, hours: DAY, upfrontFee: fee(7.8125) },
+      ],
+    };
+    const run = await capacity(['find', '--hours', '24'], account, { now: () => new Date(T0.getTime() - 86_400_000) });
+    assert.equal(run.code, 0, run.text);
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const block = /Example \(`npm run capacity -- find --hours 24`\):\n\n```\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    assert.ok(block, 'the example block in docs/operations.md');
+    assert.equal(block, run.out.join('\n'), `docs/operations.md is stale; the command prints:\n${run.out.join('\n')}`);
   });
 });

@@ -1,11 +1,15 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { firstDeploy } from '../../lib/bootstrap/deploy-time';
 import { CommandInputs } from '../../lib/cli/command';
 import { buildCostReport } from '../../lib/cost/report';
 import { runStatusCommand } from '../../lib/ops/status';
 import { defaultAccount } from '../preflight/fake-aws-endpoint';
 import { IDS, RealCluster, STACK, deploying, realCluster } from './cluster-scenario';
 import { closeEndpoints, runWithFake } from './helpers';
+import { modelDeployTranscript, modelFirstDeployMs } from './model-deploy';
 
 after(closeEndpoints);
 let real: RealCluster;
@@ -197,5 +201,27 @@ describe('npm run status -- --watch after a failed deploy', () => {
     assert.match(run.out[0], /^stack P5RayKvCluster is ROLLBACK_COMPLETE from an earlier deploy \(created 2026-11-24T12:00Z\); `npx cdk deploy` deletes it and creates it again: waiting for the new one$/);
     assert.match(run.text, /stack P5RayKvCluster \(us-east-1\): CREATE_IN_PROGRESS/);
     assert.match(run.text, /\] stack CREATE_COMPLETE/);
+  });
+});
+
+describe('docs/operations.md\'s `npm run status -- --watch` example', () => {
+  it('is what the command prints for a first deploy timed by the deploy-time model, whose ClusterReady is the model\'s', { timeout: 120_000 }, async () => {
+    const { out, code, clusterReadyMs } = await modelDeployTranscript(real);
+    assert.equal(code, 0, out.join('\n'));
+    // The re-timed logs compose like the model: the head signals at its first deploy's typical total.
+    assert.ok(Math.abs(clusterReadyMs - modelFirstDeployMs()) <= 2000, `${clusterReadyMs} ms vs ${modelFirstDeployMs()} ms`);
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const intro = /`npm run status -- --watch` during a first deploy[\s\S]*?```\n([\s\S]*?)\n```/.exec(doc);
+    assert.ok(intro, 'the example in docs/operations.md');
+    assert.ok(intro[0].includes(`\`ClusterReady\` at ${firstDeploy().typical.toFixed(1)} min`), 'its introduction quotes the model\'s total');
+    // Every line of the excerpt, in order: "…" skips lines, a line ending in "…" is the start of one.
+    let at = 0;
+    for (const line of intro[1].split('\n')) {
+      if (line === '…') continue;
+      const matches = (l: string) => (line.endsWith('…') ? l.startsWith(line.slice(0, -1)) : l === line);
+      const found = out.findIndex((l, i) => i >= at && matches(l));
+      assert.ok(found >= 0, `docs/operations.md: "${line}" is not (in this order) in what the command prints:\n${out.join('\n')}`);
+      at = found + 1;
+    }
   });
 });

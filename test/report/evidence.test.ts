@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_FLAGGED, runReport, validateEvidence } from '../../lib/report';
+import { NOTHING_RECORDED } from '../../lib/report/table';
 
 type Json = any;
 
@@ -84,7 +85,7 @@ describe('report: evidence beside each result', () => {
     assert.equal(out.stderr, '');
   });
 
-  it('flags missing evidence and evidence that contradicts the configuration, in the table, the warnings and on stderr; --strict exits 3', async () => {
+  it('flags missing evidence and evidence that contradicts the configuration, in the table and once in the warnings (stderr only counts them); --strict exits 3', async () => {
     const dir = results({
       'pd-nixl': { ...GOOD_PD, evidence: evidence({ kvTransferBytes: { value: 0, unit: 'bytes', query: 'q', note: 'no NIXL series' } }) },
       'pd-multiconnector': { ...GOOD_PD, layout: layout('pd', ['LMCacheConnectorV1', 'NixlConnector']), transport: transport({ 'gpu-0': 'efa', 'gpu-1': 'tcp' }) },
@@ -95,24 +96,45 @@ describe('report: evidence beside each result', () => {
     const out = await runReport(dir, { json: false, chart: false });
     assert.equal(out.exitCode, 0, 'without --strict the flags only warn');
     const warnings = out.stdout.split('\n').filter((l) => l.startsWith('- '));
+    // Each warning once: the one two results share names both.
     assert.deepEqual(warnings, [
       '- collocated-baseline: evidence missing: the sidecar has no evidence section (run_bm.sh --no-evidence, or bench_evidence.py failed)',
       '- collocated-lmcache: collocated configuration moved 12500000000 KV bytes over NIXL',
-      '- collocated-lmcache: LMCache configuration without LMCache hits: not applicable: no engine of this pd configuration uses LMCache',
+      '- collocated-lmcache, pd-multiconnector: LMCache configuration without LMCache hits: not applicable: no engine of this pd configuration uses LMCache',
       '- pd-nixl: PD configuration moved 0 KV bytes over NIXL: decode did not receive prefill\'s KV',
       '- pd-multiconnector: NIXL provider on gpu-1 is tcp, not efa: KV crossed TCP',
-      '- pd-multiconnector: LMCache configuration without LMCache hits: not applicable: no engine of this pd configuration uses LMCache',
       '- pd-prefill-lmcache: evidence missing: no conc<N>.meta.json beside the result',
     ]);
+    assert.ok(out.stdout.includes('**Warnings** (5 of 5 results flagged; each warning once, with the results it concerns):'), out.stdout);
     assert.match(evidenceRow(out.stdout, 'pd-nixl'), /\| 0\.00 \(4\.25 ms\) \| .* \| ⚠ 1 \|$/);
     assert.match(evidenceRow(out.stdout, 'collocated-baseline'), /\| n\/a \| n\/a \| n\/a \| n\/a \| n\/a \| ⚠ 1 \|$/);
-    assert.match(out.stderr, /^warning: pd-multiconnector \(.*conc64\.json\): NIXL provider on gpu-1 is tcp, not efa/m);
+    // No warning is printed twice: stderr says how many results are flagged and where to read why.
+    assert.equal(out.stderr, 'warning: 5 result(s) flagged (evidence missing or contradicting the configuration): see **Warnings** in the report');
+    for (const w of warnings) assert.equal(out.stdout.split('\n').filter((l) => l === w).length, 1, w);
     assert.equal((await runReport(dir, { json: false, chart: false, strict: true })).exitCode, EXIT_FLAGGED);
-    const json = JSON.parse((await runReport(dir, { json: true, chart: false })).stdout);
-    assert.equal(json.warnings.length, 7);
+    const asJson = await runReport(dir, { json: true, chart: false });
+    const json = JSON.parse(asJson.stdout);
+    assert.equal(json.warnings.length, 7, 'the JSON keeps one warning per result and flag, for scripts');
+    assert.match(asJson.stderr, /^warning: 5 result\(s\) flagged .*: see "warnings" in the JSON$/);
     const pd = json.workloads[0].rows.find((r: Json) => r.experiment === 'pd-nixl');
     assert.deepEqual(pd.percentiles, { p50TtftMs: 1500, p99TtftMs: 4100.5, p50TpotMs: 18.5, p99TpotMs: 30.25 });
     assert.equal(pd.evidence.kvBytes, 0);
+  });
+
+  it('says once that results without percentiles or sidecars recorded nothing, instead of a table of n/a, and warns once for them all', async () => {
+    const dir = results({ 'collocated-baseline': undefined, 'pd-nixl': undefined });
+    for (const experiment of ['collocated-baseline', 'pd-nixl']) {
+      // Means only, as figures copied from a publication (the reference example's table) are.
+      const file = join(dir, `gptoss_itl8000_otl1000_mixed_${experiment}`, 'conc64.json');
+      const full: Json = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(full).filter(([k]) => !/^(p\d+|median)_/.test(k)))));
+    }
+    const out = await runReport(dir, { json: false, chart: false });
+    assert.ok(out.stdout.includes(`\n${NOTHING_RECORDED}\n`), out.stdout);
+    assert.doesNotMatch(out.stdout, /\| TTFT p50 \/ p99 \(ms\) \||n\/a/);
+    assert.deepEqual(out.stdout.split('\n').filter((l) => l.startsWith('- ')),
+      ['- collocated-baseline, pd-nixl: evidence missing: no conc<N>.meta.json beside the result']);
+    assert.equal(out.stderr.split('\n').length, 1);
   });
 
   it('flags Prometheus down, missing essential fields and unknown roles, each with the recorded reason', async () => {

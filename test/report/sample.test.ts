@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { PUBLISHED_RESULTS, REFERENCE_EXAMPLE } from '../../lib/catalog/reference-example';
+import { NOTHING_RECORDED } from '../../lib/report/table';
 import { SAMPLE_DIR, sampleFiles } from '../../scripts/sample';
 
 const root = resolve(__dirname, '..', '..');
@@ -49,6 +50,13 @@ describe('sample results of the reference example', () => {
     cpSync(sample, dir, { recursive: true, filter: (src) => !CHART_FILES.some((f) => src.endsWith(f)) });
     const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'report.ts'), dir, '--profile', 'reference'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
+    // Published figures carry no evidence: said once instead of a table of n/a, and one warning for all four results.
+    assert.equal(r.stdout.split(NOTHING_RECORDED).length, 2, r.stdout);
+    assert.doesNotMatch(r.stdout, /n\/a/);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('- ')),
+      [`- ${PUBLISHED_RESULTS.map((p) => p.experiment).join(', ')}: evidence missing: no conc<N>.meta.json beside the result`]);
+    assert.deepEqual(r.stderr.trim().split('\n'),
+      ['warning: 4 result(s) flagged (evidence missing or contradicting the configuration): see **Warnings** in the report']);
     for (const p of PUBLISHED_RESULTS) {
       const row = `| ${p.experiment} | ${p.requestThroughput.toFixed(2)} | ${p.outputThroughput.toFixed(2)} | ${p.meanTtftMs.toFixed(2)} | ${p.meanTpotMs.toFixed(2)} | ${p.gpus} |`;
       assert.ok(r.stdout.includes(row), row);
@@ -62,8 +70,11 @@ describe('sample results of the reference example', () => {
     assert.deepEqual(readFileSync(join(dir, 'report.png')).subarray(16, 24), readFileSync(join(sample, 'report.png')).subarray(16, 24), 'same PNG size');
   });
 
-  it('the README shows that command\'s output and the chart', () => {
+  it('the README shows that command\'s output and the chart, and both READMEs say that published figures carry no evidence', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    assert.match(readme.replace(/\n/g, ' '), /Published figures carry no evidence: .*`evidence missing: no conc<N>\.meta\.json beside the result`/);
+    assert.match(readFileSync(join(sample, 'README.md'), 'utf8').replace(/\n/g, ' '),
+      /\*\*Published figures carry no evidence\.\*\* .* `evidence missing: no conc<N>\.meta\.json beside the result` once, for all four/);
     assert.ok(readme.includes('npm run report -- samples/reference-example --profile reference'));
     assert.ok(readme.includes('](samples/reference-example/report.png)'));
     const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'report.ts'), sample, '--profile', 'reference', '--no-chart'], { encoding: 'utf8' });
