@@ -152,10 +152,10 @@ describe('report: evidence beside each result', () => {
   });
 
   it('a malformed evidence section is flagged with the file and the field, and the result is still shown', async () => {
-    const dir = results({ 'pd-nixl': { ...GOOD_PD, evidence: evidence({}, { schema: 1 }) } });
+    const dir = results({ 'pd-nixl': { ...GOOD_PD, evidence: evidence({}, { schema: 99 }) } });
     const out = await runReport(dir, { json: false, chart: false, strict: true });
     assert.equal(out.exitCode, EXIT_FLAGGED);
-    assert.match(out.stdout, /- pd-nixl: evidence unreadable: .*gptoss_itl8000_otl1000_mixed_pd-nixl\/conc64\.meta\.json: evidence\.schema is 1; this report reads schema 2/);
+    assert.match(out.stdout, /- pd-nixl: evidence unreadable: .*gptoss_itl8000_otl1000_mixed_pd-nixl\/conc64\.meta\.json: evidence\.schema is 99; this report reads schemas 1 and 2/);
   });
 
   it('flags a mean GPU utilization that rests on too few samples, naming the node, the count and the window', async () => {
