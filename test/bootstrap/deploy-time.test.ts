@@ -67,7 +67,8 @@ test('every deploy duration the README and docs quote is the model\'s, and label
     const text = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/\s*\n\s*/g, ' ');
     for (const sentence of text.split(/(?<=[.:;|])\s+(?=[A-Z`*(|#])/)) {
       const minutes = [...sentence.matchAll(/\b(\d+(?:\.\d+)?)[- ]?(?:min|minutes?)\b/g)].map((m) => m[1]);
-      if (minutes.length === 0 || !/deploy|bootstrap/i.test(sentence)) continue;
+      // Ray Serve's `serve deploy` of one application (an engine start) is not the stack's deploy.
+      if (minutes.length === 0 || !/deploy|bootstrap/i.test(sentence.replace(/`serve deploy`/g, ''))) continue;
       if (/timeout|deadline|up to|at most|bounded|\bwaits?\b|maxHours|after \d+ minutes/i.test(sentence)) continue;
       claims.push(`${file}: ${sentence}`);
       assert.match(sentence, /model/, `${file} gives a deploy a duration without saying it is the deploy-time model's: ${sentence}`);
