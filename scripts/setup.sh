@@ -14,9 +14,6 @@ echo "[setup] Python venv (.test-venv, scripts/test-requirements.txt), in the ba
 bash scripts/setup-python-venv.sh >"$logs/venv" 2>&1 &
 venv_pid=$!
 
-echo "[setup] npm packages (package-lock.json)"
-npm ci --no-audit --no-fund --loglevel=error
-
 # Each generated file is read by its consumer or by that consumer's own rules (test/generated-files.test.ts):
 # - shellcheck: every shell script the stack renders;
 # - promtool (Debian's prometheus): the observability stack's Prometheus config, the dashboard's PromQL and the EFA
@@ -33,26 +30,32 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator ]; } || missing+=(systemd)
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "[setup] ${missing[*]} (Debian packages)"
-  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
-  "${apt_get[@]}" update -qq
-  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}" >"$logs/apt" 2>&1 ||
-    { cat "$logs/apt" >&2; echo "error: apt-get install ${missing[*]} failed" >&2; exit 1; }
-fi
+system_tools() {
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+    "${apt_get[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+  fi
 
-# The counters-file test compiles dcgm-exporter's reader (test/monitoring/dcgm-reader.ts) with Go; with Go's build
-# cache empty, as on a fresh machine, that first build compiles Go's standard packages (~25 s). Building it here once,
-# beside the venv, fills the cache: the test still compiles the reader, from the cache, in about a second.
-(GOTOOLCHAIN=local GOFLAGS='' CGO_ENABLED=0 go build -o /dev/null test/monitoring/dcgm-counters-reader/main.go) >"$logs/go" 2>&1 &
-go_pid=$!
+  # The counters-file test compiles dcgm-exporter's reader (test/monitoring/dcgm-reader.ts) with Go; with Go's build
+  # cache empty, as on a fresh machine, that first build compiles Go's standard packages (~25 s). Building it here once,
+  # beside the venv, fills the cache: the test still compiles the reader, from the cache, in about a second.
+  GOTOOLCHAIN=local GOFLAGS='' CGO_ENABLED=0 go build -o /dev/null test/monitoring/dcgm-counters-reader/main.go ||
+    { echo "error: go build of test/monitoring/dcgm-counters-reader failed" >&2; return 1; }
+}
+echo "[setup] ${missing[*]:+Debian packages ${missing[*]}, then }Go's build cache, in the background"
+system_tools >"$logs/system" 2>&1 &
+system_pid=$!
+
+echo "[setup] npm packages (package-lock.json)"
+npm ci --no-audit --no-fund --loglevel=error
 
 # The bootstrap tests build a small Python extension module (a stand-in for LMCache's compiled kernels).
 command -v cc >/dev/null 2>&1 || { echo "error: a C compiler (cc) is needed by test/bootstrap: apt-get install gcc" >&2; exit 1; }
 
-if ! wait "$go_pid"; then
-  cat "$logs/go" >&2
-  echo "error: go build of test/monitoring/dcgm-counters-reader failed; its output is above" >&2
+if ! wait "$system_pid"; then
+  cat "$logs/system" >&2
+  echo "error: the Debian packages or the Go build failed; their output is above" >&2
   exit 1
 fi
 if ! wait "$venv_pid"; then
