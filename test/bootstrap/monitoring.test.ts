@@ -12,13 +12,11 @@ import { MONITORING_SOFTWARE } from '../../lib/catalog/software';
 import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE, renderDcgmCounters } from '../../lib/monitoring';
 import { aptUpdate } from '../helpers/apt-check';
 import { keyFingerprints, testKeys } from '../helpers/test-keys';
-import { context, healthyWorker, runNode } from './node-harness';
+import { FEW_LOOKS, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
 const CPU_HEAD = () => context({ role: 'head', isRayHead: true, gpuIndex: 0 });
 const HEAD_ENV = { STUB_IP: '10.0.0.10', P5RAY_SCRAPE_WAIT: '2', P5RAY_EXPORTER_WAIT: '2' };
-// For a wait that is to run out: a few looks, not one every 20 ms (a look at Prometheus starts Python three times).
-const SLOW_POLL = { P5RAY_WAIT_INTERVAL: '0.5' };
 
 // The healthy CPU head: one run, which each test that describes it reads.
 let healthyHead: ReturnType<typeof runNode> | undefined;
@@ -51,7 +49,7 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     const partial = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: 'DCGM_FI_DEV_GPU_UTIL DCGM_FI_DEV_FB_USED' });
     assert.equal(partial.signals[0]?.Status, 'SUCCESS', partial.stdout);
     assert.match(partial.stdout, /WARNING: dcgm-exporter serves none of DCGM_FI_PROF_SM_ACTIVE .*DCGM_FI_PROF_NVLINK_TX_BYTES/);
-    const none = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: '', P5RAY_EXPORTER_WAIT: '1', ...SLOW_POLL });
+    const none = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: '', P5RAY_EXPORTER_WAIT: '1', ...FEW_LOOKS });
     assert.equal(none.signals[0]?.Status, 'FAILURE');
     assert.match(none.signals[0].Reason, /: job monitoring failed: dcgm-exporter does not serve DCGM_FI_DEV_GPU_UTIL within 1s/);
   });
@@ -82,13 +80,13 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
   });
 
   test('a target Prometheus cannot scrape fails ClusterReady naming the job, node, address and error', async () => {
-    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...SLOW_POLL, STUB_PROM_DOWN: 'dcgm/gpu-1' });
+    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...FEW_LOOKS, STUB_PROM_DOWN: 'dcgm/gpu-1' });
     assert.equal(run.signals[0]?.Status, 'FAILURE');
     assert.match(run.signals[0].Reason, /^step 12\/12 \(wait for Prometheus to scrape every node\): Prometheus is not scraping every node within 2s: 1 of 10 targets not ready: dcgm\/gpu-1 \(10\.0\.1\.2:9400\) down: connect: connection refused/);
   });
 
   test('a node Ray lists but Prometheus does not scrape fails ClusterReady', async () => {
-    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...SLOW_POLL, STUB_RAY_SD_EXTRA: '10.0.9.9' });
+    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...FEW_LOOKS, STUB_RAY_SD_EXTRA: '10.0.9.9' });
     assert.equal(run.signals[0]?.Status, 'FAILURE');
     assert.match(run.signals[0].Reason, /Ray's service-discovery file lists \['10\.0\.9\.9:8080'\], on no node of the cluster/);
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, MODEL_SHA, context, healthyWorker, runNode } from './node-harness';
+import { BUCKET, FEW_LOOKS, INSTANCE_ID, MODEL_SHA, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
 const VERIFY = 'step 11/15 (verify the Python stack and LMCache\'s compiled kernels)';
@@ -110,8 +110,8 @@ describe('node facts', { concurrency: 4 }, () => {
 describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
   test('counts the deadline from the instance launch, not from the script start', { timeout: 120_000 }, async () => {
     // Launched long enough ago that 3 s are left: the wait for S3 gives up by then (from the script start, it would
-    // wait the whole window and hit this test's timeout). A few looks at S3 in those 3 s, not one every 20 ms.
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_S3_AFTER: '100000', P5RAY_WAIT_INTERVAL: '0.5' }, { waitLimit: 3 });
+    // wait the whole window and hit this test's timeout).
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_S3_AFTER: '100000', ...FEW_LOOKS }, { waitLimit: 3 });
     const reason = onlyFailure(run);
     const within = Number(/cannot read \S+ within (\d+)s/.exec(reason)?.[1]);
     assert.ok(within <= 3, reason);

@@ -202,7 +202,7 @@ for need in "\${needs[@]}"; do
       echo "hold: $what waited \${limit}s for '$need' in timeline.log: the jobs did not run side by side" >&2
       exit 1
     fi
-    sleep 0.01
+    sleep 0.05
   done
 done
 if [ "$what" != stack ]; then
@@ -501,6 +501,12 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     file: (p: string) => read(join(root, p)),
   };
 }
+
+/**
+ * For a wait that is to run out (its limit, the deadline): a few looks, not one every 20 ms (the harness's interval,
+ * for waits that end after a few tries). Each look starts stubs, and some start Python.
+ */
+export const FEW_LOOKS = { P5RAY_WAIT_INTERVAL: '0.5' };
 
 /** The Ray head's address as a worker finds it published (aws s3 cp of the head key answers it). */
 export const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };

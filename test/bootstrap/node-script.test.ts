@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, NODE_GENERATION, SERVE_BUNDLE_PARAMETER, SERVE_BUNDLE_URL, SIGNAL_URL, context, healthyWorker, runNode } from './node-harness';
+import { BUCKET, INSTANCE_ID, NODE_GENERATION, SERVE_BUNDLE_PARAMETER, SERVE_BUNDLE_URL, SIGNAL_URL, FEW_LOOKS, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_JSON = '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}';
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: HEAD_JSON };
@@ -131,7 +131,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('a missing NVMe mount fails the node without formatting anything', async () => {
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NVME: '0' });
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NVME: '0', ...FEW_LOOKS });
     assert.equal(run.signals.length, 1);
     assert.match(run.signals[0].Reason, /step 2\/15 .*no filesystem mounted at \/opt\/dlami\/nvme/);
     assert.ok(!run.calls.some((c) => c.startsWith('mkfs')));
@@ -147,7 +147,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
 
   test('a head that never answers fails the worker within the wait limit, saying what it saw', async () => {
     // The deadline comes while the worker looks for the head: 2 s after it uploaded its node facts (step 13).
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' },
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0', ...FEW_LOOKS },
       { deadlineAfter: { file: 's3/cluster/nodes/gpu-1.json', left: 2 } });
     assert.equal(run.signals.length, 1);
     const within = /step 14\/15 \(find the Ray head\): no Ray head answered within (\d+)s: 10\.0\.0\.10:6379 does not answer/.exec(run.signals[0].Reason);
@@ -182,7 +182,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
 
   test('the head fails with the GPU count when not all GPU nodes join in time', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }),
-      { STUB_IP: '10.0.0.10', STUB_CLUSTER: 'nodes=2 gpus=8 mine=0' },
+      { STUB_IP: '10.0.0.10', STUB_CLUSTER: 'nodes=2 gpus=8 mine=0', ...FEW_LOOKS },
       // The deadline comes while it waits for the GPUs: 2 s after it published its address (the step before).
       { deadlineAfter: { file: `s3/cluster/${NODE_GENERATION}/head.json`, left: 2 } });
     assert.equal(run.signals.length, 1);

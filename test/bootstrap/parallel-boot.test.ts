@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { context, healthyWorker, runNode } from './node-harness';
+import { FEW_LOOKS, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
 
@@ -146,7 +146,7 @@ describe('network paths, waited for by the node', { concurrency: 3 }, () => {
   });
 
   test('no NAT route at all fails the node within the network wait, saying which route is missing', async () => {
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NO_NAT: '1', P5RAY_NET_WAIT: '2' });
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NO_NAT: '1', P5RAY_NET_WAIT: '2', ...FEW_LOOKS });
     assert.equal(run.signals.length, 1, run.stdout);
     assert.match(run.signals[0].Reason, /job (model-download|stack-install) failed: no route to (PyPI|Hugging Face) \(https:\/\/\S+\) within 2s: the NAT gateway or the subnet's route to it is not there \(curl: \(28\) Connection timed out/);
   });
