@@ -183,8 +183,9 @@ esac`,
  * hold <activity> <its start, ms>: with STUB_OVERLAP, the background jobs' stand-ins end by each other's progress
  * instead of after fixed sleeps, which prove nothing on a loaded machine unless they are long. The stack install (its
  * part after torch) ends only once the model download and the LMCache build have ended; each of those ends only once
- * the stack install has started, and has then run as long again as it had before (it stands for work far longer than
- * installing torch). Jobs that run one after another never meet: the wait is bounded and fails loudly.
+ * the stack install has started, and has then run longer than it had before (it stands for work far longer than
+ * installing torch). Jobs that run one after another never meet: the wait is bounded (STUB_HOLD_LIMIT, 30 s) and
+ * fails loudly.
  */
 const HOLD = `#!/bin/bash
 what=$1 started=$2 timeline="$STUB_DIR/timeline.log" limit=\${STUB_HOLD_LIMIT:-30}
@@ -206,8 +207,8 @@ for need in "\${needs[@]}"; do
   done
 done
 if [ "$what" != stack ]; then
-  # As long again after the stack install's start as before it.
-  left=$((AT + (AT - started) - $(date +%s%3N)))
+  # As long again after the stack install's start as before it, and 0.1 s more.
+  left=$((AT + (AT - started) + 100 - $(date +%s%3N)))
   if ((left > 0)); then sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"; fi
 fi
 `;
