@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -29,13 +29,23 @@ function facts(run: NodeRun) {
 const installs = (run: NodeRun) => run.calls.filter((c) => /^uv pip install .*vllm==/.test(c));
 const builds = (run: NodeRun) => run.calls.filter((c) => c.startsWith('venv-python -m pip wheel'));
 
-describe('the deploy cache', { concurrency: 1 }, () => {
+describe('the deploy cache', { concurrency: 4 }, () => {
   let s3: string;
+  let pristine: string;
   let first: NodeRun;
+  /** The cache as the first deploy left it, for a test of its own to change; tests that only read it share `s3`. */
+  const copyOfCache = () => {
+    const copy = mkdtempSync(join(tmpdir(), 'p5-cache-s3-'));
+    cpSync(pristine, copy, { recursive: true });
+    return copy;
+  };
 
   before(async () => {
     s3 = mkdtempSync(join(tmpdir(), 'p5-cache-s3-'));
     first = await runNode(cached(0), HEAD_PUBLISHED, { s3 });
+    // Taken before the tests' runs write to s3 (their node facts, side by side): copies are never half-written.
+    pristine = mkdtempSync(join(tmpdir(), 'p5-cache-s3-'));
+    cpSync(s3, pristine, { recursive: true });
   });
 
   test('a first deploy builds everything, signals SUCCESS, and only then fills the cache', () => {
@@ -111,9 +121,10 @@ describe('the deploy cache', { concurrency: 1 }, () => {
   });
 
   test('a corrupted venv archive is a miss: the node installs and builds as on a first deploy', async () => {
-    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
-    appendFileSync(join(s3, CACHE, tar), 'x');
-    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    const cache = copyOfCache();
+    const [tar] = filesUnder(join(cache, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    appendFileSync(join(cache, CACHE, tar), 'x');
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3: cache });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /job stack-install: cache venv: miss: venv\.tar is \d+ bytes, the manifest says \d+/);
     assert.equal(installs(run).length, 1);
@@ -124,9 +135,10 @@ describe('the deploy cache', { concurrency: 1 }, () => {
   });
 
   test('weights whose content does not match the manifest are a miss: the node downloads them', async () => {
-    const shard = join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`);
+    const cache = copyOfCache();
+    const shard = join(cache, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`);
     writeFileSync(shard, readFileSync(shard, 'utf8').replace('openai', 'OPENAI'));
-    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3: cache });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /job model-download: cache weights: miss: sha256 of model-00003-of-00014\.safetensors is [0-9a-f]{16}…, the manifest says/);
     assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
@@ -134,12 +146,13 @@ describe('the deploy cache', { concurrency: 1 }, () => {
   });
 
   test('a weights restore that breaks off on anything (a manifest of another shape) leaves no file in the snapshot: the download starts clean', async () => {
-    const manifestPath = join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/manifest.json`);
+    const cache = copyOfCache();
+    const manifestPath = join(cache, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/manifest.json`);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    const shard = readFileSync(join(s3, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`), 'utf8');
+    const shard = readFileSync(join(cache, CACHE, `models/openai--gpt-oss-120b/${MODEL_SHA}/files/model-00003-of-00014.safetensors`), 'utf8');
     manifest.files['model-00003-of-00014.safetensors'] = { size: shard.length };
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3: cache });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /job model-download: cache weights: miss: a manifest of another shape \(KeyError: 'sha256'\)/);
     assert.ok(existsSync(join(run.dir, 'hf-download.json')), 'downloaded from the Hub instead');
@@ -148,22 +161,24 @@ describe('the deploy cache', { concurrency: 1 }, () => {
   });
 
   test('a venv archive that passes its checksums but does not unpack is a miss, and leaves no partial tree', async () => {
-    const [tar] = filesUnder(join(s3, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
+    const cache = copyOfCache();
+    const [tar] = filesUnder(join(cache, CACHE)).filter((f) => /^venv\/gpu\/.*\/venv\.tar$/.test(f));
     const garbage = 'not a tar archive\n'.repeat(100);
-    writeFileSync(join(s3, CACHE, tar), garbage);
-    const manifestPath = join(s3, CACHE, tar.replace(/venv\.tar$/, 'manifest.json'));
+    writeFileSync(join(cache, CACHE, tar), garbage);
+    const manifestPath = join(cache, CACHE, tar.replace(/venv\.tar$/, 'manifest.json'));
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.files['venv.tar'] = { size: garbage.length, sha256: createHash('sha256').update(garbage).digest('hex') };
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3 });
+    const run = await runNode(cached(1), HEAD_PUBLISHED, { s3: cache });
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.match(run.stdout, /job stack-install: cache venv: miss: Command '\['tar'/);
     assert.deepEqual(readdirSync(join(run.root, 'opt/p5-ray')).filter((n) => n.startsWith('.restore-')), []);
   });
 
   test('the CPU head restores and fills its own venv entry, apart from the GPU nodes\'', async () => {
+    const cache = copyOfCache();
     const head = (over = {}) => runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0, raw: { deployCache: true }, cacheBucketName: CACHE_BUCKET }),
-      { STUB_IP: '10.0.0.10', ...over }, { s3 });
+      { STUB_IP: '10.0.0.10', ...over }, { s3: cache });
     const firstHead = await head();
     assert.equal(firstHead.signals[0]?.Status, 'SUCCESS', firstHead.stdout);
     assert.match(firstHead.file('var/log/p5-ray-bootstrap.log'), /job cache-upload: venv: uploaded s3:\/\/\S+\/venv\/cpu\//);

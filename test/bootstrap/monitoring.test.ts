@@ -12,15 +12,19 @@ import { MONITORING_SOFTWARE } from '../../lib/catalog/software';
 import { GRAFANA_PATHS, PROMETHEUS_TARGETS_DIR, STUDY_DASHBOARD_FILE, renderDcgmCounters } from '../../lib/monitoring';
 import { aptUpdate } from '../helpers/apt-check';
 import { keyFingerprints, testKeys } from '../helpers/test-keys';
-import { context, runNode } from './node-harness';
+import { FEW_LOOKS, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
 const CPU_HEAD = () => context({ role: 'head', isRayHead: true, gpuIndex: 0 });
 const HEAD_ENV = { STUB_IP: '10.0.0.10', P5RAY_SCRAPE_WAIT: '2', P5RAY_EXPORTER_WAIT: '2' };
 
+// The healthy CPU head: one run, which each test that describes it reads.
+let healthyHead: ReturnType<typeof runNode> | undefined;
+const cpuHead = () => (healthyHead ??= runNode(CPU_HEAD(), HEAD_ENV));
+
 describe('observability stack on the nodes', { concurrency: 4 }, () => {
   test('a GPU node runs node_exporter with the EFA counters and the pinned dcgm-exporter with our counters', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.equal(run.file('etc/default/prometheus-node-exporter'),
       `ARGS="--web.listen-address=:${PORTS.nodeExporter} --collector.textfile.directory=/var/lib/prometheus/node-exporter"\n`);
@@ -45,13 +49,13 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
     const partial = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: 'DCGM_FI_DEV_GPU_UTIL DCGM_FI_DEV_FB_USED' });
     assert.equal(partial.signals[0]?.Status, 'SUCCESS', partial.stdout);
     assert.match(partial.stdout, /WARNING: dcgm-exporter serves none of DCGM_FI_PROF_SM_ACTIVE .*DCGM_FI_PROF_NVLINK_TX_BYTES/);
-    const none = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: '', P5RAY_EXPORTER_WAIT: '1' });
+    const none = await runNode(context(), { ...HEAD_PUBLISHED, STUB_DCGM_FIELDS: '', P5RAY_EXPORTER_WAIT: '1', ...FEW_LOOKS });
     assert.equal(none.signals[0]?.Status, 'FAILURE');
     assert.match(none.signals[0].Reason, /: job monitoring failed: dcgm-exporter does not serve DCGM_FI_DEV_GPU_UTIL within 1s/);
   });
 
   test('the CPU head installs Prometheus and Grafana on 127.0.0.1, provisioned from the asset, and gates on every target', async () => {
-    const run = await runNode(CPU_HEAD(), HEAD_ENV);
+    const run = await cpuHead();
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     assert.ok(run.calls.some((c) => c.endsWith(`install --no-install-recommends prometheus grafana=${MONITORING_SOFTWARE.grafana.version}`)), run.calls.join('\n'));
     assert.equal(run.file('etc/apt/sources.list.d/grafana.list'),
@@ -76,13 +80,13 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
   });
 
   test('a target Prometheus cannot scrape fails ClusterReady naming the job, node, address and error', async () => {
-    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, STUB_PROM_DOWN: 'dcgm/gpu-1' });
+    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...FEW_LOOKS, STUB_PROM_DOWN: 'dcgm/gpu-1' });
     assert.equal(run.signals[0]?.Status, 'FAILURE');
     assert.match(run.signals[0].Reason, /^step 12\/12 \(wait for Prometheus to scrape every node\): Prometheus is not scraping every node within 2s: 1 of 10 targets not ready: dcgm\/gpu-1 \(10\.0\.1\.2:9400\) down: connect: connection refused/);
   });
 
   test('a node Ray lists but Prometheus does not scrape fails ClusterReady', async () => {
-    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, STUB_RAY_SD_EXTRA: '10.0.9.9' });
+    const run = await runNode(CPU_HEAD(), { ...HEAD_ENV, ...FEW_LOOKS, STUB_RAY_SD_EXTRA: '10.0.9.9' });
     assert.equal(run.signals[0]?.Status, 'FAILURE');
     assert.match(run.signals[0].Reason, /Ray's service-discovery file lists \['10\.0\.9\.9:8080'\], on no node of the cluster/);
   });
@@ -90,7 +94,7 @@ describe('observability stack on the nodes', { concurrency: 4 }, () => {
   test('the pinned Grafana key, not first in the full key file, becomes the repository\'s only key, and apt accepts it', async () => {
     const keys = testKeys();
     assert.notEqual(keyFingerprints(keys.fullFile)[0], keys.signer, 'the pinned key is not the first of the file');
-    const run = await runNode(CPU_HEAD(), HEAD_ENV);
+    const run = await cpuHead();
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     const keyring = join(run.root, MONITORING_SOFTWARE.grafana.keyring);
     assert.deepEqual(keyFingerprints(keyring), [keys.signer], 'exactly the pinned key, no decoy of the file');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, MODEL_SHA, context, runNode } from './node-harness';
+import { BUCKET, FEW_LOOKS, INSTANCE_ID, MODEL_SHA, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
 const VERIFY = 'step 11/15 (verify the Python stack and LMCache\'s compiled kernels)';
@@ -49,7 +49,7 @@ describe('LMCache kernels', { concurrency: 4 }, () => {
 
 describe('NIXL on EFA', { concurrency: 4 }, () => {
   test('probes NIXL with exactly the Ray workers\' environment, and records the provider it chose', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     const rayEnv = Object.fromEntries(run.file('etc/p5-ray/ray.env').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
     const probe = run.pythonCalls.find((c) => c.args.includes('nixl_probe.py'));
@@ -82,7 +82,7 @@ describe('NIXL on EFA', { concurrency: 4 }, () => {
 
 describe('node facts', { concurrency: 4 }, () => {
   test('a GPU node writes what it verified, in the shape the benchmark scripts read, and uploads it', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     assert.equal(run.signals[0]?.Status, 'SUCCESS', run.stdout);
     const facts = run.file('etc/p5-ray/node-facts.json');
     assert.equal(facts, run.file(`../s3/cluster/nodes/gpu-1.json`));
@@ -99,7 +99,7 @@ describe('node facts', { concurrency: 4 }, () => {
   });
 
   test('the model download leaves out original/ and metal/ (other formats of the same weights)', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     const download = JSON.parse(run.file('../hf-download.json'));
     assert.equal(download.repo_id, 'openai/gpt-oss-120b');
     assert.deepEqual(download.files.filter((f: string) => f.includes('/')), []);
@@ -111,7 +111,7 @@ describe('the deadline and unreported deaths', { concurrency: 4 }, () => {
   test('counts the deadline from the instance launch, not from the script start', { timeout: 120_000 }, async () => {
     // Launched long enough ago that 3 s are left: the wait for S3 gives up by then (from the script start, it would
     // wait the whole window and hit this test's timeout).
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_S3_AFTER: '100000' }, { waitLimit: 3 });
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_S3_AFTER: '100000', ...FEW_LOOKS }, { waitLimit: 3 });
     const reason = onlyFailure(run);
     const within = Number(/cannot read \S+ within (\d+)s/.exec(reason)?.[1]);
     assert.ok(within <= 3, reason);

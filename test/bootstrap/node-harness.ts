@@ -5,7 +5,7 @@
  * packages of test/bootstrap/fakes (python-env.ts).
  */
 import { spawn } from 'child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseClusterConfig, RawConfig } from '../../lib/config/cluster-config';
@@ -80,7 +80,7 @@ case $url in
   # STUB_PROM_DOWN=job/node); the exporters serve STUB_EFA ports and the STUB_DCGM_FIELDS.
   http://127.0.0.1:*/api/v1/targets)
     out=/dev/stdout prev=""; for a in "$@"; do if [ "$prev" = -o ]; then out=$a; fi; prev=$a; done
-    "$STUB_REAL_PYTHON" "$STUB_DIR/prom-api.py" "$P5RAY_ROOT/etc/prometheus/p5-ray-targets" >"$out" ;;
+    "$STUB_REAL_PYTHON" -S "$STUB_DIR/prom-api.py" "$P5RAY_ROOT/etc/prometheus/p5-ray-targets" >"$out" ;;
   http://127.0.0.1:*/-/ready | http://127.0.0.1:*/api/health) [ -z "\${STUB_PROM_DEAD:-}" ] ;;
   http://127.0.0.1:9100/metrics) for i in $(seq 1 "\${STUB_EFA:-32}"); do printf 'p5ray_efa_tx_bytes_total{device="rdmap%ss0",port="1"} 0\n' "$i"; done ;;
   http://127.0.0.1:9400/metrics) for f in \${STUB_DCGM_FIELDS-DCGM_FI_DEV_GPU_UTIL DCGM_FI_PROF_SM_ACTIVE DCGM_FI_DEV_FB_USED}; do printf '%s{gpu="0"} 1\n' "$f"; done ;;
@@ -133,8 +133,8 @@ case "$1 $2" in
     esac ;;
   *) echo "unexpected aws call: $*" >&2; exit 2 ;;
 esac`,
-  // Installs take STUB_TORCH_SECONDS (torch first), STUB_STACK_SECONDS (ray, vllm, nixl); each logs its start and
-  // end in timeline.log. STUB_PIP_RC fails the stack install.
+  // Installs take STUB_TORCH_SECONDS (torch first), STUB_STACK_SECONDS (ray, vllm, nixl), or with STUB_OVERLAP as
+  // long as the hold says; each logs its start and end in timeline.log. STUB_PIP_RC fails the stack install.
   uv: `
 case $1 in
   --version) echo "uv 0.9.0 stub" ;;
@@ -146,15 +146,17 @@ case $1 in
          *" torch=="*) what=torch secs=\${STUB_TORCH_SECONDS:-0} rc=0 ;;
          *) what=other secs=0 rc=0 ;;
        esac
-       echo "$(date +%s%3N) start $what" >>"$STUB_DIR/timeline.log"; sleep "$secs"; echo "$(date +%s%3N) end $what" >>"$STUB_DIR/timeline.log"
+       start=$(date +%s%3N); echo "$start start $what" >>"$STUB_DIR/timeline.log"
+       if [ -n "\${STUB_OVERLAP:-}" ] && [ $what = stack ]; then "$STUB_DIR/hold" stack "$start" || exit 1; else sleep "$secs"; fi
+       echo "$(date +%s%3N) end $what" >>"$STUB_DIR/timeline.log"
        exit "$rc" ;;
 esac`,
   // The system Python: its version check answers STUB_PYVER; the node's own scripts and zipfile run on the real one.
   python3: `
 case $1 in
   -c) echo "\${STUB_PYVER:-3.12}" ;;
-  *.py) exec "$STUB_REAL_PYTHON" "$@" ;;
-  -m) if [ "$2" = zipfile ]; then exec "$STUB_REAL_PYTHON" "$@"; fi
+  *.py) exec "$STUB_REAL_PYTHON" -S "$@" ;;
+  -m) if [ "$2" = zipfile ]; then exec "$STUB_REAL_PYTHON" -S "$@"; fi
       for last; do :; done; mkdir -p "$last/bin"; printf '#!/bin/bash\\necho pip "$@" >>"$STUB_DIR/calls.log"\\n' >"$last/bin/pip"; chmod +x "$last/bin/pip"
       if [ -n "\${STUB_NO_AWS:-}" ]; then printf '#!/bin/bash\\nexec "$STUB_DIR/aws.real" "$@"\\n' >"$last/bin/aws"; chmod +x "$last/bin/aws"; fi ;;
 esac`,
@@ -176,6 +178,60 @@ esac`,
   mkfs: 'exit 1',
   'venv-ray': `[ "\${STUB_RAY_HEALTHY:-1}" = 1 ]`,
 };
+
+/**
+ * hold <activity> <its start, ms>: with STUB_OVERLAP, the background jobs' stand-ins end by each other's progress
+ * instead of after fixed sleeps, which prove nothing on a loaded machine unless they are long. The stack install (its
+ * part after torch) ends only once the model download and the LMCache build have ended; each of those ends only once
+ * the stack install has started, and has then run longer than it had before (it stands for work far longer than
+ * installing torch). Jobs that run one after another never meet: the wait is bounded (STUB_HOLD_LIMIT, 30 s) and
+ * fails loudly.
+ */
+const HOLD = `#!/bin/bash
+what=$1 started=$2 timeline="$STUB_DIR/timeline.log" limit=\${STUB_HOLD_LIMIT:-30}
+if [ "$what" = stack ]; then needs=("end model-download" "end lmcache-build"); else needs=("start stack"); fi
+# seen <event>: whether timeline.log has it yet; sets AT to its time.
+seen() {
+  local ms event
+  while read -r ms event; do if [ "$event" = "$1" ]; then AT=$ms; return 0; fi; done <"$timeline"
+  return 1
+}
+SECONDS=0
+for need in "\${needs[@]}"; do
+  until seen "$need"; do
+    if ((SECONDS >= limit)); then
+      echo "hold: $what waited \${limit}s for '$need' in timeline.log: the jobs did not run side by side" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+done
+if [ "$what" != stack ]; then
+  # As long again after the stack install's start as before it, and 0.1 s more.
+  left=$((AT + (AT - started) + 100 - $(date +%s%3N)))
+  if ((left > 0)); then sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"; fi
+fi
+`;
+
+const REAL_DATE = ['/usr/bin/date', '/bin/date'].find((p) => existsSync(p)) ?? 'date';
+
+/**
+ * The clock, when a test makes the node's deadline come at a point of its choice (RunOptions.deadlineAfter): the real
+ * time until the file appears, then the time that leaves that many seconds to the deadline, running on from there.
+ * Dates the node names itself (date -d: its launch time, its deadline) are not the clock.
+ */
+const DATE = `#!/bin/bash
+if [[ " $* " != *" -d "* ]] && [ -e "$STUB_DIR/$STUB_CLOCK_AFTER" ]; then
+  if [ ! -e "$STUB_DIR/clock-offset" ]; then
+    echo $((STUB_DEADLINE - STUB_CLOCK_LEFT - $(${REAL_DATE} +%s))) >"$STUB_DIR/clock-offset.$$"
+    # The first reading after the file appeared sets the offset, however many jobs read the clock at once.
+    ln "$STUB_DIR/clock-offset.$$" "$STUB_DIR/clock-offset" 2>/dev/null || true
+    rm -f "$STUB_DIR/clock-offset.$$"
+  fi
+  exec ${REAL_DATE} -d "now + $(<"$STUB_DIR/clock-offset") seconds" "$@"
+fi
+exec ${REAL_DATE} "$@"
+`;
 
 const DEFAULT_IP = '10.0.0.21';
 
@@ -249,6 +305,12 @@ export interface RunOptions {
    * stand-in's full key file) holds among decoys.
    */
   readonly grafanaKeyFpr?: string;
+  /**
+   * Brings the deadline near at a chosen point of the run instead of after a wait in real time: once `file` (a path
+   * in the run's folder, e.g. an object the node writes to the fake S3) exists, the node's clock reads `left`
+   * seconds before its deadline and runs on from there.
+   */
+  readonly deadlineAfter?: { readonly file: string; readonly left: number };
 }
 
 /** The asset's files as the stack stages them, with monitoring.env pinning the stand-in Grafana key. */
@@ -284,10 +346,37 @@ export function context(over: Partial<NodeBootstrapContext> & { raw?: RawConfig 
   };
 }
 
+/** Seconds from the launch to the node's deadline. */
+function deadlineWindow(ctx: NodeBootstrapContext): number {
+  return ctx.config.bootstrapTimeoutMinutes * 60 - BOOTSTRAP_DEADLINE_MARGIN_SECONDS;
+}
+
 /** The launch time that puts the node's deadline `waitLimit` seconds from now. */
 export function launchTimeFor(ctx: NodeBootstrapContext, waitLimit: number): string {
-  const window = ctx.config.bootstrapTimeoutMinutes * 60 - BOOTSTRAP_DEADLINE_MARGIN_SECONDS;
-  return new Date(Date.now() - (window - waitLimit) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  return new Date(Date.now() - (deadlineWindow(ctx) - waitLimit) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+const zips = new Map<string, string>();
+
+/** The zip of these files, made once per test process (a Python start each): runs copy it. */
+function zipOf(files: Record<string, string>): string {
+  const key = JSON.stringify(files);
+  let path = zips.get(key);
+  if (!path) {
+    path = join(mkdtempSync(join(tmpdir(), 'p5-zip-')), 'files.zip');
+    writeZip(path, files);
+    zips.set(key, path);
+  }
+  return path;
+}
+
+let placed = 0;
+
+/** Copies a zip into the fake S3 whole at once: runs that share it may be reading the one it replaces. */
+function placeZip(zip: string, dest: string): void {
+  const part = `${dest}.${process.pid}-${++placed}`;
+  copyFileSync(zip, part);
+  renameSync(part, dest);
 }
 
 function shellQuoted(value: string): string {
@@ -304,10 +393,10 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
   // A shared fake S3 (a deploy cache that outlives the run) or this run's own.
   if (options.s3) symlinkSync(options.s3, join(dir, 's3'));
   mkdirSync(join(dir, 's3', 'assets'), { recursive: true });
-  writeZip(join(dir, 's3', 'assets', 'serve.zip'),
-    { 'run_bm.sh': 'echo bm\n', 'bundle_sync.py': readFileSync(join(SERVE_ASSETS_DIR, 'bundle_sync.py'), 'utf8') });
+  placeZip(zipOf({ 'run_bm.sh': 'echo bm\n', 'bundle_sync.py': readFileSync(join(SERVE_ASSETS_DIR, 'bundle_sync.py'), 'utf8') }),
+    join(dir, 's3', 'assets', 'serve.zip'));
   const keys = testKeys();
-  writeZip(join(dir, 's3', 'assets', 'python.zip'), assetFiles(options.grafanaKeyFpr ?? keys.signer));
+  placeZip(zipOf(assetFiles(options.grafanaKeyFpr ?? keys.signer)), join(dir, 's3', 'assets', 'python.zip'));
   writeFileSync(join(dir, 'prom-api.py'), PROM_API);
   if (ctx.isRayHead) seedHeadMonitoring(ctx, join(dir, 's3'), root, env.STUB_IP ?? DEFAULT_IP, env.STUB_RAY_SD_EXTRA);
   const stubEnv: Record<string, string> = {
@@ -326,6 +415,13 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     STUB_GRAFANA_KEY_FILE: keys.fullFile,
     ...env,
   };
+  if (options.deadlineAfter) {
+    Object.assign(stubEnv, {
+      STUB_CLOCK_AFTER: options.deadlineAfter.file,
+      STUB_CLOCK_LEFT: String(options.deadlineAfter.left),
+      STUB_DEADLINE: String(Date.parse(stubEnv.STUB_PENDING_TIME) / 1000 + deadlineWindow(ctx)),
+    });
+  }
   // The venv's python: logs its call and environment, then runs the real Python on the stand-in packages. The
   // STUB_ settings come from a file, as the probes run under env -i.
   makeFakePython(dir, options.python);
@@ -339,16 +435,18 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     `echo "venv-python $*" >>"$DIR/calls.log"`,
     `{ printf 'ARGS %s\\n' "$*"; env; echo END; } >>"$DIR/python-env.log"`,
     `set -a; . "$DIR/stub.env"; set +a`,
-    // LMCache's build (pip wheel): STUB_BUILD_SECONDS long, logged with its environment, leaves a wheel in -w.
+    // LMCache's build (pip wheel): STUB_BUILD_SECONDS long (with STUB_OVERLAP: as the hold says), logged with its
+    // environment, leaves a wheel in -w.
     'if [ "$1 $2 $3" = "-m pip wheel" ]; then',
     '  echo "build-env TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-} LMCACHE_CUDA_MAJOR=${LMCACHE_CUDA_MAJOR:-} CUDA_HOME=${CUDA_HOME:-}" >>"$STUB_DIR/calls.log"',
     '  w=""; prev=""; for a in "$@"; do [ "$prev" = -w ] && w=$a; prev=$a; done',
-    '  echo "$(date +%s%3N) start lmcache-build" >>"$STUB_DIR/timeline.log"; sleep "${STUB_BUILD_SECONDS:-0}"',
+    '  start=$(date +%s%3N); echo "$start start lmcache-build" >>"$STUB_DIR/timeline.log"',
+    '  if [ -n "${STUB_OVERLAP:-}" ]; then "$STUB_DIR/hold" lmcache-build "$start" || exit 1; else sleep "${STUB_BUILD_SECONDS:-0}"; fi',
     '  mkdir -p "$w"; echo "lmcache wheel built for sm_${TORCH_CUDA_ARCH_LIST:-}" >"$w/lmcache-0.5.6-cp312-cp312-linux_x86_64.whl"',
     '  echo "$(date +%s%3N) end lmcache-build" >>"$STUB_DIR/timeline.log"; exit "${STUB_BUILD_RC:-0}"',
     'fi',
     'export PYTHONPATH="$DIR/site" PYTHONDONTWRITEBYTECODE=1',
-    `exec ${shellQuoted(REAL_PYTHON.executable)} "$@"`,
+    `exec ${shellQuoted(REAL_PYTHON.executable)} -S "$@"`,
     '',
   ].join('\n'));
   chmodSync(join(dir, 'venv-python'), 0o755);
@@ -357,6 +455,9 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     writeFileSync(target, `#!/bin/bash\necho "${name} $*" >>"$STUB_DIR/calls.log"\n${body}\n`);
     chmodSync(target, 0o755);
   }
+  writeFileSync(join(dir, 'hold'), HOLD, { mode: 0o755 });
+  // Not logged in calls.log, as the other stubs are: the node reads the clock for every line it writes.
+  if (options.deadlineAfter) writeFileSync(join(bin, 'date'), DATE, { mode: 0o755 });
   if (env.STUB_NO_AWS) {
     // The node lacks the AWS CLI until the tools step installs one (the python3 -m venv stub writes a shim).
     renameSync(join(bin, 'aws'), join(dir, 'aws.real'));
@@ -375,7 +476,8 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
       P5RAY_NVME_WAIT: '1',
       P5RAY_RAY_WAIT: '10',
       P5RAY_PYTHON: join(bin, 'python3'),
-      P5RAY_TIMING_WAIT: '1',
+      // The Ray head's wait for the GPU nodes' timing files, after its signal: one look (no other node uploads one here).
+      P5RAY_TIMING_WAIT: '0',
       ...stubEnv,
     },
   });
@@ -399,4 +501,24 @@ export async function runNode(ctx: NodeBootstrapContext, env: Record<string, str
     }),
     file: (p: string) => read(join(root, p)),
   };
+}
+
+/**
+ * For a wait that is to run out (its limit, the deadline): a few looks, not one every 20 ms (the harness's interval,
+ * for waits that end after a few tries). Each look starts stubs, and some start Python.
+ */
+export const FEW_LOOKS = { P5RAY_WAIT_INTERVAL: '0.5' };
+
+/** The Ray head's address as a worker finds it published (aws s3 cp of the head key answers it). */
+export const HEAD_PUBLISHED = { STUB_HEAD_JSON: '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}' };
+
+let healthy: Promise<NodeRun> | undefined;
+
+/**
+ * The healthy GPU worker (every check passes, the head's address is published): one run per test process, which
+ * each test that describes it reads. Only for tests that read the run and its files, never change them.
+ */
+export function healthyWorker(): Promise<NodeRun> {
+  healthy ??= runNode(context(), HEAD_PUBLISHED);
+  return healthy;
 }

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
-import { BUCKET, INSTANCE_ID, NODE_GENERATION, SERVE_BUNDLE_PARAMETER, SERVE_BUNDLE_URL, SIGNAL_URL, context, runNode } from './node-harness';
+import { BUCKET, INSTANCE_ID, NODE_GENERATION, SERVE_BUNDLE_PARAMETER, SERVE_BUNDLE_URL, SIGNAL_URL, FEW_LOOKS, context, healthyWorker, runNode } from './node-harness';
 
 const HEAD_JSON = '{"ip":"10.0.0.10","port":6379,"instanceId":"i-0head","dashboardPort":8265}';
 const HEAD_PUBLISHED = { STUB_HEAD_JSON: HEAD_JSON };
 
 describe('node bootstrap', { concurrency: 4 }, () => {
   test('a GPU worker that passes every check signals SUCCESS once, as its instance, with a summary', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     assert.equal(run.code, 0, run.stdout);
     assert.equal(run.signals.length, 1, run.stdout);
     const [signal] = run.signals;
@@ -25,7 +25,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('prints numbered progress lines with elapsed time and streams them to CloudWatch', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     const steps = run.stdout.match(/\[bootstrap gpu 1\] step \d+\/15: .* \(\d+s\)/g) ?? [];
     assert.equal(steps.length, 15, run.stdout);
     assert.match(steps[2], /step 3\/15: verify 8 GPUs/);
@@ -48,7 +48,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('installs exactly the pinned versions into the venv with uv and never formats the NVMe', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     const installs = run.calls.filter((c) => c.startsWith('uv pip install'));
     const torchFirst = installs.find((c) => c.includes(`torch==${SOFTWARE.torch}`) && !c.includes('vllm=='));
     const install = installs.find((c) => c.includes('vllm=='));
@@ -83,7 +83,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('the worker joins the head address from head.json under systemd, with the EFA environment', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     const unit = run.file('etc/systemd/system/ray.service');
     assert.match(unit, /^ExecStart=\/opt\/p5-ray\/venv\/bin\/ray start --block --node-ip-address=10\.0\.0\.21 --metrics-export-port=8080 --address=10\.0\.0\.10:6379$/m);
     assert.match(unit, /^Restart=on-failure$/m);
@@ -131,7 +131,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('a missing NVMe mount fails the node without formatting anything', async () => {
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NVME: '0' });
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_NVME: '0', ...FEW_LOOKS });
     assert.equal(run.signals.length, 1);
     assert.match(run.signals[0].Reason, /step 2\/15 .*no filesystem mounted at \/opt\/dlami\/nvme/);
     assert.ok(!run.calls.some((c) => c.startsWith('mkfs')));
@@ -146,10 +146,13 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('a head that never answers fails the worker within the wait limit, saying what it saw', async () => {
-    // The deadline passes while the worker looks for the head (after the background jobs).
-    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0' }, { waitLimit: 45 });
+    // The deadline comes while the worker looks for the head: 2 s after it uploaded its node facts (step 13).
+    const run = await runNode(context(), { ...HEAD_PUBLISHED, STUB_RAY_HEALTHY: '0', ...FEW_LOOKS },
+      { deadlineAfter: { file: 's3/cluster/nodes/gpu-1.json', left: 2 } });
     assert.equal(run.signals.length, 1);
-    assert.match(run.signals[0].Reason, /step 14\/15 \(find the Ray head\): no Ray head answered within \d+s: 10\.0\.0\.10:6379 does not answer/);
+    const within = /step 14\/15 \(find the Ray head\): no Ray head answered within (\d+)s: 10\.0\.0\.10:6379 does not answer/.exec(run.signals[0].Reason);
+    assert.ok(within && Number(within[1]) <= 2, run.signals[0].Reason);
+    assert.match(run.stdout, /waiting for the Ray head .*10\.0\.0\.10:6379 does not answer/);
     assert.ok(!run.calls.some((c) => c.startsWith('systemctl enable') && c.includes('ray.service')));
   });
 
@@ -179,10 +182,12 @@ describe('node bootstrap', { concurrency: 4 }, () => {
 
   test('the head fails with the GPU count when not all GPU nodes join in time', async () => {
     const run = await runNode(context({ role: 'head', isRayHead: true, gpuIndex: 0 }),
-      // The deadline passes while it waits for the GPUs (after its own install in the background).
-      { STUB_IP: '10.0.0.10', STUB_CLUSTER: 'nodes=2 gpus=8 mine=0' }, { waitLimit: 45 });
+      { STUB_IP: '10.0.0.10', STUB_CLUSTER: 'nodes=2 gpus=8 mine=0', ...FEW_LOOKS },
+      // The deadline comes while it waits for the GPUs: 2 s after it published its address (the step before).
+      { deadlineAfter: { file: `s3/cluster/${NODE_GENERATION}/head.json`, left: 2 } });
     assert.equal(run.signals.length, 1);
-    assert.match(run.signals[0].Reason, /wait for all 16 GPUs to join\): only 8 of 16 GPUs joined within \d+s \(2 nodes alive; expected 2 × 8\)/);
+    const within = /wait for all 16 GPUs to join\): only 8 of 16 GPUs joined within (\d+)s \(2 nodes alive; expected 2 × 8\)/.exec(run.signals[0].Reason);
+    assert.ok(within && Number(within[1]) <= 2, run.signals[0].Reason);
     assert.match(run.stdout, /waiting for 16 GPUs on 2 nodes .*: 2 nodes alive, 8 GPUs/);
   });
 
@@ -219,7 +224,7 @@ describe('node bootstrap', { concurrency: 4 }, () => {
   });
 
   test('cluster.env holds the settings, the discovered identity, and is readable by root only', async () => {
-    const run = await runNode(context(), HEAD_PUBLISHED);
+    const run = await healthyWorker();
     const env = run.file('etc/p5-ray/cluster.env');
     assert.match(env, new RegExp(`^BUCKET='${BUCKET}'$`, 'm'));
     assert.match(env, new RegExp(`^INSTANCE_ID='${INSTANCE_ID}'$`, 'm'));

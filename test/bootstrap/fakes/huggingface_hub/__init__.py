@@ -3,6 +3,7 @@ import fnmatch
 import json
 import os
 import signal
+import subprocess
 import time
 
 GB = 1_000_000_000
@@ -27,15 +28,21 @@ def snapshot_download(repo_id, allow_patterns=None, ignore_patterns=None, **kwar
         path: size for path, size in REPO_FILES.items()
         if (allow_patterns is None or _matches(path, allow_patterns)) and not _matches(path, ignore_patterns)
     }
-    # STUB_DOWNLOAD_SECONDS long, with its start and end in the run's timeline.
+    # STUB_DOWNLOAD_SECONDS long (with STUB_OVERLAP: as the harness's hold says), with its start and end in the run's
+    # timeline.
     timeline = os.path.join(os.environ["STUB_DIR"], "timeline.log")
+    started = int(time.time() * 1000)
     with open(timeline, "a") as f:
-        f.write(f"{int(time.time() * 1000)} start model-download\n")
-    time.sleep(float(os.environ.get("STUB_DOWNLOAD_SECONDS", "0")))
+        f.write(f"{started} start model-download\n")
+    if os.environ.get("STUB_OVERLAP"):
+        subprocess.run([os.path.join(os.environ["STUB_DIR"], "hold"), "model-download", str(started)], check=True)
+    else:
+        time.sleep(float(os.environ.get("STUB_DOWNLOAD_SECONDS", "0")))
     if os.environ.get("STUB_DOWNLOAD_KILL"):
-        # The job dies without a word (the OOM killer, a set -u slip): its subshell is this process's parent.
+        # The job dies without a word (the OOM killer, a set -u slip): its subshell is this process's parent. This
+        # process goes with it, as it would under the OOM killer (and lets go of the bootstrap's output at once).
         os.kill(os.getppid(), signal.SIGKILL)
-        time.sleep(5)
+        os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get("STUB_DOWNLOAD_FAIL"):
         raise OSError(f"401 Client Error: Unauthorized for url: https://huggingface.co/api/models/{repo_id}")
     model = os.path.join(os.environ["HF_HOME"], "hub", "models--" + repo_id.replace("/", "--"))
