@@ -70,7 +70,7 @@ describe('verify_stack.py', { concurrency: 4 }, () => {
     assert.deepEqual(r.json('stack.json').lmcache, { compiledModules: ['lmcache.cuda_ops'] });
   });
 
-  test('fails when lmcache.c_ops is the stand-in over the Python fallback (kernels never built)', () => {
+  test('fails when LMCache was built without lmcache.cuda_ops (its ops would run as the Python fallback)', () => {
     const r = verify({ kernels: 'missing' });
     assert.equal(r.code, 1);
     assert.match(lastLine(r.out), /^lmcache was built without lmcache\.cuda_ops \(compiled: none\): its CUDA kernels would run as the Python fallback$/);

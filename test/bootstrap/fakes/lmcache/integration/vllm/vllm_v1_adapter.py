@@ -1,1 +1,1 @@
-import lmcache  # noqa: F401  (the adapter imports the package, which installs lmcache.c_ops)
+import lmcache  # noqa: F401  (the adapter imports the package, which resolves lmcache.device_ops)
