@@ -1,6 +1,6 @@
 /**
  * A serve-configuration change reaches the nodes without touching them: bundle_sync.py installs a bundle (on one
- * node, or through Ray on every node of the cluster, with the real Ray 2.58 of .test-venv), and run_all.sh, before
+ * node, or through Ray on every node of a cluster of the real Ray 2.58 of .test-venv), and run_all.sh, before
  * anything else, installs the bundle the stack's SSM parameter names when it is not the one installed, then runs
  * again from it. Every result records which bundle it ran.
  */
@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { bundleFor, writeBundle } from './helpers';
+import { RayCluster, startRayCluster } from './ray-cluster';
 import { writeZip } from '../bootstrap/python-env';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -19,6 +20,16 @@ const SYNC = join(REPO, 'lib', 'serve', 'assets', 'bundle_sync.py');
 const URL_A = 's3://cdk-hnb659fds-assets-111122223333-us-east-1/aaaa.zip';
 const URL_B = 's3://cdk-hnb659fds-assets-111122223333-us-east-1/bbbb.zip';
 const PARAMETER = '/p5-ray/P5RayKvCluster/serve-bundle';
+
+// One Ray cluster for the tests that install through Ray, started at once (it takes seconds) and reached as a node's
+// scripts reach theirs: by its address.
+let cluster: Promise<RayCluster>;
+before(() => {
+  cluster = startRayCluster();
+  cluster.catch(() => undefined);
+});
+after(async () => { await (await cluster.catch(() => undefined))?.stop(); });
+const rayAddress = async (): Promise<string> => (await cluster).address;
 
 /** A zip of a rendered bundle (the files a CDK asset of the bundle holds). */
 function bundleZip(raw: Record<string, unknown>): string {
@@ -73,10 +84,10 @@ describe('bundle_sync.py install', () => {
 });
 
 describe('bundle_sync.py distribute, with a real Ray cluster', () => {
-  it('installs the bundle on every alive node through a Ray task pinned to each, and reports what each installed', () => {
+  it('installs the bundle on every alive node through a Ray task pinned to each, and reports what each installed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serve-dir-'));
     const zip = bundleZip({ maxModelLen: 20000 });
-    const r = sync(['distribute', '--zip', zip, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER], { RAY_ADDRESS: 'local' });
+    const r = sync(['distribute', '--zip', zip, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER], { RAY_ADDRESS: await rayAddress() });
     assert.equal(r.code, 0, r.err);
     const byNode = JSON.parse(r.out) as Record<string, { source: string }>;
     assert.equal(Object.keys(byNode).length, 1, 'one node in a local cluster');
@@ -152,10 +163,10 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
     assert.equal(meta.files, undefined, 'the record without its file list');
   });
 
-  it('after a deploy changed maxModelLen: downloads the new bundle, installs it on every node, and runs again from it', () => {
+  it('after a deploy changed maxModelLen: downloads the new bundle, installs it on every node, and runs again from it', async () => {
     const bundle = writeBundle();
     assert.equal(sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A]).code, 0);
-    const r = runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_B, STUB_ZIP: bundleZip({ maxModelLen: 20000 }), RAY_ADDRESS: 'local' });
+    const r = runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_B, STUB_ZIP: bundleZip({ maxModelLen: 20000 }), RAY_ADDRESS: await rayAddress() });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`the current deploy's is ${URL_B}; installed here: ${URL_A}\\. Installing it on every node`));
     assert.match(r.out, new RegExp(`serve bundle: ${URL_B} \\(the current deploy's\\)`), 'the new run_all.sh checks again and goes on');
