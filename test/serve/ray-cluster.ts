@@ -9,7 +9,7 @@ const PYTHON = join(resolve(__dirname, '..', '..'), '.test-venv', 'bin', 'python
  */
 const HOLDER = `
 import sys, ray
-ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+ray.init(address="local", num_cpus=0, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
 print(ray.get_runtime_context().gcs_address, flush=True)
 sys.stdin.read()
 ray.shutdown()

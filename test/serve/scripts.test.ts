@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -100,6 +100,8 @@ interface RunResult {
 
 let bundle: string;
 let fixtures: string;
+/** Ray's output, written by ray_fixtures.py (an import of Ray: seconds), while the tests that need none of it run. */
+let fixturesWritten: Promise<unknown>;
 /** The default profile's bundle (full-cluster, five configurations, a concurrency sweep); `bundle` is the reference one. */
 let fullBundle: string;
 
@@ -123,6 +125,7 @@ function factsDir(nodes: Json[] = [nodeFacts(0), nodeFacts(1)]): string {
 /** Runs a script of the bundle `from` with the stubs first on PATH; `clock: true` puts it on the fake clock. */
 async function run(script: string, args: readonly string[], env: Record<string, string> = {}, from: string = bundle,
   { clock = false } = {}): Promise<RunResult> {
+  await fixturesWritten;
   const work = mkdtempSync(join(tmpdir(), 'serve-run-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
@@ -210,7 +213,8 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     bundle = writeBundle({ profile: 'reference' });
     fullBundle = writeBundle();
     fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    execFileSync(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-collocated-baseline'], { stdio: 'pipe' });
+    fixturesWritten = promisify(execFile)(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-collocated-baseline']);
+    fixturesWritten.catch(() => undefined);
   });
 
   it('are shellcheck-clean', async () => {
@@ -219,7 +223,8 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     await promisify(execFile)('shellcheck', scripts.map((s) => join(bundle, s)));
   });
 
-  it('reproduce the trap with Ray\'s own output: 0 GPUs used in ray status while a placement group holds 4', () => {
+  it('reproduce the trap with Ray\'s own output: 0 GPUs used in ray status while a placement group holds 4', async () => {
+    await fixturesWritten;
     assert.match(readFileSync(join(fixtures, 'ray_status_pg.txt'), 'utf8'), /^ 0\.0\/16\.0 GPU \(0\.0 used of 4\.0 reserved in placement groups\)$/m);
     const [group] = readJson(join(fixtures, 'pg_created.json'));
     assert.equal(group.state, 'CREATED');
@@ -227,7 +232,8 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     assert.equal(readFileSync(join(fixtures, 'pg_none.txt'), 'utf8').trim(), 'No resource in the cluster');
   });
 
-  it('cluster_state.py reads what blocks the next deploy from Ray\'s output, and refuses output it does not know', () => {
+  it('cluster_state.py reads what blocks the next deploy from Ray\'s output, and refuses output it does not know', async () => {
+    await fixturesWritten;
     const parse = (command: string, file: string): { code: number; out: string; err: string } => {
       const r = spawnSync(PYTHON, [join(bundle, 'cluster_state.py'), command], { input: readFileSync(join(fixtures, file)), encoding: 'utf8' });
       return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
