@@ -5,19 +5,17 @@
  * helpers against the stand-in packages of test/bootstrap/fakes; run_all.sh and run_bm.sh are the real bundle's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
 import { REHEARSAL_WORKLOADS, RehearsalSettings, renderRehearsal } from '../../lib/rehearsal';
 import { writeServeBundle } from '../../lib/serve';
 import { makeFakePython, REAL_PYTHON } from '../bootstrap/python-env';
+import { writeRayFixtures } from '../serve/ray-fixtures';
 
-const REPO = resolve(__dirname, '..', '..');
-const TEST_PYTHON = join(REPO, '.test-venv', 'bin', 'python');
- 
 type Json = any;
 
 let fixtures: string;
@@ -52,7 +50,7 @@ mkdir -p "$dir"; echo '{"completed": 40, "request_throughput": 1, "output_throug
   prometheus: `[ "$1" = --version ] && { echo "prometheus, version 2.45.3+ds (branch: debian/sid)"; exit 0; }; exec sleep 600`,
 };
 
-/** The venv's ray: start/stop/health-check succeed; status and list print Ray 2.58's own output (ray_fixtures.py). */
+/** The venv's ray: start/stop/health-check succeed; status and list print Ray 2.58's own output (ray-fixtures.ts). */
 const VENV_RAY = `
 case "$1" in
   list) if [ "$2" = actors ]; then cat "$STUB_FIXTURES/actors_pd_one_node.json"; elif [ "$2" = nodes ]; then cat "$STUB_FIXTURES/nodes_one_node.json"; else cat "$STUB_FIXTURES/pg_none.txt"; fi ;;
@@ -133,8 +131,7 @@ const runDirOf = (r: Rehearsal) => {
 // Each rehearsal mostly waits on its children: several at once keep both cores of a small machine busy.
 describe('rehearse.sh (the GPU rehearsal, run here against stubs)', { concurrency: 4 }, () => {
   before(() => {
-    fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    execFileSync(TEST_PYTHON, [join(REPO, 'test', 'serve', 'ray_fixtures.py'), fixtures, 'rehearsal-pd-nixl'], { stdio: 'pipe' });
+    fixtures = writeRayFixtures('rehearsal-pd-nixl');
   });
 
   it('installs with the node\'s own code from the wheelhouse, checks the node, and runs every configuration and workload', async () => {

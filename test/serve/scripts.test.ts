@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { validateEvidence } from '../../lib/report/evidence';
 import { fakePrometheus } from './fake-prometheus';
+import { RayFixtures, rayFixtures, writeRayFixtures } from './ray-fixtures';
 import { Json, writeBundle } from './helpers';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -100,8 +101,6 @@ interface RunResult {
 
 let bundle: string;
 let fixtures: string;
-/** Ray's output, written by ray_fixtures.py (an import of Ray: seconds), while the tests that need none of it run. */
-let fixturesWritten: Promise<unknown>;
 /** The default profile's bundle (full-cluster, five configurations, a concurrency sweep); `bundle` is the reference one. */
 let fullBundle: string;
 
@@ -125,7 +124,6 @@ function factsDir(nodes: Json[] = [nodeFacts(0), nodeFacts(1)]): string {
 /** Runs a script of the bundle `from` with the stubs first on PATH; `clock: true` puts it on the fake clock. */
 async function run(script: string, args: readonly string[], env: Record<string, string> = {}, from: string = bundle,
   { clock = false } = {}): Promise<RunResult> {
-  await fixturesWritten;
   const work = mkdtempSync(join(tmpdir(), 'serve-run-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
@@ -212,9 +210,17 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     // Most tests reproduce the reference example's run: its four configurations at concurrency 64.
     bundle = writeBundle({ profile: 'reference' });
     fullBundle = writeBundle();
-    fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    fixturesWritten = promisify(execFile)(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-collocated-baseline']);
-    fixturesWritten.catch(() => undefined);
+    fixtures = writeRayFixtures('gptoss-collocated-baseline');
+  });
+
+  it('read Ray\'s output as Ray 2.58 prints it: ray-fixtures.json is what ray_fixtures.py writes today, for every application', async () => {
+    const stored = rayFixtures();
+    const { stdout } = await promisify(execFile)(PYTHON, [join(__dirname, 'ray_fixtures.py'), '--json', ...Object.keys(stored)], { maxBuffer: 16 << 20 });
+    // A .json file compares as JSON: Ray's protobuf maps come out in no fixed key order.
+    const parsed = (all: RayFixtures) => Object.fromEntries(Object.entries(all).map(([app, files]) => [app,
+      Object.fromEntries(Object.entries(files).map(([name, text]) => [name, name.endsWith('.json') ? JSON.parse(text) : text]))]));
+    assert.deepEqual(parsed(JSON.parse(stdout) as RayFixtures), parsed(stored), 'regenerate test/serve/ray-fixtures.json (see ray-fixtures.ts)');
+    assert.deepEqual(Object.keys(stored).sort(), ['gptoss-collocated-baseline', 'gptoss-pd-nixl', 'rehearsal-pd-nixl']);
   });
 
   it('are shellcheck-clean', async () => {
@@ -223,8 +229,7 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     await promisify(execFile)('shellcheck', scripts.map((s) => join(bundle, s)));
   });
 
-  it('reproduce the trap with Ray\'s own output: 0 GPUs used in ray status while a placement group holds 4', async () => {
-    await fixturesWritten;
+  it('reproduce the trap with Ray\'s own output: 0 GPUs used in ray status while a placement group holds 4', () => {
     assert.match(readFileSync(join(fixtures, 'ray_status_pg.txt'), 'utf8'), /^ 0\.0\/16\.0 GPU \(0\.0 used of 4\.0 reserved in placement groups\)$/m);
     const [group] = readJson(join(fixtures, 'pg_created.json'));
     assert.equal(group.state, 'CREATED');
@@ -232,8 +237,7 @@ describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
     assert.equal(readFileSync(join(fixtures, 'pg_none.txt'), 'utf8').trim(), 'No resource in the cluster');
   });
 
-  it('cluster_state.py reads what blocks the next deploy from Ray\'s output, and refuses output it does not know', async () => {
-    await fixturesWritten;
+  it('cluster_state.py reads what blocks the next deploy from Ray\'s output, and refuses output it does not know', () => {
     const parse = (command: string, file: string): { code: number; out: string; err: string } => {
       const r = spawnSync(PYTHON, [join(bundle, 'cluster_state.py'), command], { input: readFileSync(join(fixtures, file)), encoding: 'utf8' });
       return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
