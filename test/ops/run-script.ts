@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
-const CACHE = mkdtempSync(join(tmpdir(), 'p5-node-cache-'));
 
 export interface ScriptRun {
   readonly code: number | null;
@@ -32,7 +31,7 @@ export function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs `scripts/<name>.ts` as `npm run <name>` does (node + tsx), with the given environment. */
 export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ScriptRun> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${name}.ts`), ...args], { cwd: ROOT, env: { ...env, NODE_COMPILE_CACHE: CACHE } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${name}.ts`), ...args], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
