@@ -158,7 +158,6 @@ before(() => {
 after(async () => { await (await cluster.catch(() => undefined))?.stop(); });
 
 describe('run_all.sh runs the bundle of the current deploy', () => {
-
   it('without a parameter (a local rehearsal, an old node) runs the bundle as it is and says it was not checked', async () => {
     const r = await runAll(writeBundle(), { CLUSTER_ENV: clusterEnv('BUCKET=my-bucket\n') });
     assert.equal(r.code, 0, r.err);
