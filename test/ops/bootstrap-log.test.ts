@@ -8,7 +8,8 @@ function printedSteps(stdout: string): Array<{ number: number; total: number; na
   return [...stdout.matchAll(/\] step (\d+)\/(\d+): (.*) \(\d+s\)$/gm)].map((m) => ({ number: Number(m[1]), total: Number(m[2]), name: m[3] }));
 }
 
-describe('the bootstrap log parser, on what the real bootstrap sends to CloudWatch', () => {
+// The three real bootstraps run at once: each mostly waits on its stub commands.
+describe('the bootstrap log parser, on what the real bootstrap sends to CloudWatch', { concurrency: true }, () => {
   it('follows a GPU worker through every step to ready, with a duration for each step', async () => {
     const sent = await bootstrapLogs();
     assert.equal(sent.run.code, 0, sent.run.stdout);

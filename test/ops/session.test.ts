@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { PORTS } from '../../lib/catalog/ports';
-import { FORWARD_TARGETS, runForwardCommand } from '../../lib/ops/session';
+import { FORWARD_TARGETS, SessionInputs, runForwardCommand, runShellCommand } from '../../lib/ops/session';
 import { FakeEndpoint, startFakeAws } from '../preflight/fake-aws-endpoint';
 import { IDS, RealCluster, deploying, realCluster } from './cluster-scenario';
 import { FAKE_KEYS, closeEndpoints, runWithFake } from './helpers';
@@ -28,6 +28,15 @@ function envWith(bin: string): NodeJS.ProcessEnv {
   return { ...env, PATH: bin };
 }
 
+/**
+ * The command in this process (one real `npm run shell` above covers the script around it): the same checks of
+ * PATH and the same `aws` started from it, with only the stubs on PATH. Stderr's lines, as the script prints them.
+ */
+async function inProcess(command: (inputs: SessionInputs) => Promise<number>, argv: string[], bin: string) {
+  const run = await runWithFake(command, argv, scenario.account, { env: { PATH: bin } });
+  return { code: run.code, stderr: run.err.map((l) => `${l}\n`).join(''), errorLines: run.err.filter((l) => l.startsWith('error: ')) };
+}
+
 describe('npm run shell / npm run forward', () => {
   it('shell opens an SSM session on the Ray head by default, and on a named node', async () => {
     const stubs = stubBin(['aws', 'session-manager-plugin']);
@@ -36,7 +45,7 @@ describe('npm run shell / npm run forward', () => {
     assert.deepEqual(readFileSync(stubs.argsOf('aws'), 'utf8').trim().split('\n'),
       ['ssm', 'start-session', '--region', 'us-east-1', '--target', IDS.head]);
     assert.match(head.stderr, new RegExp(`running: aws ssm start-session --region us-east-1 --target ${IDS.head}`));
-    const gpu0 = await runScript('shell', ['gpu-0'], envWith(stubs.dir));
+    const gpu0 = await inProcess(runShellCommand, ['gpu-0'], stubs.dir);
     assert.equal(gpu0.code, 0, gpu0.stderr);
     assert.match(readFileSync(stubs.argsOf('aws'), 'utf8'), new RegExp(`--target\\n${IDS['gpu-0']}\\n$`));
     // Found through the SDK with AWS_ENDPOINT_URL: the stack, then its instances by the stack-id tag.
@@ -45,7 +54,7 @@ describe('npm run shell / npm run forward', () => {
 
   it('forward runs AWS-StartPortForwardingSession to the port from lib/catalog/ports.ts', async () => {
     const stubs = stubBin(['aws', 'session-manager-plugin']);
-    const run = await runScript('forward', ['serve', '--local-port', '18000'], envWith(stubs.dir));
+    const run = await inProcess(runForwardCommand, ['serve', '--local-port', '18000'], stubs.dir);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(readFileSync(stubs.argsOf('aws'), 'utf8').trim().split('\n'), [
       'ssm', 'start-session', '--region', 'us-east-1', '--target', IDS.head, '--document-name', 'AWS-StartPortForwardingSession',
@@ -55,7 +64,7 @@ describe('npm run shell / npm run forward', () => {
 
   it('forwards Grafana on the head, which listens on its 127.0.0.1 only', async () => {
     const stubs = stubBin(['aws', 'session-manager-plugin']);
-    const run = await runScript('forward', ['grafana'], envWith(stubs.dir));
+    const run = await inProcess(runForwardCommand, ['grafana'], stubs.dir);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(readFileSync(stubs.argsOf('aws'), 'utf8').includes(`{"portNumber":["${PORTS.grafana}"],"localPortNumber":["${PORTS.grafana}"]}`));
     assert.match(run.stderr, new RegExp(`Grafana .* of head .* on http://localhost:${PORTS.grafana}/`));
@@ -63,18 +72,18 @@ describe('npm run shell / npm run forward', () => {
 
   it('says the Session Manager plugin is missing, with where to get it, and starts nothing', async () => {
     const stubs = stubBin(['aws']);
-    const run = await runScript('shell', [], envWith(stubs.dir));
+    const run = await inProcess(runShellCommand, [], stubs.dir);
     assert.equal(run.code, 1);
     assert.deepEqual(run.errorLines, ['error: the Session Manager plugin for the AWS CLI (session-manager-plugin) is not on PATH: install it ' +
       '(https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html), then run this again']);
     assert.ok(!existsSync(stubs.argsOf('aws')), 'aws was not run');
-    const noCli = await runScript('forward', [], envWith(stubBin([]).dir));
+    const noCli = await inProcess(runForwardCommand, [], stubBin([]).dir);
     assert.match(noCli.errorLines[0], /^error: the AWS CLI \(aws\) is not on PATH: install the AWS CLI v2/);
   });
 
   it('refuses a stopped node with the command that starts it', async () => {
     const stubs = stubBin(['aws', 'session-manager-plugin']);
-    const run = await runScript('shell', ['gpu-1'], envWith(stubs.dir));
+    const run = await inProcess(runShellCommand, ['gpu-1'], stubs.dir);
     assert.equal(run.code, 1);
     assert.deepEqual(run.errorLines, [`error: gpu-1 (${IDS['gpu-1']}) is stopped, not running: start it with ` +
       `\`aws ec2 start-instances --region us-east-1 --instance-ids ${IDS['gpu-1']}\` (the spend guard stops the GPU nodes after maxHours)`]);

@@ -5,19 +5,17 @@
  * helpers against the stand-in packages of test/bootstrap/fakes; run_all.sh and run_bm.sh are the real bundle's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { SOFTWARE } from '../../lib/catalog/software';
 import { REHEARSAL_WORKLOADS, RehearsalSettings, renderRehearsal } from '../../lib/rehearsal';
 import { writeServeBundle } from '../../lib/serve';
 import { makeFakePython, REAL_PYTHON } from '../bootstrap/python-env';
+import { writeRayFixtures } from '../serve/ray-fixtures';
 
-const REPO = resolve(__dirname, '..', '..');
-const TEST_PYTHON = join(REPO, '.test-venv', 'bin', 'python');
- 
 type Json = any;
 
 let fixtures: string;
@@ -52,7 +50,7 @@ mkdir -p "$dir"; echo '{"completed": 40, "request_throughput": 1, "output_throug
   prometheus: `[ "$1" = --version ] && { echo "prometheus, version 2.45.3+ds (branch: debian/sid)"; exit 0; }; exec sleep 600`,
 };
 
-/** The venv's ray: start/stop/health-check succeed; status and list print Ray 2.58's own output (ray_fixtures.py). */
+/** The venv's ray: start/stop/health-check succeed; status and list print Ray 2.58's own output (ray-fixtures.ts). */
 const VENV_RAY = `
 case "$1" in
   list) if [ "$2" = actors ]; then cat "$STUB_FIXTURES/actors_pd_one_node.json"; elif [ "$2" = nodes ]; then cat "$STUB_FIXTURES/nodes_one_node.json"; else cat "$STUB_FIXTURES/pg_none.txt"; fi ;;
@@ -71,7 +69,7 @@ function settings(dir: string, over: Partial<RehearsalSettings> = {}): Rehearsal
   };
 }
 
-function rehearse(over: Partial<RehearsalSettings> = {}, env: Record<string, string> = {}, args: string[] = []): Rehearsal {
+async function rehearse(over: Partial<RehearsalSettings> = {}, env: Record<string, string> = {}, args: string[] = []): Promise<Rehearsal> {
   const dir = mkdtempSync(join(tmpdir(), 'p5-rehearsal-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
@@ -107,15 +105,20 @@ function rehearse(over: Partial<RehearsalSettings> = {}, env: Record<string, str
     writeFileSync(join(bin, name), `#!/bin/bash\necho "${name} $*" >>"$STUB_LOG"\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  const r = spawnSync('bash', [join(dir, 'rehearse.sh'), ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
+  const child = spawn('bash', [join(dir, 'rehearse.sh'), ...args], {
     env: {
       PATH: `${bin}:/usr/bin:/bin`, HOME: dir, STUB_LOG: log, STUB_DIR: dir, STUB_FIXTURES: fixtures, SYSTEM_PYTHON: REAL_PYTHON.executable,
       POLL_INTERVAL_S: '0.05', HEALTH_TIMEOUT_S: '5', PROMETHEUS_URL: 'http://127.0.0.1:9', EVIDENCE_SETTLE_S: '0', ...env,
     },
   });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`, dir, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
+  clearTimeout(timer);
+  return { code, out: `${stdout}${stderr}`, dir, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
 const steps = (r: Rehearsal) => readFileSync(join(r.dir, 'state', 'steps.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
@@ -125,14 +128,14 @@ const runDirOf = (r: Rehearsal) => {
   return join(r.dir, 'results', runs[0]);
 };
 
-describe('rehearse.sh (the GPU rehearsal, run here against stubs)', () => {
+// Each rehearsal mostly waits on its children: several at once keep both cores of a small machine busy.
+describe('rehearse.sh (the GPU rehearsal, run here against stubs)', { concurrency: 4 }, () => {
   before(() => {
-    fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    execFileSync(TEST_PYTHON, [join(REPO, 'test', 'serve', 'ray_fixtures.py'), fixtures, 'rehearsal-pd-nixl'], { stdio: 'pipe' });
+    fixtures = writeRayFixtures('rehearsal-pd-nixl');
   });
 
-  it('installs with the node\'s own code from the wheelhouse, checks the node, and runs every configuration and workload', () => {
-    const r = rehearse();
+  it('installs with the node\'s own code from the wheelhouse, checks the node, and runs every configuration and workload', async () => {
+    const r = await rehearse();
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(steps(r).map(([name, status]) => `${name} ${status}`), [
       'machine ok', 'venv ok', 'install ok', 'model ok', 'ray-env ok', 'verify ok', 'nixl ok', 'ray ok', 'facts ok', 'prometheus ok', 'benchmarks ok',
@@ -178,8 +181,8 @@ describe('rehearse.sh (the GPU rehearsal, run here against stubs)', () => {
     assert.match(r.out, /compare the configurations with: npm run report -- /);
   });
 
-  it('goes on past a configuration that fails, and says which failed, in the summary and the exit code', () => {
-    const r = rehearse({}, { STUB_DEPLOY_FAIL_AT: '5' }, ['--workload', 'random']);
+  it('goes on past a configuration that fails, and says which failed, in the summary and the exit code', async () => {
+    const r = await rehearse({}, { STUB_DEPLOY_FAIL_AT: '5' }, ['--workload', 'random']);
     assert.equal(r.code, 1, r.out);
     const last = steps(r).at(-1)!;
     assert.deepEqual(last.slice(0, 2), ['benchmarks', 'failed']);
@@ -189,15 +192,15 @@ describe('rehearse.sh (the GPU rehearsal, run here against stubs)', () => {
     assert.equal(summary.results.length, 4);
   });
 
-  it('stops at once, naming both counts, on a machine with other GPUs than it was prepared for', () => {
-    const r = rehearse({ gpus: 2 }, { STUB_GPUS: '1' });
+  it('stops at once, naming both counts, on a machine with other GPUs than it was prepared for', async () => {
+    const r = await rehearse({ gpus: 2 }, { STUB_GPUS: '1' });
     assert.equal(r.code, 1);
     assert.match(r.out, /FAILED at step machine: prepared for 2 GPU\(s\), this machine has 1: prepare again with --gpus 1/);
     assert.ok(!r.calls.some((c) => c.startsWith('uv ')), 'nothing installed');
   });
 
-  it('fails the install step with the installer\'s own last words', () => {
-    const r = rehearse({}, { STUB_INSTALL_RC: '3' });
+  it('fails the install step with the installer\'s own last words', async () => {
+    const r = await rehearse({}, { STUB_INSTALL_RC: '3' });
     assert.equal(r.code, 1);
     assert.match(r.out, /FAILED at step install: the stack install failed \(exit 3\)/);
   });

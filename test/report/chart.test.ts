@@ -105,9 +105,13 @@ function overlaps(boxes: readonly Box[]): string[] {
   return found;
 }
 
+/** Four configurations at one concurrency, drawn once and read by the tests about it. */
+let oneConcurrencyChart: ReturnType<typeof renderChart> | undefined;
+const oneConcurrency = (): ReturnType<typeof renderChart> => (oneConcurrencyChart ??= renderChart(buildTables(study(4, [64]))));
+
 describe('report chart (Vega-Lite)', () => {
   it('writes well-formed SVG, a title per panel and a PNG of the SVG\'s size at the zoom; bars name their configurations, so only a sweep has a legend', async () => {
-    const chart = await renderChart(buildTables(study(4, [64])));
+    const chart = await oneConcurrency();
     const svg = parseSvg(chart.svg);
     assert.equal(svg.texts['mark-text role-legend-label'], undefined, 'no legend beside bars that name their configuration');
     const names = ['config-01 (baseline)', 'config-02', 'config-03', 'config-04'];
@@ -150,7 +154,7 @@ describe('report chart (Vega-Lite)', () => {
   });
 
   it('draws no line chart for a study at one concurrency', async () => {
-    const chart = await renderChart(buildTables(study(4, [64])));
+    const chart = await oneConcurrency();
     const svg = parseSvg(chart.svg);
     assert.deepEqual(svg.lineGroups, {});
     assert.ok(!chart.svg.includes('by concurrency'));
@@ -167,7 +171,10 @@ describe('report chart (Vega-Lite)', () => {
 });
 
 /** The sample's chart as `npm run report` draws it: the reference example's figures with the reference profile's layouts. */
-async function sampleChart(): Promise<{ svg: SvgFacts; png: Buffer; raw: string }> {
+let sample: Promise<{ svg: SvgFacts; png: Buffer; raw: string }> | undefined;
+const sampleChart = (): Promise<{ svg: SvgFacts; png: Buffer; raw: string }> => (sample ??= drawSample());
+
+async function drawSample(): Promise<{ svg: SvgFacts; png: Buffer; raw: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'chart-sample-'));
   cpSync(join(root, 'samples', 'reference-example'), dir, { recursive: true });
   const out = await runReport(dir, { json: false, chart: true, profile: 'reference' });
@@ -186,7 +193,8 @@ describe('the chart\'s layout, at README width', () => {
     assert.ok(sample.svg.width <= README_WIDTH, `sample: ${sample.svg.width} px`);
     assert.deepEqual(pngSize(sample.png), { width: Math.round(sample.svg.width * PNG_ZOOM), height: Math.round(sample.svg.height * PNG_ZOOM) });
     const sweep = await renderChart(buildTables(FULL_STUDY));
-    assert.ok(parseSvg(sweep.svg).width <= README_WIDTH, `sweep: ${parseSvg(sweep.svg).width} px`);
+    const sweepWidth = parseSvg(sweep.svg).width;
+    assert.ok(sweepWidth <= README_WIDTH, `sweep: ${sweepWidth} px`);
     assert.ok(sweep.width <= README_WIDTH * PNG_ZOOM);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -253,22 +253,29 @@ describe('results report', () => {
     assert.equal(parseResultFolder('not-a-result-folder'), undefined);
   });
 
-  it('npm run report takes --profile and budgets, exits 2 when something was skipped or an argument is bad, and 1 when nothing is usable', () => {
+  it('npm run report takes --profile and budgets, exits 2 when something was skipped or an argument is bad, and 1 when nothing is usable', async () => {
     const repo = resolve(__dirname, '..', '..');
     const dir = publishedResults();
     mkdirSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad'));
     writeFileSync(join(dir, 'gptoss_itl8000_otl1000_mixed_bad', 'conc64.json'), 'nope');
     const tsx = join(repo, 'node_modules', '.bin', 'tsx');
-    const report = (...args: string[]) => spawnSync(tsx, [join(repo, 'scripts', 'report.ts'), ...args], { encoding: 'utf8' });
-    const r = report(dir, '--profile', 'reference', '--ttft-budget-ms', '3000');
+    // The three runs at once: each is a process of its own.
+    const report = (...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(tsx, [join(repo, 'scripts', 'report.ts'), ...args]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.on('close', (status) => done({ status, stdout, stderr }));
+    });
+    const [r, bad, empty] = await Promise.all([report(dir, '--profile', 'reference', '--ttft-budget-ms', '3000'),
+      report(dir, '--profile', 'biggest'), report(mkdtempSync(join(tmpdir(), 'empty-')))]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stdout, /\| pd-multiconnector \| 3\.70 \| 3697\.97 \| 1481\.06 \| 15\.20 \| 8 \| 462\.25 \|/);
     assert.match(r.stdout, /within mean TTFT ≤ 3000 ms/);
     assert.ok(existsSync(join(dir, 'report.svg')) && existsSync(join(dir, 'report.png')));
-    const bad = report(dir, '--profile', 'biggest');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^error: --profile biggest: use reference or full-cluster/);
-    const empty = report(mkdtempSync(join(tmpdir(), 'empty-')));
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /no usable conc<N>\.json/);
   });

@@ -1,16 +1,17 @@
 /**
  * A serve-configuration change reaches the nodes without touching them: bundle_sync.py installs a bundle (on one
- * node, or through Ray on every node of the cluster, with the real Ray 2.58 of .test-venv), and run_all.sh, before
+ * node, or through Ray on every node of a cluster of the real Ray 2.58 of .test-venv), and run_all.sh, before
  * anything else, installs the bundle the stack's SSM parameter names when it is not the one installed, then runs
  * again from it. Every result records which bundle it ran.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { bundleFor, writeBundle } from './helpers';
+import { RayCluster, startRayCluster } from './ray-cluster';
 import { writeZip } from '../bootstrap/python-env';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -27,16 +28,30 @@ function bundleZip(raw: Record<string, unknown>): string {
   return path;
 }
 
-function sync(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(PYTHON, [SYNC, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: tmpdir(), ...env }, timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+interface Run { readonly code: number | null; readonly out: string; readonly err: string }
+
+/** Runs a program to its end without holding up the tests' event loop (the Ray scenarios run beside other tests). */
+function runToEnd(program: string, args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv }, timeoutMs: number): Promise<Run> {
+  return new Promise((done) => {
+    const child = spawn(program, args, options);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); done({ code, out, err }); });
+  });
+}
+
+function sync(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runToEnd(PYTHON, [SYNC, ...args], { env: { PATH: '/usr/bin:/bin', HOME: tmpdir(), ...env } }, 120_000);
 }
 
 describe('bundle_sync.py install', () => {
-  it('replaces the bundle file by file: a running script keeps its copy, results stay, files the new bundle lacks go', () => {
+  it('replaces the bundle file by file: a running script keeps its copy, results stay, files the new bundle lacks go', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serve-dir-'));
     const first = bundleZip({ profile: 'full-cluster' });
-    assert.equal(sync(['install', '--zip', first, '--dir', dir, '--source', URL_A, '--parameter', PARAMETER]).code, 0);
+    assert.equal((await sync(['install', '--zip', first, '--dir', dir, '--source', URL_A, '--parameter', PARAMETER])).code, 0);
     assert.equal(statSync(join(dir, 'run_all.sh')).mode & 0o777, 0o755, 'the scripts can run');
     assert.equal(statSync(join(dir, 'builder.py')).mode & 0o777, 0o644);
     mkdirSync(join(dir, 'bm_results'));
@@ -46,7 +61,7 @@ describe('bundle_sync.py install', () => {
     const before = readFileSync(join(dir, 'run_all.sh'), 'utf8');
 
     const second = bundleZip({ profile: 'reference' });
-    const r = sync(['install', '--zip', second, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER]);
+    const r = await sync(['install', '--zip', second, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER]);
     assert.equal(r.code, 0, r.err);
     const record = JSON.parse(r.out);
     assert.equal(record.source, URL_B);
@@ -63,20 +78,18 @@ describe('bundle_sync.py install', () => {
     assert.equal(buf.toString('utf8'), before, 'the open copy is the old file, not a half-written new one');
   });
 
-  it('refuses a bundle with a path outside its folder, and says so in one line', () => {
+  it('refuses a bundle with a path outside its folder, and says so in one line', async () => {
     const evil = join(mkdtempSync(join(tmpdir(), 'bundle-zip-')), 'evil.zip');
     writeZip(evil, { '../escape.sh': 'echo' });
-    const r = sync(['install', '--zip', evil, '--dir', mkdtempSync(join(tmpdir(), 'serve-dir-')), '--source', URL_A]);
+    const r = await sync(['install', '--zip', evil, '--dir', mkdtempSync(join(tmpdir(), 'serve-dir-')), '--source', URL_A]);
     assert.equal(r.code, 1);
     assert.match(r.err, /^bundle_sync: the bundle holds a file it must not: '\.\.\/escape\.sh'\n$/);
   });
 });
 
 describe('bundle_sync.py distribute, with a real Ray cluster', () => {
-  it('installs the bundle on every alive node through a Ray task pinned to each, and reports what each installed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'serve-dir-'));
-    const zip = bundleZip({ maxModelLen: 20000 });
-    const r = sync(['distribute', '--zip', zip, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER], { RAY_ADDRESS: 'local' });
+  it('installs the bundle on every alive node through a Ray task pinned to each, and reports what each installed', async () => {
+    const { dir, r } = await distributed;
     assert.equal(r.code, 0, r.err);
     const byNode = JSON.parse(r.out) as Record<string, { source: string }>;
     assert.equal(Object.keys(byNode).length, 1, 'one node in a local cluster');
@@ -87,7 +100,7 @@ describe('bundle_sync.py distribute, with a real Ray cluster', () => {
 });
 
 /** run_all.sh with stand-ins for the AWS CLI and the real Python (with Ray) of .test-venv. */
-function runAll(bundle: string, env: Record<string, string>, args: string[] = ['--update-bundle']) {
+async function runAll(bundle: string, env: Record<string, string>, args: string[] = ['--update-bundle']) {
   const work = mkdtempSync(join(tmpdir(), 'run-all-sync-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
@@ -105,11 +118,8 @@ esac`);
   chmodSync(join(bin, 'python3'), 0o755);
   const log = join(work, 'calls.log');
   writeFileSync(log, '');
-  const r = spawnSync(join(bundle, 'run_all.sh'), args, {
-    encoding: 'utf8', timeout: 180_000, cwd: work,
-    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, STUB_LOG: log, ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  const r = await runToEnd(join(bundle, 'run_all.sh'), args, { cwd: work, env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, STUB_LOG: log, ...env } }, 180_000);
+  return { ...r, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
 function clusterEnv(lines: string): string {
@@ -118,28 +128,55 @@ function clusterEnv(lines: string): string {
   return path;
 }
 
-describe('run_all.sh runs the bundle of the current deploy', () => {
-  const withParameter = clusterEnv(`BUCKET=my-bucket\nREGION=us-east-2\nSERVE_BUNDLE_PARAMETER=${PARAMETER}\n`);
+const withParameter = clusterEnv(`BUCKET=my-bucket\nREGION=us-east-2\nSERVE_BUNDLE_PARAMETER=${PARAMETER}\n`);
 
-  it('without a parameter (a local rehearsal, an old node) runs the bundle as it is and says it was not checked', () => {
-    const r = runAll(writeBundle(), { CLUSTER_ENV: clusterEnv('BUCKET=my-bucket\n') });
+/**
+ * One Ray cluster, reached as a node's scripts reach theirs: by its address. Starting it takes seconds, so it starts
+ * with the file, and the two installs through it (bundle_sync.py distribute, and run_all.sh installing the deploy's
+ * new bundle) run side by side as soon as it is up; their tests below read what each did.
+ */
+let cluster: Promise<RayCluster>;
+let distributed: Promise<{ dir: string; r: Run }>;
+let redeployed: Promise<{ bundle: string; installed: Run; r: Awaited<ReturnType<typeof runAll>> }>;
+before(() => {
+  cluster = startRayCluster();
+  distributed = (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serve-dir-'));
+    const zip = bundleZip({ maxModelLen: 20000 });
+    const { address } = await cluster;
+    return { dir, r: await sync(['distribute', '--zip', zip, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER], { RAY_ADDRESS: address }) };
+  })();
+  redeployed = (async () => {
+    const bundle = writeBundle();
+    const installed = await sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A]);
+    const zip = bundleZip({ maxModelLen: 20000 });
+    const { address } = await cluster;
+    return { bundle, installed, r: await runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_B, STUB_ZIP: zip, RAY_ADDRESS: address }) };
+  })();
+  for (const started of [cluster, distributed, redeployed]) started.catch(() => undefined);
+});
+after(async () => { await (await cluster.catch(() => undefined))?.stop(); });
+
+describe('run_all.sh runs the bundle of the current deploy', () => {
+  it('without a parameter (a local rehearsal, an old node) runs the bundle as it is and says it was not checked', async () => {
+    const r = await runAll(writeBundle(), { CLUSTER_ENV: clusterEnv('BUCKET=my-bucket\n') });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /serve bundle: \S+ as it is \(no SERVE_BUNDLE_PARAMETER in \S+: not checked against a deploy\)/);
     assert.deepEqual(r.calls, []);
   });
 
-  it('--help shows the usage without checking the bundle against the deploy (no AWS call)', () => {
-    const r = runAll(writeBundle(), { CLUSTER_ENV: withParameter }, ['--help']);
+  it('--help shows the usage without checking the bundle against the deploy (no AWS call)', async () => {
+    const r = await runAll(writeBundle(), { CLUSTER_ENV: withParameter }, ['--help']);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^Usage: .*run_all\.sh \[options\]/);
     assert.deepEqual(r.calls, []);
   });
 
-  it('with the current bundle installed, just says so', () => {
+  it('with the current bundle installed, just says so', async () => {
     const bundle = writeBundle();
-    assert.equal(sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A]).code, 0);
+    assert.equal((await sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A])).code, 0);
     const temp = mkdtempSync(join(tmpdir(), 'run-all-tmp-'));
-    const r = runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_A, TMPDIR: temp });
+    const r = await runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_A, TMPDIR: temp });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`serve bundle: ${URL_A} \\(the current deploy's\\)`));
     assert.deepEqual(r.calls, [`aws ssm get-parameter --name ${PARAMETER} --region us-east-2 --query Parameter.Value --output text`]);
@@ -152,10 +189,9 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
     assert.equal(meta.files, undefined, 'the record without its file list');
   });
 
-  it('after a deploy changed maxModelLen: downloads the new bundle, installs it on every node, and runs again from it', () => {
-    const bundle = writeBundle();
-    assert.equal(sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A]).code, 0);
-    const r = runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_B, STUB_ZIP: bundleZip({ maxModelLen: 20000 }), RAY_ADDRESS: 'local' });
+  it('after a deploy changed maxModelLen: downloads the new bundle, installs it on every node, and runs again from it', async () => {
+    const { bundle, installed, r } = await redeployed;
+    assert.equal(installed.code, 0, installed.err);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`the current deploy's is ${URL_B}; installed here: ${URL_A}\\. Installing it on every node`));
     assert.match(r.out, new RegExp(`serve bundle: ${URL_B} \\(the current deploy's\\)`), 'the new run_all.sh checks again and goes on');
@@ -167,8 +203,8 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
       'the artifacts bucket\'s copy of the bundle follows');
   });
 
-  it('stops, naming the parameter, when the URL cannot be read', () => {
-    const r = runAll(writeBundle(), { CLUSTER_ENV: withParameter, STUB_URL: '' });
+  it('stops, naming the parameter, when the URL cannot be read', async () => {
+    const r = await runAll(writeBundle(), { CLUSTER_ENV: withParameter, STUB_URL: '' });
     assert.equal(r.code, 1);
     assert.match(r.err, new RegExp(`run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter ${PARAMETER}`));
   });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MONITORING } from '../../lib/catalog/monitoring';
 import { validateEvidence } from '../../lib/report/evidence';
 import { fakePrometheus, Series } from './fake-prometheus';
+import { writeRayFixtures } from './ray-fixtures';
 import { Json, writeBundle } from './helpers';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -16,7 +17,7 @@ const COLLECTOR = join(REPO, 'lib', 'serve', 'assets', 'bench_evidence.py');
 let fixtures: string;
 let facts: string;
 
-/** A `ray` that prints Ray 2.58's own `ray list actors/nodes` output (ray_fixtures.py), or fails with RAY_FAILS. */
+/** A `ray` that prints Ray 2.58's own `ray list actors/nodes` output (ray-fixtures.ts), or fails with RAY_FAILS. */
 function rayStub(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ray-stub-'));
   const path = join(dir, 'ray');
@@ -80,8 +81,7 @@ const PD_POINT: Series[] = [
 describe('benchmark evidence (bench_evidence.py against a fake Prometheus)', () => {
   const stops: (() => void)[] = [];
   before(() => {
-    fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    execFileSync(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-pd-nixl'], { stdio: 'pipe' });
+    fixtures = writeRayFixtures('gptoss-pd-nixl');
     facts = mkdtempSync(join(tmpdir(), 'node-facts-'));
     for (const i of [0, 1]) writeFileSync(join(facts, `gpu-${i}.json`), JSON.stringify({ role: 'gpu', index: i, privateIp: `10.0.1.${12 + i}` }));
   });

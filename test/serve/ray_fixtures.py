@@ -1,6 +1,8 @@
 """Writes what Ray 2.58's CLIs print, produced by Ray's own formatting code, for the stub `ray` and `serve` commands.
 
-Usage: ray_fixtures.py <out-dir> <app-name>. Each file is the stdout of one command in one cluster state:
+Usage: ray_fixtures.py <out-dir> <app-name>, or ray_fixtures.py --json <app-name>... (every app's files as one JSON
+document {app: {file: text}} on stdout: test/serve/ray-fixtures.json, which the tests read, is that document, and
+scripts.test.ts checks it against this script's output). Each file is the stdout of one command in one cluster state:
   pg_created.json      ray list placement-groups --detail --format json --filter state!=REMOVED: one Serve replica's
                        placement group still CREATED, holding 4 GPUs (a REMOVED one is filtered out, as the CLI does)
   pg_none.txt          the same command once every group is REMOVED ("No resource in the cluster", not JSON)
@@ -19,6 +21,7 @@ Usage: ray_fixtures.py <out-dir> <app-name>. Each file is the stdout of one comm
   nodes_one_node.json  ray list nodes on that machine: one node, the head, at 10.0.1.12
 """
 
+import json
 import os
 import sys
 import types
@@ -109,7 +112,7 @@ def serve_status(applications):
     return yaml.dump(status, Dumper=ServeDeploySchemaDumper, default_flow_style=False, sort_keys=False)
 
 
-def main(out, app):
+def fixtures(app):
     replica = f"SERVE_REPLICA::{app}#LLMServer:gptoss#x1y2z3"
     gpu = {"GPU": 1.0, "node:10.0.1.12": 0.001}
     created = placement_group(replica, gcs_pb2.PlacementGroupTableData.CREATED, PG_ID, gpu)
@@ -142,10 +145,19 @@ def main(out, app):
         "nodes.json": list_rows([node("10.0.0.5", True), node("10.0.1.12", False), node("10.0.1.13", False)],
                                 NodeState, StateResource.NODES),
     }
-    for name, text in files.items():
+    return {name: text if text.endswith("\n") else text + "\n" for name, text in files.items()}
+
+
+def main(argv):
+    if argv[0] == "--json":
+        json.dump({app: fixtures(app) for app in argv[1:]}, sys.stdout, indent=1, sort_keys=True)
+        print()
+        return
+    out, app = argv
+    for name, text in fixtures(app).items():
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
+            f.write(text)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1:])

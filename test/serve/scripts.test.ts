@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { validateEvidence } from '../../lib/report/evidence';
 import { fakePrometheus } from './fake-prometheus';
+import { RayFixtures, rayFixtures, writeRayFixtures } from './ray-fixtures';
 import { Json, writeBundle } from './helpers';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -21,7 +22,8 @@ const PYTHON = join(REPO, '.test-venv', 'bin', 'python');
  * placement-groups` still shows a CREATED Serve placement group holding 4 GPUs for that many calls, -1 = forever,
  * while `ray status` shows 0 GPUs used), STUB_APP_POLLS (likewise for `serve status` listing the app as DELETING),
  * STUB_LIST_FAILS (`ray list` exits 1), STUB_NODE_FACTS (folder served as s3://<bucket>/cluster/nodes/),
- * STUB_UPLOAD_POLLS (a deploy-cache upload's state reads running until that read).
+ * STUB_UPLOAD_POLLS (a deploy-cache upload's state reads running until that read), STUB_MID_FILE (the evidence test:
+ * the point takes 0.1 s, and its middle's time goes to that file), STUB_VLLM_HANG (the point hangs that many seconds).
  */
 const STUBS: Record<string, string> = {
   serve: `
@@ -41,11 +43,11 @@ case "$1" in
   shutdown) echo "\${STUB_PG_POLLS:-0}" > "$STUB_DIR/pgs"; echo "\${STUB_APP_POLLS:-0}" > "$STUB_DIR/apps" ;;
 esac`,
   vllm: `
-[ -z "\${STUB_VLLM_HANG:-}" ] || exec sleep "$STUB_VLLM_HANG"
+[ -z "\${STUB_VLLM_HANG:-}" ] || exec /usr/bin/sleep "$STUB_VLLM_HANG"
 dir=""; name=""
 while [ $# -gt 0 ]; do case "$1" in --result-dir) dir="$2"; shift 2;; --result-filename) name="$2"; shift 2;; *) shift;; esac; done
 # Halfway through the point, the time the fake Prometheus's "MID" samples take (counters step inside the window).
-sleep 0.05; date +%s.%N > "\${STUB_MID_FILE:-$STUB_DIR/mid}"; sleep 0.05
+if [ -n "\${STUB_MID_FILE:-}" ]; then /usr/bin/sleep 0.05; /usr/bin/date +%s.%N > "$STUB_MID_FILE"; /usr/bin/sleep 0.05; fi
 mkdir -p "$dir"; echo '{"completed": 1, "request_throughput": 1, "output_throughput": 1, "mean_ttft_ms": 1, "mean_tpot_ms": 1}' > "$dir/$name"`,
   ray: `
 held() { n=$(cat "$STUB_DIR/pgs" 2>/dev/null || echo 0); [ "$n" = -1 ] || [ "$n" -gt 0 ]; }
@@ -83,6 +85,16 @@ case "$*" in
 esac`,
 };
 
+/**
+ * A fake clock, for the runs that wait: `sleep` moves it on at once, `date +%s` (what the wait loops time themselves
+ * with) reads it; any other `date` is the real one. A timeout of seconds then costs polls, not seconds.
+ */
+const CLOCK: Record<string, string> = {
+  sleep: `read -r ms < "$STUB_DIR/clock"; s=$1; whole=\${s%%.*}; frac=\${s#"$whole"}; frac=\${frac#.}000
+echo $(( ms + \${whole:-0} * 1000 + 10#\${frac:0:3} )) > "$STUB_DIR/clock"`,
+  date: `if [ "$*" = +%s ]; then read -r ms < "$STUB_DIR/clock"; echo $(( ms / 1000 )); else exec /usr/bin/date "$@"; fi`,
+};
+
 interface RunResult {
   readonly code: number; readonly stdout: string; readonly stderr: string; readonly calls: string[]; readonly work: string;
 }
@@ -109,22 +121,31 @@ function factsDir(nodes: Json[] = [nodeFacts(0), nodeFacts(1)]): string {
   return dir;
 }
 
-function run(script: string, args: readonly string[], env: Record<string, string> = {}, from: string = bundle): RunResult {
+/** Runs a script of the bundle `from` with the stubs first on PATH; `clock: true` puts it on the fake clock. */
+async function run(script: string, args: readonly string[], env: Record<string, string> = {}, from: string = bundle,
+  { clock = false } = {}): Promise<RunResult> {
   const work = mkdtempSync(join(tmpdir(), 'serve-run-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
   for (const [name, body] of Object.entries(STUBS)) {
     const path = join(bin, name);
-    writeFileSync(path, `#!/usr/bin/env bash\necho "${name} $*" >> "$STUB_LOG"\n${body}\n`);
+    writeFileSync(path, `#!/bin/bash\necho "${name} $*" >> "$STUB_LOG"\n${body}\n`);
     chmodSync(path, 0o755);
   }
-  symlinkSync(PYTHON, join(bin, 'python3'));
+  if (clock) {
+    writeFileSync(join(work, 'clock'), `${Date.now()}\n`);
+    for (const [name, body] of Object.entries(CLOCK)) {
+      writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    }
+  }
+  // A wrapper, not a link: the venv is found from the interpreter's own path (a link runs the bare base Python).
+  writeFileSync(join(bin, 'python3'), `#!/bin/sh\nexec ${PYTHON} "$@"\n`);
+  chmodSync(join(bin, 'python3'), 0o755);
   const log = join(work, 'calls.log');
   writeFileSync(log, '');
-  const r = spawnSync(join(from, script), args, {
+  const child = spawn(join(from, script), args, {
     cwd: work,
-    encoding: 'utf8',
-    timeout: 60_000,
     env: {
       PATH: `${bin}:/usr/bin:/bin`, HOME: work, STUB_LOG: log, STUB_DIR: work, STUB_FIXTURES: fixtures,
       CLUSTER_ENV: join(work, 'cluster.env'), HEALTH_TIMEOUT_S: '5', SHUTDOWN_TIMEOUT_S: '10', POLL_INTERVAL_S: '0.1',
@@ -132,7 +153,14 @@ function run(script: string, args: readonly string[], env: Record<string, string
       PROMETHEUS_URL: 'http://127.0.0.1:9', EVIDENCE_SETTLE_S: '0', ...env,
     },
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), work };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
+  clearTimeout(timer);
+  return { code, stdout, stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), work };
 }
 
 /** A cluster.env naming a bucket, as the head's bootstrap writes it, and the node facts that bucket holds. */
@@ -172,15 +200,27 @@ function sidecars(dir: string): Record<string, Json> {
   return out;
 }
 
+/** The scripts mostly wait on their children: several runs at once keep both cores of a small machine busy. */
+const CONCURRENCY = 4;
+
 const results = (): string => join(mkdtempSync(join(tmpdir(), 'serve-results-')), 'r');
 
-describe('serve bundle scripts', () => {
+describe('serve bundle scripts', { concurrency: CONCURRENCY }, () => {
   before(() => {
     // Most tests reproduce the reference example's run: its four configurations at concurrency 64.
     bundle = writeBundle({ profile: 'reference' });
     fullBundle = writeBundle();
-    fixtures = mkdtempSync(join(tmpdir(), 'ray-fixtures-'));
-    execFileSync(PYTHON, [join(__dirname, 'ray_fixtures.py'), fixtures, 'gptoss-collocated-baseline'], { stdio: 'pipe' });
+    fixtures = writeRayFixtures('gptoss-collocated-baseline');
+  });
+
+  it('read Ray\'s output as Ray 2.58 prints it: ray-fixtures.json is what ray_fixtures.py writes today, for every application', async () => {
+    const stored = rayFixtures();
+    const { stdout } = await promisify(execFile)(PYTHON, [join(__dirname, 'ray_fixtures.py'), '--json', ...Object.keys(stored)], { maxBuffer: 16 << 20 });
+    // A .json file compares as JSON: Ray's protobuf maps come out in no fixed key order.
+    const parsed = (all: RayFixtures) => Object.fromEntries(Object.entries(all).map(([app, files]) => [app,
+      Object.fromEntries(Object.entries(files).map(([name, text]) => [name, name.endsWith('.json') ? JSON.parse(text) : text]))]));
+    assert.deepEqual(parsed(JSON.parse(stdout) as RayFixtures), parsed(stored), 'regenerate test/serve/ray-fixtures.json (see ray-fixtures.ts)');
+    assert.deepEqual(Object.keys(stored).sort(), ['gptoss-collocated-baseline', 'gptoss-pd-nixl', 'rehearsal-pd-nixl']);
   });
 
   it('are shellcheck-clean', async () => {
@@ -216,7 +256,11 @@ describe('serve bundle scripts', () => {
     assert.equal(parse('live-placement-groups', 'serve_status_app.yaml').code, 2);
   });
 
-  describe('run_bm.sh', () => {
+  describe('run_bm.sh', { concurrency: CONCURRENCY }, () => {
+    // Started by hand with nothing but an experiment name (and Prometheus down): one run that three tests read.
+    let byHandRun: Promise<RunResult> | undefined;
+    const byHand = (): Promise<RunResult> => (byHandRun ??= run('run_bm.sh', ['-e', 'byhand']));
+
     it('records each point\'s metric evidence from Prometheus in the sidecar, and asks vllm bench serve for p50 and p99', async () => {
       const mid = join(mkdtempSync(join(tmpdir(), 'mid-')), 'mid');
       // Counters before the point (5 s before its middle) and after a step halfway through it (MID, from the stub vllm).
@@ -232,7 +276,7 @@ describe('serve bundle scripts', () => {
         counter('DCGM_FI_DEV_GPU_UTIL', 'gpu-0', 0, 90, { gpu: '0' }),
       ], { FAKE_PROM_MID_FILE: mid });
       try {
-        const r = run('run_bm.sh', ['-e', 'pd-nixl', '--serve-config', 'pd_nixl', '--nixl', '--node-facts', factsDir(),
+        const r = await run('run_bm.sh', ['-e', 'pd-nixl', '--serve-config', 'pd_nixl', '--nixl', '--node-facts', factsDir(),
           '--meta-section', `layout=${join(bundle, 'pd_nixl.layout.json')}`], { PROMETHEUS_URL: prom.url, STUB_MID_FILE: mid });
         assert.equal(r.code, 0, r.stderr);
         const [call] = named(r.calls, 'vllm', 'bench');
@@ -256,10 +300,10 @@ describe('serve bundle scripts', () => {
       }
     });
 
-    it('Prometheus down: still writes conc<N>.json and its sidecar, whose evidence says why it is missing, and warns', () => {
-      const r = run('run_bm.sh', ['-e', 'down']);
+    it('Prometheus down: still writes conc<N>.json and its sidecar, whose evidence says why it is missing, and warns', async () => {
+      const r = await byHand();
       assert.equal(r.code, 0, r.stderr);
-      const dir = join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_down');
+      const dir = join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_byhand');
       assert.ok(existsSync(join(dir, 'conc64.json')));
       const meta = readJson(join(dir, 'conc64.meta.json'));
       assert.equal(meta.evidence.prometheus.reachable, false);
@@ -267,23 +311,23 @@ describe('serve bundle scripts', () => {
       assert.match(r.stderr, /^warning: evidence: Prometheus http:\/\/127\.0\.0\.1:9 unreachable .*: this point has no metric evidence$/m);
     });
 
-    it('stops a point that has not finished within BENCH_TIMEOUT_S and says so, instead of holding the GPUs', () => {
-      const r = run('run_bm.sh', ['-e', 'stalled', '--no-evidence'], { STUB_VLLM_HANG: '20', BENCH_TIMEOUT_S: '1' });
+    it('stops a point that has not finished within BENCH_TIMEOUT_S and says so, instead of holding the GPUs', async () => {
+      const r = await run('run_bm.sh', ['-e', 'stalled', '--no-evidence'], { STUB_VLLM_HANG: '20', BENCH_TIMEOUT_S: '1' });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /run_bm: vllm bench serve \(concurrency 64\) did not finish within 1s: stopped \(raise BENCH_TIMEOUT_S/);
       assert.ok(!existsSync(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_stalled', 'conc64.meta.json')));
     });
 
-    it('--no-evidence queries nothing and leaves the sidecar without an evidence section', () => {
-      const r = run('run_bm.sh', ['-e', 'none', '--no-evidence']);
+    it('--no-evidence queries nothing and leaves the sidecar without an evidence section', async () => {
+      const r = await run('run_bm.sh', ['-e', 'none', '--no-evidence']);
       assert.equal(r.code, 0, r.stderr);
       const meta = readJson(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_none', 'conc64.meta.json'));
       assert.equal(meta.evidence, undefined);
       assert.doesNotMatch(r.stdout, /evidence: waiting/);
     });
 
-    it('runs the reference benchmark by default: 8000 in, 1000 out, concurrency 64, 320 prompts', () => {
-      const r = run('run_bm.sh', ['-e', 'exp1']);
+    it('runs the reference benchmark by default: 8000 in, 1000 out, concurrency 64, 320 prompts', async () => {
+      const r = await byHand();
       assert.equal(r.code, 0, r.stderr);
       const [call] = named(r.calls, 'vllm', 'bench');
       for (const expected of ['--num-prompts 320', '--max-concurrency 64', '--prefix-repetition-prefix-len 0',
@@ -292,12 +336,12 @@ describe('serve bundle scripts', () => {
         '--metadata bench_seed=1000064 bench_cache_state=unknown']) {
         assert.ok(call.includes(expected), `${expected} missing in: ${call}`);
       }
-      assert.ok(existsSync(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_exp1', 'conc64.json')));
+      assert.ok(existsSync(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_byhand', 'conc64.json')));
       assert.match(r.stdout, /\[1\/1\] concurrency 64, 320 prompts, seed 1000064, caches unknown/);
     });
 
-    it('gives every point of a sweep its own seed and records that later points run on warm caches', () => {
-      const r = run('run_bm.sh', ['-e', 'sweep', '-c', '8,16,32', '--itl', '2000', '--otl', '100', '--seed', '7',
+    it('gives every point of a sweep its own seed and records that later points run on warm caches', async () => {
+      const r = await run('run_bm.sh', ['-e', 'sweep', '-c', '8,16,32', '--itl', '2000', '--otl', '100', '--seed', '7',
         '--cache-state', 'fresh-deploy']);
       assert.equal(r.code, 0, r.stderr);
       const calls = named(r.calls, 'vllm');
@@ -314,8 +358,8 @@ describe('serve bundle scripts', () => {
       assert.equal(meta[1].seed.rule, 'base 7 + 1000000 x 1 (workload random) + concurrency 16');
     });
 
-    it('draws the prefix-reuse workload from another block of seeds, into its own folder', () => {
-      const r = run('run_bm.sh', ['-e', 'pd-nixl', '--workload', 'prefix-reuse']);
+    it('draws the prefix-reuse workload from another block of seeds, into its own folder', async () => {
+      const r = await run('run_bm.sh', ['-e', 'pd-nixl', '--workload', 'prefix-reuse']);
       assert.equal(r.code, 0, r.stderr);
       const [call] = named(r.calls, 'vllm');
       for (const expected of ['--prefix-repetition-prefix-len 12000', '--prefix-repetition-num-prefixes 400', '--num-prompts 1600', '--seed 2000064']) {
@@ -332,8 +376,8 @@ describe('serve bundle scripts', () => {
       [['-c', '1000000'], /--concurrency 1000000: use whole numbers from 1 to 999999/],
       [['--node-facts', '/nonexistent'], /--node-facts \/nonexistent: no such folder/],
     ] as const) {
-      it(`rejects ${args.join(' ')} before benchmarking`, () => {
-        const r = run('run_bm.sh', args);
+      it(`rejects ${args.join(' ')} before benchmarking`, async () => {
+        const r = await run('run_bm.sh', args);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, message);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -341,10 +385,10 @@ describe('serve bundle scripts', () => {
       });
     }
 
-    it('writes a sidecar with seed, cache state, workload, serve config, transport and versions of every GPU node', () => {
+    it('writes a sidecar with seed, cache state, workload, serve config, transport and versions of every GPU node', async () => {
       const router = join(mkdtempSync(join(tmpdir(), 'section-')), 'router.json');
       writeFileSync(router, JSON.stringify({ policy: 'pow2' }));
-      const r = run('run_bm.sh', ['-e', 'pd-nixl', '--serve-config', 'pd_nixl', '--nixl', '--node-facts', factsDir(),
+      const r = await run('run_bm.sh', ['-e', 'pd-nixl', '--serve-config', 'pd_nixl', '--nixl', '--node-facts', factsDir(),
         '--node-facts-source', 's3://my-bucket/cluster/nodes/', '--cache-state', 'fresh-deploy', '--cache-policy', 'redeploy',
         '--run-id', '20261201T120000Z', '--deployment-id', '20261201T120000Z/pd_nixl/1', '--meta-section', `router=${router}`]);
       assert.equal(r.code, 0, r.stderr);
@@ -376,10 +420,10 @@ describe('serve bundle scripts', () => {
       assert.match(readFileSync(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_pd-nixl', 'conc64.meta.json'), 'utf8'), /^\{\n {2}"schema": 1,/);
     });
 
-    it('records a node that runs LIBFABRIC over TCP, missing facts and a version drift, and the override', () => {
+    it('records a node that runs LIBFABRIC over TCP, missing facts and a version drift, and the override', async () => {
       const facts = factsDir([nodeFacts(0, { versions: { ...nodeFacts(0).versions, vllm: '0.25.1' } }),
         nodeFacts(1, { nixl: { backend: 'LIBFABRIC', provider: 'tcp' } })]);
-      const r = run('run_bm.sh', ['-e', 'x', '--nixl', '--node-facts', facts, '--gpu-nodes', '3', '--transport-override']);
+      const r = await run('run_bm.sh', ['-e', 'x', '--nixl', '--node-facts', facts, '--gpu-nodes', '3', '--transport-override']);
       assert.equal(r.code, 0, r.stderr);
       const meta = readJson(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_x', 'conc64.meta.json'));
       assert.equal(meta.transport.verified, false);
@@ -391,8 +435,8 @@ describe('serve bundle scripts', () => {
       assert.equal(meta.nodeFacts.nodes['gpu-2'], null);
     });
 
-    it('records an unknown cache state and no node facts when started by hand', () => {
-      const r = run('run_bm.sh', ['-e', 'byhand']);
+    it('records an unknown cache state and no node facts when started by hand', async () => {
+      const r = await byHand();
       assert.equal(r.code, 0, r.stderr);
       const meta = readJson(join(r.work, 'bm_results', 'gptoss_itl8000_otl1000_mixed_byhand', 'conc64.meta.json'));
       assert.equal(meta.cache.state, 'unknown');
@@ -401,32 +445,31 @@ describe('serve bundle scripts', () => {
       assert.match(meta.nodeFacts.problems[0], /gpu-0: no node facts/);
     });
 
-    it('refuses a --meta-section that would replace a section of its own', () => {
+    it('refuses a --meta-section that would replace a section of its own', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'section-')), 'x.json');
       writeFileSync(file, '{}');
-      const r = run('run_bm.sh', ['-e', 'x', '--meta-section', `seed=${file}`]);
+      const r = await run('run_bm.sh', ['-e', 'x', '--meta-section', `seed=${file}`]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /--section seed: seed is written by bench_record.py itself/);
     });
 
-    it('--smoke sends one chat request and checks the answer', () => {
-      const ok = run('run_bm.sh', ['--smoke']);
+    it('--smoke sends one chat request and checks the answer', async () => {
+      const [ok, wrong] = await Promise.all([run('run_bm.sh', ['--smoke']), run('run_bm.sh', ['--smoke'], { STUB_ANSWER: 'Lyon.' })]);
       assert.equal(ok.code, 0, ok.stderr);
       const curls = named(ok.calls, 'curl');
       assert.equal(curls.length, 1);
       assert.match(curls[0], /\/v1\/chat\/completions/);
       assert.match(curls[0], /"model": "gptoss"/);
       assert.deepEqual(named(ok.calls, 'vllm'), []);
-      const wrong = run('run_bm.sh', ['--smoke'], { STUB_ANSWER: 'Lyon.' });
       assert.notEqual(wrong.code, 0);
       assert.match(wrong.stderr, /does not mention "paris"/);
     });
   });
 
-  describe('run_all.sh', () => {
-    it('deploys, waits, smoke-tests, benchmarks and shuts down each config in turn, then uploads results, sidecars and node facts', () => {
+  describe('run_all.sh', { concurrency: CONCURRENCY }, () => {
+    it('deploys, waits, smoke-tests, benchmarks and shuts down each config in turn, then uploads results, sidecars and node facts', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--results-dir', out], withBucket({ STUB_DEPLOYING_POLLS: '2' }));
+      const r = await run('run_all.sh', ['--results-dir', out], withBucket({ STUB_DEPLOYING_POLLS: '2' }), bundle, { clock: true });
       assert.equal(r.code, 0, r.stderr);
       const deploys = named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop());
       assert.deepEqual(deploys, ['collocated_baseline.yaml', 'collocated_lmcache.yaml', 'pd_nixl.yaml', 'pd_multiconnector.yaml']);
@@ -462,22 +505,22 @@ describe('serve bundle scripts', () => {
       assert.equal(metas['gptoss_itl8000_otl1000_mixed_pd-nixl/conc64.meta.json'].serveConfig.id, 'pd_nixl');
     });
 
-    it('keeps results local without a bucket, and then benchmarks no NIXL configuration (nothing verified its transport)', () => {
-      const r = run('run_all.sh', ['--results-dir', results()]);
+    it('keeps results local without a bucket, and then benchmarks no NIXL configuration (nothing verified its transport)', async () => {
+      const r = await run('run_all.sh', ['--results-dir', results()]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /ARTIFACTS_BUCKET is not set/);
       assert.match(r.stderr, /pd_nixl pd_multiconnector move KV over NIXL LIBFABRIC, which not every GPU node verified/);
       assert.match(r.stdout, /problem gpu-0: no node facts file/);
       assert.deepEqual(named(r.calls, 'serve', 'deploy'), [], 'refused before anything was deployed');
       assert.deepEqual(named(r.calls, 'aws'), [], 'no bucket known: nothing uploaded');
-      const local = run('run_all.sh', ['--results-dir', results(), '--only', 'collocated_baseline']);
+      const local = await run('run_all.sh', ['--results-dir', results(), '--only', 'collocated_baseline']);
       assert.equal(local.code, 0, local.stderr);
       assert.match(local.stdout, /results kept in \S+ only/);
     });
 
-    it('refuses the NIXL configurations when a GPU node runs LIBFABRIC over TCP, unless told to measure anyway', () => {
+    it('refuses the NIXL configurations when a GPU node runs LIBFABRIC over TCP, unless told to measure anyway', async () => {
       const facts = factsDir([nodeFacts(0), nodeFacts(1, { nixl: { backend: 'LIBFABRIC', provider: 'tcp' } })]);
-      const refused = run('run_all.sh', ['--results-dir', results()], withBucket({}, facts));
+      const refused = await run('run_all.sh', ['--results-dir', results()], withBucket({}, facts));
       assert.equal(refused.code, 1);
       assert.match(refused.stdout, /node facts: problem gpu-1: NIXL LIBFABRIC runs over provider 'tcp', not 'efa'/);
       assert.match(refused.stderr, /pass --allow-unverified-transport to measure anyway/);
@@ -485,7 +528,7 @@ describe('serve bundle scripts', () => {
       assert.equal(named(refused.calls, 'aws').length, 2, 'the node facts are still uploaded with the (empty) run');
 
       const out = results();
-      const forced = run('run_all.sh', ['--results-dir', out, '--allow-unverified-transport'], withBucket({}, facts));
+      const forced = await run('run_all.sh', ['--results-dir', out, '--allow-unverified-transport'], withBucket({}, facts));
       assert.equal(forced.code, 0, forced.stderr);
       assert.match(forced.stdout, /WARNING: pd_nixl pd_multiconnector: NIXL LIBFABRIC is not verified/);
       const metas = sidecars(runDir(out));
@@ -498,9 +541,9 @@ describe('serve bundle scripts', () => {
       assert.equal(metas['gptoss_itl8000_otl1000_mixed_collocated-baseline/conc64.meta.json'].transport.override, false);
     });
 
-    it('redeploys for every point of a sweep by default: distinct seeds, every point fresh-deploy', () => {
+    it('redeploys for every point of a sweep by default: distinct seeds, every point fresh-deploy', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'pd_nixl', '--workload', 'all', '-c', '8,16', '--results-dir', out, '--no-upload'], withBucket());
+      const r = await run('run_all.sh', ['--only', 'pd_nixl', '--workload', 'all', '-c', '8,16', '--results-dir', out, '--no-upload'], withBucket());
       assert.equal(r.code, 0, r.stderr);
       assert.equal(named(r.calls, 'serve', 'deploy').length, 4, 'one deploy per point');
       const benches = named(r.calls, 'vllm');
@@ -521,9 +564,9 @@ describe('serve bundle scripts', () => {
       assert.deepEqual(named(r.calls, 'aws').filter((c) => !c.includes('cluster/nodes')), []);
     });
 
-    it('with --cache-policy keep deploys once per Serve file: each workload\'s router, fresh-deploy first, then warm-disjoint', () => {
+    it('with --cache-policy keep deploys once per Serve file: each workload\'s router, fresh-deploy first, then warm-disjoint', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
+      const r = await run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
         '--seed', '5', '--results-dir', out, '--no-upload'], withBucket());
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()),
@@ -537,9 +580,9 @@ describe('serve bundle scripts', () => {
       assert.deepEqual(order.map((m) => m.layout.router.name), ['power-of-two', 'power-of-two', 'prefix-aware', 'prefix-aware']);
     });
 
-    it('with --cache-policy keep and one router for both workloads deploys once per config and records the later points as warm-disjoint', () => {
+    it('with --cache-policy keep and one router for both workloads deploys once per config and records the later points as warm-disjoint', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
+      const r = await run('run_all.sh', ['--only', 'collocated_lmcache', '--workload', 'all', '-c', '8,16', '--cache-policy', 'keep',
         '--router', 'prefix-aware', '--seed', '5', '--results-dir', out, '--no-upload'], withBucket());
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()), ['collocated_lmcache.prefix-aware.yaml']);
@@ -553,9 +596,9 @@ describe('serve bundle scripts', () => {
       assert.deepEqual(order.map((m) => m.cache.policy), ['keep', 'keep', 'keep', 'keep']);
     });
 
-    it('stops with a clear message when a config never becomes healthy', () => {
-      const r = run('run_all.sh', ['--no-upload', '--only', 'collocated_baseline', '--results-dir', results()],
-        { STUB_STATUS: 'DEPLOYING', HEALTH_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' });
+    it('stops with a clear message when a config never becomes healthy', async () => {
+      const r = await run('run_all.sh', ['--no-upload', '--only', 'collocated_baseline', '--results-dir', results()],
+        { STUB_STATUS: 'DEPLOYING', HEALTH_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' }, bundle, { clock: true });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /collocated_baseline did not become healthy within 1s \(last status DEPLOYING\); stopping/);
       assert.equal(named(r.calls, 'serve', 'deploy').length, 1, 'no further config is deployed');
@@ -563,9 +606,9 @@ describe('serve bundle scripts', () => {
       assert.ok(named(r.calls, 'serve', 'shutdown').length >= 1, 'the failed app is shut down');
     });
 
-    it('waits for Serve\'s placement groups to be REMOVED before the next deploy, though ray status shows 0 GPUs used', () => {
-      const r = run('run_all.sh', ['--only', 'collocated_baseline,pd_nixl', '--no-upload', '--results-dir', results()],
-        withBucket({ STUB_PG_POLLS: '3', STUB_APP_POLLS: '1' }));
+    it('waits for Serve\'s placement groups to be REMOVED before the next deploy, though ray status shows 0 GPUs used', async () => {
+      const r = await run('run_all.sh', ['--only', 'collocated_baseline,pd_nixl', '--no-upload', '--results-dir', results()],
+        withBucket({ STUB_PG_POLLS: '3', STUB_APP_POLLS: '1' }), bundle, { clock: true });
       assert.equal(r.code, 0, r.stderr);
       const lifecycle = r.calls.filter((c) => /^(serve (shutdown|deploy)|ray list)/.test(c)).map((c) => c.split(' ').slice(0, 2).join(' '));
       const second = lifecycle.lastIndexOf('serve deploy');
@@ -581,32 +624,32 @@ describe('serve bundle scripts', () => {
         evidenceCalls.includes(c)), named(r.calls, 'ray', 'list').join('\n'));
     });
 
-    it('stops, deploying nothing more, when a placement group is never released', () => {
-      const r = run('run_all.sh', ['--no-upload', '--results-dir', results()],
-        withBucket({ STUB_PG_POLLS: '-1', SHUTDOWN_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' }));
+    it('stops, deploying nothing more, when a placement group is never released', async () => {
+      const r = await run('run_all.sh', ['--no-upload', '--results-dir', results()],
+        withBucket({ STUB_PG_POLLS: '-1', SHUTDOWN_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.5' }), bundle, { clock: true });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Serve has not released the cluster \d+s after shutdown \(applications: none; placement groups: 1 placement group\(s\) holding 4 GPU\(s\)/);
       assert.deepEqual(named(r.calls, 'serve', 'deploy'), [], 'nothing is deployed onto held GPUs');
     });
 
-    it('never takes a failing ray list for released GPUs', () => {
-      const r = run('run_all.sh', ['--no-upload', '--results-dir', results()],
-        withBucket({ STUB_LIST_FAILS: '1', SHUTDOWN_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' }));
+    it('never takes a failing ray list for released GPUs', async () => {
+      const r = await run('run_all.sh', ['--no-upload', '--results-dir', results()],
+        withBucket({ STUB_LIST_FAILS: '1', SHUTDOWN_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.5' }), bundle, { clock: true });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /placement groups: unknown \(ray list placement-groups failed\)/);
       assert.deepEqual(named(r.calls, 'serve', 'deploy'), []);
     });
 
-    it('stops when an application never appears after serve deploy', () => {
-      const r = run('run_all.sh', ['--no-upload', '--only', 'collocated_baseline', '--results-dir', results()],
-        { STUB_STATUS: 'NOT_STARTED', NOT_STARTED_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' });
+    it('stops when an application never appears after serve deploy', async () => {
+      const r = await run('run_all.sh', ['--no-upload', '--only', 'collocated_baseline', '--results-dir', results()],
+        { STUB_STATUS: 'NOT_STARTED', NOT_STARTED_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.2' }, bundle, { clock: true });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /collocated_baseline: application \S+ never appeared \d+s after serve deploy/);
     });
 
-    it('stops at once when a deploy fails, and still uploads the results it has', () => {
+    it('stops at once when a deploy fails, and still uploads the results it has', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--results-dir', out], withBucket({ STUB_DEPLOY_FAIL_AT: '2', HEALTH_TIMEOUT_S: '30' }));
+      const r = await run('run_all.sh', ['--results-dir', out], withBucket({ STUB_DEPLOY_FAIL_AT: '2', HEALTH_TIMEOUT_S: '30' }));
       assert.equal(r.code, 1);
       assert.match(r.stderr, /collocated_lmcache failed to deploy/);
       assert.equal(named(r.calls, 'serve', 'deploy').length, 2, 'nothing after the failed config');
@@ -618,9 +661,9 @@ describe('serve bundle scripts', () => {
       assert.ok(existsSync(join(uploaded, 'gptoss_itl8000_otl1000_mixed_collocated-baseline', 'conc64.json')));
     });
 
-    it('stops before any benchmark when the smoke test fails, and uploads what the run has', () => {
+    it('stops before any benchmark when the smoke test fails, and uploads what the run has', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--results-dir', out], withBucket({ STUB_ANSWER: 'Lyon.' }));
+      const r = await run('run_all.sh', ['--results-dir', out], withBucket({ STUB_ANSWER: 'Lyon.' }));
       assert.equal(r.code, 1);
       assert.match(r.stderr, /does not mention "paris"/);
       assert.match(r.stderr, /collocated_baseline: smoke test failed/);
@@ -640,8 +683,8 @@ describe('serve bundle scripts', () => {
       [['--workload', 'chat'], /--workload chat: use random, prefix-reuse or all/],
       [['--router', 'round-robin'], /--router round-robin: use one of auto power-of-two prefix-aware/],
     ] as const) {
-      it(`rejects ${args.join(' ')} before touching the cluster`, () => {
-        const r = run('run_all.sh', args);
+      it(`rejects ${args.join(' ')} before touching the cluster`, async () => {
+        const r = await run('run_all.sh', args);
         assert.equal(r.code, 1);
         assert.match(r.stderr, message);
         assert.deepEqual(r.calls, []);
@@ -649,7 +692,7 @@ describe('serve bundle scripts', () => {
     }
   });
 
-  describe('run_all.sh and the deploy-cache upload a node runs after it is ready', () => {
+  describe('run_all.sh and the deploy-cache upload a node runs after it is ready', { concurrency: CONCURRENCY }, () => {
     const uploading = () => {
       const facts = factsDir();
       writeFileSync(join(facts, 'gpu-0.cache-upload.json'), JSON.stringify({ node: 'gpu-0', state: 'running' }));
@@ -658,9 +701,10 @@ describe('serve bundle scripts', () => {
     };
     const recorded = (out: string) => JSON.parse(readFileSync(join(runDir(out), 'cache-upload.json'), 'utf8'));
 
-    it('waits, with progress, until a running upload is done, then benchmarks, and records the wait', () => {
+    it('waits, with progress, until a running upload is done, then benchmarks, and records the wait', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload'], withBucket({ STUB_UPLOAD_POLLS: '3' }, uploading()));
+      const r = await run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload'], withBucket({ STUB_UPLOAD_POLLS: '3' }, uploading()),
+        bundle, { clock: true });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /waiting for the deploy-cache upload of gpu-0 to finish before benchmarking/);
       assert.match(r.stdout, /deploy-cache upload of gpu-0: done/);
@@ -670,9 +714,9 @@ describe('serve bundle scripts', () => {
       assert.deepEqual({ ...recorded(out), waitedSeconds: 0 }, { waited: true, waitedSeconds: 0, runningAtStart: ['gpu-0'], runningAtFirstBenchmark: [] });
     });
 
-    it('benchmarks beside it with --no-wait-cache-upload, saying so and recording it', () => {
+    it('benchmarks beside it with --no-wait-cache-upload, saying so and recording it', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload', '--no-wait-cache-upload'],
+      const r = await run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', out, '--no-upload', '--no-wait-cache-upload'],
         withBucket({ STUB_UPLOAD_POLLS: '3' }, uploading()));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /WARNING: the deploy-cache upload of gpu-0 is still running \(--no-wait-cache-upload\)/);
@@ -680,19 +724,20 @@ describe('serve bundle scripts', () => {
       assert.ok(!r.calls.some((c) => c.includes('.cache-upload.json')), 'not polled');
     });
 
-    it('gives up at CACHE_UPLOAD_TIMEOUT_S before deploying anything, naming the node and the way out', () => {
-      const r = run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', results(), '--no-upload'],
-        withBucket({ STUB_UPLOAD_POLLS: '1000000', CACHE_UPLOAD_TIMEOUT_S: '1' }, uploading()));
+    it('gives up at CACHE_UPLOAD_TIMEOUT_S before deploying anything, naming the node and the way out', async () => {
+      const r = await run('run_all.sh', ['--only', 'collocated_baseline', '--results-dir', results(), '--no-upload'],
+        // This wait is timed by bash's $SECONDS, not `date`: real seconds, polled a few times.
+        withBucket({ STUB_UPLOAD_POLLS: '1000000', CACHE_UPLOAD_TIMEOUT_S: '1', POLL_INTERVAL_S: '0.4' }, uploading()));
       assert.equal(r.code, 1);
       assert.match(r.stderr, /the deploy-cache upload of gpu-0 still runs after 1s .*--no-wait-cache-upload/);
       assert.deepEqual(named(r.calls, 'serve', 'deploy'), []);
     });
   });
 
-  describe('run_all.sh of the full-cluster profile', () => {
-    it('runs the five configurations, the fifth last, each at every concurrency of the sweep on its own deploy, and records its layout beside every result', () => {
+  describe('run_all.sh of the full-cluster profile', { concurrency: CONCURRENCY }, () => {
+    it('runs the five configurations, the fifth last, each at every concurrency of the sweep on its own deploy, and records its layout beside every result', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--results-dir', out, '--no-upload'], withBucket(), fullBundle);
+      const r = await run('run_all.sh', ['--results-dir', out, '--no-upload'], withBucket(), fullBundle);
       assert.equal(r.code, 0, r.stderr);
       const deploys = named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop());
       const ids = ['collocated_baseline', 'collocated_lmcache', 'pd_nixl', 'pd_multiconnector', 'pd_prefill_lmcache'];
@@ -716,9 +761,9 @@ describe('serve bundle scripts', () => {
       assert.equal(metas['gptoss_itl8000_otl1000_mixed_collocated-baseline/conc64.meta.json'].layout.layout, '4 × TP4');
     });
 
-    it('deploys the prefix-aware files for the prefix-reuse workload and records the router in each result', () => {
+    it('deploys the prefix-aware files for the prefix-reuse workload and records the router in each result', async () => {
       const out = results();
-      const r = run('run_all.sh', ['--only', 'collocated_baseline,pd_prefill_lmcache', '--workload', 'prefix-reuse', '-c', '32',
+      const r = await run('run_all.sh', ['--only', 'collocated_baseline,pd_prefill_lmcache', '--workload', 'prefix-reuse', '-c', '32',
         '--results-dir', out, '--no-upload'], withBucket(), fullBundle);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(named(r.calls, 'serve', 'deploy').map((c) => c.split('/').pop()),
@@ -727,16 +772,16 @@ describe('serve bundle scripts', () => {
         assert.equal(meta.layout.router.name, 'prefix-aware');
         assert.equal(meta.layout.router.requestRouterClass, 'ray.serve.llm.request_router:PrefixCacheAffinityRouter');
       }
-      const forced = run('run_all.sh', ['--only', 'collocated_baseline', '--workload', 'prefix-reuse', '-c', '32', '--router', 'power-of-two',
+      const forced = await run('run_all.sh', ['--only', 'collocated_baseline', '--workload', 'prefix-reuse', '-c', '32', '--router', 'power-of-two',
         '--results-dir', results(), '--no-upload'], withBucket(), fullBundle);
       assert.equal(forced.code, 0, forced.stderr);
       assert.deepEqual(named(forced.calls, 'serve', 'deploy').map((c) => c.split('/').pop()), ['collocated_baseline.yaml']);
     });
 
-    it('refuses to start when a Serve file or its layout record is missing from the bundle', () => {
+    it('refuses to start when a Serve file or its layout record is missing from the bundle', async () => {
       const broken = writeBundle();
       rmSync(join(broken, 'pd_nixl.prefix-aware.layout.json'));
-      const r = run('run_all.sh', ['--workload', 'all', '--results-dir', results(), '--no-upload'], withBucket(), broken);
+      const r = await run('run_all.sh', ['--workload', 'all', '--results-dir', results(), '--no-upload'], withBucket(), broken);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /pd_nixl\.prefix-aware\.layout\.json \(the layout record of pd_nixl\.prefix-aware\.yaml\) is missing/);
       assert.deepEqual(named(r.calls, 'serve', 'deploy'), []);
