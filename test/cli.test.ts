@@ -1,56 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CdkRun, cdkSynth, cdkSynthDefault } from './helpers/cdk-cli';
 import { LocalEndpoint, startLocalEndpoint } from './helpers/local-endpoint';
 
 const root = resolve(__dirname, '..');
-const cdk = join(root, 'node_modules', '.bin', 'cdk');
-/**
- * Node's on-disk compile cache for the runs of this file: the cdk CLI is one 16 MB bundle that each run would
- * otherwise compile anew. It changes what Node compiles, never what runs.
- */
-const compileCache = mkdtempSync(join(tmpdir(), 'p5-cli-compile-'));
-
-interface CdkRun { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-function offlineEnv(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1', NODE_COMPILE_CACHE: compileCache };
-  for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) delete env[k];
-  return { ...env, ...extraEnv };
-}
-
-/** Two runs at a time: each is a cdk CLI and the app it starts, mostly one busy core each. */
-let running = 0;
-const waiting: Array<() => void> = [];
-async function inTurn<T>(job: () => Promise<T>): Promise<T> {
-  if (running >= 2) await new Promise<void>((go) => waiting.push(go));
-  running++;
-  try {
-    return await job();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
-
-/**
- * Runs the real cdk CLI as a user would, offline: no credentials, no metadata service (unless `extraEnv` adds some).
- * Asynchronous, so that a local fake endpoint in this process can answer it and other runs go on beside it.
- */
-function cdkSynth(args: string[], outdir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CdkRun> {
-  return inTurn(() => new Promise<CdkRun>((done) => {
-    const child = spawn(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args], { cwd: root, env: offlineEnv(extraEnv) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (status) => { clearTimeout(timer); done({ status, stdout, stderr }); });
-  }));
-}
 
 /**
  * The lines of a documented excerpt that the output does not have, in order. Runs of blanks compare as one, `…` in a
@@ -73,16 +29,16 @@ function missingFromOutput(excerpt: string, output: string): string[] {
 }
 
 /**
- * Every run of this file, started at once (two at a time) so that they overlap; each test below awaits its own.
- * The pricing endpoint is the AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
+ * Every cdk CLI run of this file, started at once (two at a time) so that they overlap; each test below awaits its
+ * own. The default synth is the run's (test/cluster/update-notice.test.ts compares with its template). The pricing
+ * endpoint is the AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
  */
 let pricing: LocalEndpoint;
-const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-'));
 const yamlDir = mkdtempSync(join(tmpdir(), 'p5-cli-yaml-'));
 const liveOut = mkdtempSync(join(tmpdir(), 'p5-cli-live-'));
 const cfgDir = mkdtempSync(join(tmpdir(), 'p5-cli-cfg-'));
 let runs: {
-  ok: Promise<CdkRun>; badSetting: Promise<CdkRun>; badYaml: Promise<CdkRun>; live: Promise<CdkRun>; liveOff: Promise<CdkRun>;
+  ok: Promise<CdkRun & { outdir: string }>; badSetting: Promise<CdkRun>; badYaml: Promise<CdkRun>; live: Promise<CdkRun>; liveOff: Promise<CdkRun>;
   flags: Promise<CdkRun>; config: Promise<CdkRun>; badRegion: Promise<CdkRun>;
 };
 before(async () => {
@@ -95,7 +51,7 @@ before(async () => {
   writeFileSync(join(yamlDir, 'cluster.yaml'), 'gpuNodes: 2\nmaxHour: 4\n');
   writeFileSync(join(cfgDir, 'cluster.yaml'), 'gpuNodes: 3\nregion: us-west-2\n');
   runs = {
-    ok: cdkSynth([], outdir),
+    ok: cdkSynthDefault(),
     // The slowest (the CloudFormation validation engine, cdk-nag in full) early, so that the others fill in beside it.
     flags: cdkSynth(['-c', 'nagCache=false', '-c', 'cfnValidation=true'], mkdtempSync(join(tmpdir(), 'p5-cli-flags-'))),
     badSetting: cdkSynth(['-c', 'tensorParallelSize=3'], mkdtempSync(join(tmpdir(), 'p5-cli-bad-'))),
@@ -109,14 +65,12 @@ before(async () => {
   };
   await Promise.all(Object.values(runs));
 });
-after(async () => {
-  await pricing.close();
-  rmSync(compileCache, { recursive: true, force: true });
-});
+after(() => pricing.close());
 
 describe('the cdk CLI, offline', () => {
   let ok: CdkRun;
-  before(async () => { ok = await runs.ok; });
+  let outdir: string;
+  before(async () => { ({ outdir, ...ok } = await runs.ok); });
 
   it('synthesizes the default stack with no AWS credentials', () => {
     assert.equal(ok.status, 0, ok.stderr);
