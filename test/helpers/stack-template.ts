@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { format } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { RawConfig, parseClusterConfig } from '../../lib/config/cluster-config';
 import { P5RayClusterStack } from '../../lib/stack';
 import type { TemplateJson } from './cfn-update';
+import { capturingConsole } from './console-capture';
 
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 const cache = new Map<string, { template: TemplateJson; stackName: string; region: string; output: string }>();
@@ -48,23 +48,4 @@ export function clusterStack(raw: RawConfig = {}): { template: TemplateJson; sta
 
 export function clusterTemplate(raw: RawConfig = {}): TemplateJson {
   return clusterStack(raw).template;
-}
-
-/**
- * Runs `fn` with console output collected instead of printed; when `fn` throws, what it printed is added to the
- * error's message, where a failing test shows it.
- */
-export function capturingConsole<T>(fn: () => T): { result: T; output: string } {
-  const lines: string[] = [];
-  const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
-  const collect = (...args: unknown[]) => { lines.push(format(...args)); };
-  Object.assign(console, { log: collect, info: collect, warn: collect, error: collect });
-  try {
-    return { result: fn(), output: lines.join('\n') };
-  } catch (error) {
-    if (error instanceof Error && lines.length > 0) error.message += `\n${lines.join('\n')}`;
-    throw error;
-  } finally {
-    Object.assign(console, saved);
-  }
 }
