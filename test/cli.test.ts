@@ -1,38 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
+import { CdkRun, cdkSynth, cdkSynthDefault } from './helpers/cdk-cli';
 import { LocalEndpoint, startLocalEndpoint } from './helpers/local-endpoint';
 
 const root = resolve(__dirname, '..');
-const cdk = join(root, 'node_modules', '.bin', 'cdk');
-
-/** Runs the real cdk CLI as a user would, offline: no credentials, no metadata service (unless `extraEnv` adds some). */
-function cdkSynth(args: string[], outdir: string) {
-  return spawnSync(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args], { cwd: root, env: offlineEnv(), encoding: 'utf8', timeout: 120_000 });
-}
-
-function offlineEnv(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
-  for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) delete env[k];
-  return { ...env, ...extraEnv };
-}
-
-/** The same, asynchronously, so a local fake endpoint in this process can answer it. */
-async function cdkSynthAsync(args: string[], outdir: string, extraEnv: NodeJS.ProcessEnv) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...args],
-      { cwd: root, env: offlineEnv(extraEnv), encoding: 'utf8', timeout: 120_000 });
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /**
  * The lines of a documented excerpt that the output does not have, in order. Runs of blanks compare as one, `…` in a
@@ -54,13 +28,49 @@ function missingFromOutput(excerpt: string, output: string): string[] {
   return missing;
 }
 
+/**
+ * Every cdk CLI run of this file, started at once (two at a time) so that they overlap; each test below awaits its
+ * own. The default synth is the run's (test/cluster/update-notice.test.ts compares with its template). The pricing
+ * endpoint is the AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
+ */
+let pricing: LocalEndpoint;
+const yamlDir = mkdtempSync(join(tmpdir(), 'p5-cli-yaml-'));
+const liveOut = mkdtempSync(join(tmpdir(), 'p5-cli-live-'));
+const cfgDir = mkdtempSync(join(tmpdir(), 'p5-cli-cfg-'));
+let runs: {
+  ok: Promise<CdkRun & { outdir: string }>; badSetting: Promise<CdkRun>; badYaml: Promise<CdkRun>; live: Promise<CdkRun>; liveOff: Promise<CdkRun>;
+  flags: Promise<CdkRun>; config: Promise<CdkRun>; badRegion: Promise<CdkRun>;
+};
+before(async () => {
+  pricing = await startLocalEndpoint(() => ({
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ FormatVersion: 'aws_v1', NextToken: null, PriceList: [JSON.stringify({
+      terms: { OnDemand: { a: { priceDimensions: { b: { unit: 'Hrs', pricePerUnit: { USD: '51.2345000000' } } } } } },
+    })] }),
+  }));
+  writeFileSync(join(yamlDir, 'cluster.yaml'), 'gpuNodes: 2\nmaxHour: 4\n');
+  writeFileSync(join(cfgDir, 'cluster.yaml'), 'gpuNodes: 3\nregion: us-west-2\n');
+  runs = {
+    ok: cdkSynthDefault(),
+    // The slowest (the CloudFormation validation engine, cdk-nag in full) early, so that the others fill in beside it.
+    flags: cdkSynth(['-c', 'nagCache=false', '-c', 'cfnValidation=true'], mkdtempSync(join(tmpdir(), 'p5-cli-flags-'))),
+    badSetting: cdkSynth(['-c', 'tensorParallelSize=3'], mkdtempSync(join(tmpdir(), 'p5-cli-bad-'))),
+    badYaml: cdkSynth(['-c', `config=${join(yamlDir, 'cluster.yaml')}`], join(yamlDir, 'out')),
+    live: cdkSynth(['-c', 'livePrices=true'], liveOut,
+      { AWS_ENDPOINT_URL: pricing.url, AWS_ACCESS_KEY_ID: 'AKIDFAKEFORTEST', AWS_SECRET_ACCESS_KEY: 'fake', AWS_REGION: 'us-east-1' }),
+    liveOff: cdkSynth(['-c', 'livePrices=true'], mkdtempSync(join(tmpdir(), 'p5-cli-live-off-')),
+      { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' }),
+    config: cdkSynth(['-c', `config=${join(cfgDir, 'cluster.yaml')}`], join(cfgDir, 'out')),
+    badRegion: cdkSynth(['-c', 'region=us-east-9'], mkdtempSync(join(tmpdir(), 'p5-cli-region-'))),
+  };
+  await Promise.all(Object.values(runs));
+});
+after(() => pricing.close());
+
 describe('the cdk CLI, offline', () => {
-  let ok: ReturnType<typeof cdkSynth>;
+  let ok: CdkRun;
   let outdir: string;
-  before(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'p5-cli-'));
-    ok = cdkSynth([], outdir);
-  });
+  before(async () => { ({ outdir, ...ok } = await runs.ok); });
 
   it('synthesizes the default stack with no AWS credentials', () => {
     assert.equal(ok.status, 0, ok.stderr);
@@ -95,19 +105,16 @@ describe('the cdk CLI, offline', () => {
     }
   });
 
-  it('fails a bad setting with one line naming it, and no stack trace', () => {
-    const bad = cdkSynth(['-c', 'tensorParallelSize=3'], mkdtempSync(join(tmpdir(), 'p5-cli-bad-')));
+  it('fails a bad setting with one line naming it, and no stack trace', async () => {
+    const bad = await runs.badSetting;
     assert.notEqual(bad.status, 0);
     const errors = bad.stderr.split('\n').filter((l) => l.startsWith('error: '));
     assert.deepEqual(errors, ['error: invalid setting tensorParallelSize=3: must divide the 8 GPUs per p5.48xlarge node (allowed: 1, 2, 4, 8)']);
     assert.doesNotMatch(bad.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m, 'no stack trace');
   });
 
-  it('fails an unknown key in a YAML config file the same way', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'p5-cli-yaml-'));
-    const file = join(dir, 'cluster.yaml');
-    writeFileSync(file, 'gpuNodes: 2\nmaxHour: 4\n');
-    const bad = cdkSynth(['-c', `config=${file}`], join(dir, 'out'));
+  it('fails an unknown key in a YAML config file the same way', async () => {
+    const bad = await runs.badYaml;
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /^error: unknown setting maxHour: did you mean maxHours\? /m);
     assert.doesNotMatch(bad.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m);
@@ -116,58 +123,39 @@ describe('the cdk CLI, offline', () => {
 
 /** Every context flag the README documents, through the real cdk CLI (bin/register-ts.js), not only through tsx. */
 describe('the documented context flags, through the cdk CLI', () => {
-  let pricing: LocalEndpoint;
-  let endpoint = '';
-  before(async () => {
-    // The AWS Price List API's GetProducts, in its JSON 1.1 wire protocol.
-    pricing = await startLocalEndpoint(() => ({
-      headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: JSON.stringify({ FormatVersion: 'aws_v1', NextToken: null, PriceList: [JSON.stringify({
-        terms: { OnDemand: { a: { priceDimensions: { b: { unit: 'Hrs', pricePerUnit: { USD: '51.2345000000' } } } } } },
-      })] }),
-    }));
-    endpoint = pricing.url;
-  });
-  after(() => pricing.close());
-
   it('livePrices=true reads the Price List API and dates the source', async () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-live-'));
-    const r = await cdkSynthAsync(['-c', 'livePrices=true'], outdir,
-      { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDFAKEFORTEST', AWS_SECRET_ACCESS_KEY: 'fake', AWS_REGION: 'us-east-1' });
+    const r = await runs.live;
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /internal error/);
-    const report = JSON.parse(readFileSync(join(outdir, 'cost-report.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(liveOut, 'cost-report.json'), 'utf8'));
     const gpu = report.lines.find((l: any) => l.unit === 'instance' && l.description.startsWith('p5.48xlarge'));
     assert.equal(gpu.unitHourlyUsd, 51.2345);
     assert.match(report.priceSource, /AWS Price List API \(live/);
   });
 
   it('livePrices=true without credentials falls back to the dated table with a warning, as documented', async () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'p5-cli-live-off-'));
-    const r = await cdkSynthAsync(['-c', 'livePrices=true'], outdir, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' });
+    const r = await runs.liveOff;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /WARNING: live price refresh failed/);
     assert.doesNotMatch(r.stderr, /internal error/);
   });
 
-  it('nagCache=false runs cdk-nag in full; cfnValidation=true adds CloudFormation\'s schema validation', () => {
-    const r = cdkSynth(['-c', 'nagCache=false', '-c', 'cfnValidation=true'], mkdtempSync(join(tmpdir(), 'p5-cli-flags-')));
+  it('nagCache=false runs cdk-nag in full; cfnValidation=true adds CloudFormation\'s schema validation', async () => {
+    const r = await runs.flags;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^cdk-nag AwsSolutions: passed$/m);
   });
 
-  it('config=<file> reads a YAML file of settings', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'p5-cli-cfg-'));
-    writeFileSync(join(dir, 'cluster.yaml'), 'gpuNodes: 3\nregion: us-west-2\n');
-    const r = cdkSynth(['-c', `config=${join(dir, 'cluster.yaml')}`], join(dir, 'out'));
+  it('config=<file> reads a YAML file of settings', async () => {
+    const r = await runs.config;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^Cost review: us-west-2/m);
-    const template = JSON.parse(readFileSync(join(dir, 'out', 'P5RayKvCluster.template.json'), 'utf8'));
+    const template = JSON.parse(readFileSync(join(cfgDir, 'out', 'P5RayKvCluster.template.json'), 'utf8'));
     assert.equal(Object.values(template.Resources).filter((res: any) => res.Type === 'AWS::EC2::Instance').length, 4);
   });
 
-  it('an unknown region fails at synth, naming the setting, before any money is spent', () => {
-    const bad = cdkSynth(['-c', 'region=us-east-9'], mkdtempSync(join(tmpdir(), 'p5-cli-region-')));
+  it('an unknown region fails at synth, naming the setting, before any money is spent', async () => {
+    const bad = await runs.badRegion;
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /^error: invalid setting region=us-east-9: is not an AWS region known to aws-cdk-lib/m);
     assert.doesNotMatch(bad.stderr, /\$0\.00/);

@@ -4,15 +4,13 @@
  * instances as replaced, while a serve-configuration change shows no instance at all.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { updateNotice } from '../../lib/cluster/update-notice';
 import { parseClusterConfig } from '../../lib/config/cluster-config';
-
-const root = resolve(__dirname, '..', '..');
+import { CdkRun, cdk, cdkSynthDefault } from '../helpers/cdk-cli';
 
 describe('the update notice every synth prints', () => {
   it('names the generation, the readiness wait a replacement adds, and the quota for both node sets at once', () => {
@@ -32,22 +30,21 @@ describe('the update notice every synth prints', () => {
 });
 
 describe('cdk diff against the deployed configuration\'s template (the real CLI, offline)', () => {
-  let deployed: string;
-  const cdkBin = join(root, 'node_modules', '.bin', 'cdk');
-  const offline = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
-  const diff = (args: string[]) => spawnSync(cdkBin,
-    ['diff', '--no-notices', '--template', deployed, '-o', mkdtempSync(join(tmpdir(), 'p5-diff-')), ...args],
-    { cwd: root, encoding: 'utf8', timeout: 180_000, env: offline });
-  before(() => {
-    // The deployed stack's template: what `cdk deploy` of the default configuration synthesized.
-    const outdir = mkdtempSync(join(tmpdir(), 'p5-deployed-'));
-    const r = spawnSync(cdkBin, ['synth', '--quiet', '--no-notices', '-o', outdir], { cwd: root, encoding: 'utf8', timeout: 180_000, env: offline });
+  let diffs: { gpuNodes: Promise<CdkRun>; maxModelLen: Promise<CdkRun> };
+  before(async () => {
+    // The deployed stack's template: what `cdk deploy` of the default configuration synthesized (the run's one
+    // `cdk synth` of it, which test/cli.test.ts checks too).
+    const r = await cdkSynthDefault();
     assert.equal(r.status, 0, r.stderr);
-    deployed = join(outdir, 'P5RayKvCluster.template.json');
+    const deployed = join(r.outdir, 'P5RayKvCluster.template.json');
+    // Both diffs at once: each test awaits its own.
+    const diff = (args: string[]) => cdk(['diff', '--no-notices', '--template', deployed, '-o', mkdtempSync(join(tmpdir(), 'p5-diff-')), ...args]);
+    diffs = { gpuNodes: diff(['-c', 'gpuNodes=3']), maxModelLen: diff(['-c', 'maxModelLen=20000']) };
+    await Promise.all(Object.values(diffs));
   });
 
-  it('shows every instance as replaced, because of its launch template, when a node-count change makes a new generation', () => {
-    const r = diff(['-c', 'gpuNodes=3']);
+  it('shows every instance as replaced, because of its launch template, when a node-count change makes a new generation', async () => {
+    const r = await diffs.gpuNodes;
     const out = `${r.stdout}${r.stderr}`;
     for (const id of ['NodesGpuNode0C1F56665', 'NodesGpuNode1CEFBE4ED', 'NodesHeadNode8B836FC2']) {
       assert.match(out, new RegExp(`\\[~\\] AWS::EC2::Instance \\S+ ${id} replace`), out);
@@ -58,8 +55,8 @@ describe('cdk diff against the deployed configuration\'s template (the real CLI,
     assert.match(out, /Node generation [0-9a-f]{8} \(3 × p5\.48xlarge/, 'the synth inside cdk diff prints the notice');
   });
 
-  it('shows no instance for a new maxModelLen: only the bundle pointer and the policies naming the bundle', () => {
-    const r = diff(['-c', 'maxModelLen=20000']);
+  it('shows no instance for a new maxModelLen: only the bundle pointer and the policies naming the bundle', async () => {
+    const r = await diffs.maxModelLen;
     const out = `${r.stdout}${r.stderr}`;
     assert.doesNotMatch(out, /AWS::EC2::Instance/);
     assert.doesNotMatch(out, /AWS::EC2::LaunchTemplate/);

@@ -6,10 +6,14 @@ import { describe, it } from 'node:test';
 import { App, IPolicyValidationPlugin, Stack, Validations, aws_s3 as s3 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CachedNagChecks } from '../../lib/nag/cached-checks';
+import { capturingConsole } from '../helpers/console-capture';
 
 interface Build { bucketName?: string; acknowledgeTls?: boolean }
 
-/** Synthesizes a one-bucket app through the real validation path; returns whether it passed and the plugin. */
+/**
+ * Synthesizes a one-bucket app through the real validation path; returns whether it passed, the plugin, and the
+ * validation report aws-cdk-lib printed (kept here, not among the test results).
+ */
 function synthWith(cacheDir: string, build: Build, runs: { count: number }) {
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'p5-nagc-')), builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'S', { env: { region: 'us-east-1' } });
@@ -22,11 +26,12 @@ function synthWith(cacheDir: string, build: Build, runs: { count: number }) {
   });
   Validations.of(app).addPlugins(plugin);
   try {
-    app.synth();
-    return { passed: true, plugin };
+    const { output } = capturingConsole(() => app.synth());
+    return { passed: true, plugin, report: output };
   } catch (err) {
     assert.match(String(err), /Validation failed/);
-    return { passed: false, plugin };
+    // The printed report, which capturingConsole adds to the error.
+    return { passed: false, plugin, report: String(err) };
   }
 }
 
@@ -37,11 +42,13 @@ describe('cached cdk-nag verdicts', () => {
 
     const first = synthWith(cacheDir, {}, runs);
     assert.equal(first.passed, false, 'S10 (no TLS enforcement) is a finding');
+    assert.match(first.report, /AwsSolutions-S10/);
     assert.equal(first.plugin.lastOutcome, 'miss');
     assert.equal(runs.count, 1);
 
     const again = synthWith(cacheDir, {}, runs);
     assert.equal(again.passed, false, 'a cached verdict fails the synth just the same');
+    assert.match(again.report, /AwsSolutions-S10/, 'and names the same finding');
     assert.equal(again.plugin.lastOutcome, 'hit');
     assert.equal(runs.count, 1, 'the pack did not run again');
 

@@ -6,9 +6,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
-import { resourcesOf, synth, Synthesized } from '../helpers/synth';
+import { resourcesOf, synthFiles, SynthesizedFiles } from '../helpers/synth';
 
-type Resources = Synthesized['json']['Resources'];
+type Resources = SynthesizedFiles['json']['Resources'];
 
 /** Logical ids referenced anywhere in a value. */
 function references(value: unknown, into: Set<string>): void {
@@ -50,8 +50,10 @@ export function dependencyClosure(resources: Resources, id: string): Set<string>
 const typeOf = (resources: Resources, ids: Iterable<string>) => [...ids].map((d) => `${resources[d].Type} ${d}`).sort();
 
 describe('what the nodes wait for before they launch (default stack)', () => {
-  let s: Synthesized;
-  before(async () => { s = await synth(); });
+  let s: SynthesizedFiles;
+  // Without CloudFormation's validation, whose engine costs seconds to start: the template is the same, and
+  // test/stack.test.ts validates it. Shared with the run's other files that synthesize the default stack so.
+  before(async () => { s = await synthFiles({}, {}, { cfnValidation: false }); });
 
   it('no node depends on the NAT gateway, its route, its address or the internet gateway', () => {
     const natPath = new Set(['AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::InternetGateway', 'AWS::EC2::VPCGatewayAttachment']);
