@@ -22,7 +22,7 @@ let fixtures: string;
 
 /** The machine's tools, each logging its call to $STUB_LOG. */
 const STUBS: Record<string, string> = {
-  'nvidia-smi': `for i in $(seq 1 "\${STUB_GPUS:-1}"); do echo "NVIDIA H200, 143771, 580.159.04, 9.0"; done`,
+  'nvidia-smi': `for i in $(seq 1 "\${STUB_GPUS:-1}"); do echo "\${STUB_GPU_NAME:-NVIDIA H200}, 143771, 580.159.04, 9.0"; done`,
   // venv: makes the venv whose python is the fake one; pip install: records (STUB_INSTALL_RC fails the vllm install).
   uv: `
 case $1 in
@@ -182,8 +182,13 @@ describe('rehearse.sh (the GPU rehearsal, run here against stubs)', { concurrenc
   });
 
   it('goes on past a configuration that fails, and says which failed, in the summary and the exit code', async () => {
-    const r = await rehearse({}, { STUB_DEPLOY_FAIL_AT: '5' }, ['--workload', 'random']);
+    // Prepared for an H200, run on an H100: the facts every result carries name the GPU the machine has.
+    const r = await rehearse({}, { STUB_DEPLOY_FAIL_AT: '5', STUB_GPU_NAME: 'NVIDIA H100 80GB HBM3' }, ['--workload', 'random']);
     assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /prepared for NVIDIA H200, this machine has NVIDIA H100 80GB HBM3: the results name NVIDIA H100 80GB HBM3/);
+    const facts = JSON.parse(readFileSync(join(r.dir, 'state', 'facts', 'gpu-0.json'), 'utf8'));
+    assert.equal(facts.gpuName, 'NVIDIA H100 80GB HBM3');
+    assert.equal(facts.instanceType, 'rehearsal: 1 x NVIDIA H100 80GB HBM3');
     const last = steps(r).at(-1)!;
     assert.deepEqual(last.slice(0, 2), ['benchmarks', 'failed']);
     assert.match(last[3], /run_all\.sh exited 1: .*"failed": \[\s*"pd_prefill_lmcache"/s);

@@ -109,14 +109,20 @@ tail_of() { tail -n 15 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-1500; }
 PY="$VENV/bin/python"
 
 step_machine() {
-  local found cap
+  local found cap seen
   "${SYSTEM_PYTHON:-python3}" "$HERE/node/rehearsal_record.py" machine --out "$STATE/machine.json" ||
     fail "cannot read the GPUs with nvidia-smi: this needs a Linux machine with NVIDIA GPUs and their driver"
   found=$("${SYSTEM_PYTHON:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["gpuCount"])' "$STATE/machine.json")
   [ "$found" -eq "$GPUS" ] || fail "prepared for $GPUS GPU(s), this machine has $found: prepare again with --gpus $found"
   cap=$("${SYSTEM_PYTHON:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["gpus"][0]["computeCapability"])' "$STATE/machine.json")
   CUDA_ARCH=$cap
-  STEP_DETAIL="$found GPU(s), compute capability $cap, $(nproc) CPUs"
+  # The node facts every result carries name the GPU nvidia-smi reports, not the one prepare was told about.
+  seen=$("${SYSTEM_PYTHON:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["gpus"][0]["name"])' "$STATE/machine.json")
+  if [ "$seen" != "$GPU_NAME" ]; then
+    say "prepared for $GPU_NAME, this machine has $seen: the results name $seen"
+    GPU_NAME=$seen
+  fi
+  STEP_DETAIL="$found x $GPU_NAME, compute capability $cap, $(nproc) CPUs"
 }
 
 step_venv() {
