@@ -17,7 +17,7 @@ interface FileState {
   done: boolean;
   failed: boolean;
 }
-/** What the runner's events carry, as far as this reporter reads them (Node 22's test:summary is not in @types/node 20). */
+/** What Node 22's runner events carry, as far as this reporter reads them (test:summary is not in @types/node 20). */
 interface EventData {
   file?: string;
   name: string;
@@ -74,6 +74,31 @@ export default async function* quietReporter(source: AsyncIterable<{ type: strin
     if (!files.has(key)) files.set(key, { output: [], failures: [], names: [], counts: undefined, ms: 0, done: false, failed: false });
     return files.get(key)!;
   };
+  /** A file's line when it ends, and its failures in full with its output. Each file ends once. */
+  function* finish(file: string, ms: number, passed: boolean, error: unknown): Generator<string> {
+    const key = fileKey(file);
+    const state = fileState(file);
+    if (state.done) return;
+    state.ms = ms;
+    state.done = true;
+    const n = state.counts?.tests;
+    state.failed = state.failures.length > 0 || !passed;
+    const failed = state.failed;
+    // A file that fails outside any test (it did not load, it exited early) has only its own result to show.
+    if (failed && state.failures.length === 0) state.failures.push({ path: [], error, location: key });
+    yield `${failed ? 'FAIL' : 'ok  '} ${seconds(state.ms).padStart(7)}  ${key}${n === undefined ? '' : ` (${plural(n, 'test')})`}\n`;
+    if (failed) {
+      for (const f of state.failures) {
+        yield `\n  not ok ${f.path.length ? f.path.join(' › ') : '(the file itself)'}\n    at ${f.location}\n${indent(describeError(f.error))}\n`;
+      }
+      const lines = state.output.join('').split('\n');
+      if (lines.join('').trim() !== '') {
+        const shown = lines.slice(-OUTPUT_LINES);
+        yield `\n  output of ${key}${shown.length < lines.length ? ` (its last ${OUTPUT_LINES} lines)` : ''}:\n${indent(shown.join('\n'))}\n\n`;
+      }
+    }
+    state.output = [];
+  }
   let summary: { duration_ms: number } | undefined;
   const started = Date.now();
   for await (const { type, data } of source) {
@@ -85,49 +110,36 @@ export default async function* quietReporter(source: AsyncIterable<{ type: strin
       case 'test:stderr':
         fileState(data.file).output.push(data.message);
         break;
+      case 'test:pass':
       case 'test:fail': {
         const state = fileState(data.file);
-        const wrapper = data.nesting === 0 && data.file && data.name === basename(data.file);
-        // A suite fails because a test in it did, a file because a test in it did: those are reported once, as the test.
+        const wrapper = Boolean(data.nesting === 0 && data.file && data.name === basename(data.file));
+        if (wrapper) {
+          // Node 22 wraps a file in a test of its own only when the file ends outside its tests (it did not load, it
+          // exited early): that test's end is the file's end, and its own output says why.
+          const error = type === 'test:fail' ? data.details?.error : undefined;
+          yield* finish(data.file!, data.details?.duration_ms ?? 0, type === 'test:pass', error);
+          break;
+        }
+        if (type === 'test:pass') break;
+        // A suite fails because a test in it did: that is reported once, as the test.
         if (data.details?.type === 'suite' && (data.details.error as RunnerError | undefined)?.failureType === 'subtestsFailed') break;
-        if (wrapper && state.failures.length > 0) break;
-        const path = wrapper ? [] : [...state.names.slice(0, data.nesting), data.name];
+        const path = [...state.names.slice(0, data.nesting), data.name];
         state.failures.push({ path, error: data.details?.error, location: data.line ? `${fileKey(data.file)}:${data.line}:${data.column}` : fileKey(data.file) });
         break;
       }
       case 'test:summary':
-        if (data.file) fileState(data.file).counts = data.counts;
-        else summary = data;
+        if (!data.file) { summary = data; break; }
+        fileState(data.file).counts = data.counts;
+        // A file that ran its tests ends with its own summary (its test:complete events come in completion order,
+        // not after it).
+        yield* finish(data.file, data.duration_ms, (data as { success?: boolean }).success !== false, undefined);
         break;
-      case 'test:complete': {
-        if (!(data.nesting === 0 && data.file && data.name === basename(data.file))) break;
-        const key = fileKey(data.file);
-        const state = fileState(data.file);
-        state.ms = data.details?.duration_ms ?? 0;
-        state.done = true;
-        const n = state.counts?.tests;
-        state.failed = state.failures.length > 0 || data.details?.passed === false;
-        const failed = state.failed;
-        // A file that fails outside any test (it did not load, it exited early) has only its own result to show.
-        if (failed && state.failures.length === 0) state.failures.push({ path: [], error: data.details?.error, location: key });
-        yield `${failed ? 'FAIL' : 'ok  '} ${seconds(state.ms).padStart(7)}  ${key}${n === undefined ? '' : ` (${plural(n, 'test')})`}\n`;
-        if (failed) {
-          for (const f of state.failures) {
-            yield `\n  not ok ${f.path.length ? f.path.join(' › ') : '(the file itself)'}\n    at ${f.location}\n${indent(describeError(f.error))}\n`;
-          }
-          const lines = state.output.join('').split('\n');
-          if (lines.join('').trim() !== '') {
-            const shown = lines.slice(-OUTPUT_LINES);
-            yield `\n  output of ${key}${shown.length < lines.length ? ` (its last ${OUTPUT_LINES} lines)` : ''}:\n${indent(shown.join('\n'))}\n\n`;
-          }
-        }
-        state.output = [];
-        break;
-      }
       default:
         break;
     }
   }
+  for (const [key, state] of files) if (!state.done && key !== '(no file)') yield* finish(key, 0, true, undefined);
   const all = [...files.entries()].filter(([, s]) => s.done);
   // The files' own counts: the runner's total also counts each failed file as a test.
   const sum = (k: string) => all.reduce((t, [, s]) => t + (s.counts?.[k] ?? 0), 0);

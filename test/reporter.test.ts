@@ -16,7 +16,7 @@ function runReporter(files: Record<string, string>) {
   // Outside this runner's own child protocol (NODE_TEST_CONTEXT), as scripts/test.sh runs it.
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-reporter=${REPORTER}`,
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-reporter=${REPORTER}`,
     '--test-reporter-destination=stdout', ...Object.keys(files)], { cwd: dir, encoding: 'utf8', env });
   return { code: run.status, out: run.stdout };
 }
