@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 cache_dir=$(node -p 'JSON.parse(require("fs").readFileSync("package.json", "utf8")).config.cacheDir')
 mkdir -p "$cache_dir"
 checks=$(mktemp -d)
-trap 'rm -rf "$checks"' EXIT
+# Every temporary folder the tests make (Node's os.tmpdir(), Python's tempfile, mktemp, Ray's session folders) goes
+# into one folder of this run, removed at its end: a run leaves nothing behind in /tmp (it made some 600 folders).
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/p5-tests.XXXXXX")
+trap 'rm -rf "$checks" "$run_tmp"' EXIT
 npx tsc --noEmit --incremental --tsBuildInfoFile "$cache_dir/tsc.tsbuildinfo" >"$checks/tsc" 2>&1 &
 tsc_pid=$!
 npx eslint --max-warnings 0 . >"$checks/eslint" 2>&1 &
@@ -28,7 +31,7 @@ if [ "$status" -ne 0 ]; then exit "$status"; fi
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files under test/" >&2; exit 1; fi
 mkdir -p .test-results
-exec node --import tsx --test --test-concurrency=2 \
+TMPDIR=$run_tmp node --import tsx --test --test-concurrency=2 \
   --test-reporter=./test/reporter.mts --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=.test-results/tests.tap \
   "${files[@]}"
