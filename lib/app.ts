@@ -38,7 +38,7 @@ export async function synthesizeCluster(app: App, inputs: SynthesisInputs): Prom
   const stack = new P5RayClusterStack(app, config.stackName, { config });
   // The deploy cache's own stack, when no bucket is named: deployed first, and left by `cdk destroy <cluster>`.
   if (config.deployCache && config.cacheBucketName === undefined) {
-    stack.addDependency(new DeployCacheStack(app, DEPLOY_CACHE_STACK_NAME, { region: config.region }),
+    stack.addStackDependency(new DeployCacheStack(app, DEPLOY_CACHE_STACK_NAME, { region: config.region }),
       'its nodes restore from and fill the deploy-cache bucket');
   }
   const nag = new CachedNagChecks(app, { cache: appFlag(inputs.context, APP_FLAGS.nagCache, true), cacheDir: inputs.nagCacheDir });
