@@ -5,11 +5,12 @@
  * the scripts run as npm runs them (`sh -c "<script> <args>"` with node_modules/.bin first on PATH).
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runToEnd, type Ended } from './helpers/run-to-end';
 
 const root = resolve(__dirname, '..');
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
@@ -29,27 +30,17 @@ const commands = Object.keys(scripts).filter((name) => !(name in EXEMPT)).sort()
 const compileCache = mkdtempSync(join(tmpdir(), 'p5-npm-scripts-compile-'));
 after(() => rmSync(compileCache, { recursive: true, force: true }));
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
 /** `npm run <name> -- <args>`: npm runs the script's line with sh, the arguments appended, node_modules/.bin first. */
-function npmRun(name: string, args: readonly string[]): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn('sh', ['-c', `${scripts[name]} "$@"`, 'sh', ...args], {
-      cwd: root,
-      env: {
-        PATH: `${join(root, 'node_modules', '.bin')}:${resolve(process.execPath, '..')}:/usr/bin:/bin`,
-        HOME: tmpdir(),
-        AWS_EC2_METADATA_DISABLED: 'true',
-        NODE_COMPILE_CACHE: compileCache,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
+function npmRun(name: string, args: readonly string[]): Promise<Ended> {
+  return runToEnd('sh', ['-c', `${scripts[name]} "$@"`, 'sh', ...args], {
+    cwd: root,
+    env: {
+      PATH: `${join(root, 'node_modules', '.bin')}:${resolve(process.execPath, '..')}:/usr/bin:/bin`,
+      HOME: tmpdir(),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      NODE_COMPILE_CACHE: compileCache,
+    },
+  }, 60_000);
 }
 
 /**
@@ -68,8 +59,8 @@ function snapshot(): Map<string, number> {
 }
 
 describe('every npm script in package.json', () => {
-  const help = new Map<string, Run>();
-  const unknown = new Map<string, Run>();
+  const help = new Map<string, Ended>();
+  const unknown = new Map<string, Ended>();
   let before_: Map<string, number>;
   let after_: Map<string, number>;
   before(async () => {
@@ -99,7 +90,7 @@ describe('every npm script in package.json', () => {
 
   it('answers --help with usage, summary, options and exit codes on stdout, exit code 0, nothing on stderr', () => {
     for (const name of commands) {
-      const run = help.get(name) as Run;
+      const run = help.get(name) as Ended;
       const what = `npm run ${name} -- --help`;
       assert.equal(run.code, 0, `${what}: ${run.stderr}`);
       assert.equal(run.stderr, '', what);
@@ -115,7 +106,7 @@ describe('every npm script in package.json', () => {
 
   it('rejects an unknown argument with one error: line naming it, exit code 2, and nothing on stdout', () => {
     for (const name of commands) {
-      const run = unknown.get(name) as Run;
+      const run = unknown.get(name) as Ended;
       const what = `npm run ${name} -- --no-such-option`;
       assert.equal(run.code, 2, `${what}: ${run.stdout}${run.stderr}`);
       assert.equal(run.stdout, '', what);

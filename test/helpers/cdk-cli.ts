@@ -2,12 +2,12 @@
  * The real cdk CLI (node_modules/.bin/cdk, which runs the app through bin/register-ts.js as cdk.json says), run as a
  * user would, offline: no credentials, no metadata service.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, codeFingerprint, shareInRun } from './run-share';
+import { runToEnd } from './run-to-end';
 
 const CDK = join(REPO, 'node_modules', '.bin', 'cdk');
 
@@ -53,15 +53,10 @@ async function inTurn<T>(job: () => Promise<T>): Promise<T> {
  * other runs go on beside it); killed after `timeoutMs`.
  */
 export function cdk(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<CdkRun> {
-  return inTurn(() => new Promise<CdkRun>((done) => {
-    const child = spawn(CDK, args, { cwd: REPO, env: offlineEnv(extraEnv) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (status) => { clearTimeout(timer); done({ status, stdout, stderr }); });
-  }));
+  return inTurn(async () => {
+    const { code, stdout, stderr } = await runToEnd(CDK, args, { cwd: REPO, env: offlineEnv(extraEnv) }, timeoutMs);
+    return { status: code, stdout, stderr };
+  });
 }
 
 /** `cdk synth --quiet` into `outdir`, with `args` after it. */

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { runToEnd } from '../helpers/run-to-end';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -29,19 +29,9 @@ export function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `scripts/<name>.ts` as `npm run <name>` does (node + tsx), with the given environment. */
-export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ScriptRun> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${name}.ts`), ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.startsWith('error: ')) });
-    });
-  });
+export async function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ScriptRun> {
+  const run = await runToEnd(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${name}.ts`), ...args], { cwd: ROOT, env }, timeoutMs);
+  return { ...run, errorLines: run.stderr.split('\n').filter((l) => l.startsWith('error: ')) };
 }
 
 /** A folder of stub programs: each logs its arguments, one per line, to <dir>/<name>.args and exits 0. */

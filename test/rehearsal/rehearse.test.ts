@@ -5,7 +5,6 @@
  * helpers against the stand-in packages of test/bootstrap/fakes; run_all.sh and run_bm.sh are the real bundle's.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { REHEARSAL_WORKLOADS, RehearsalSettings, renderRehearsal } from '../../l
 import { writeServeBundle } from '../../lib/serve';
 import { makeFakePython, REAL_PYTHON } from '../bootstrap/python-env';
 import { writeRayFixtures } from '../serve/ray-fixtures';
+import { runToEnd } from '../helpers/run-to-end';
 
 type Json = any;
 
@@ -105,20 +105,13 @@ async function rehearse(over: Partial<RehearsalSettings> = {}, env: Record<strin
     writeFileSync(join(bin, name), `#!/bin/bash\necho "${name} $*" >>"$STUB_LOG"\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  const child = spawn('bash', [join(dir, 'rehearse.sh'), ...args], {
+  const run = await runToEnd('bash', [join(dir, 'rehearse.sh'), ...args], {
     env: {
       PATH: `${bin}:/usr/bin:/bin`, HOME: dir, STUB_LOG: log, STUB_DIR: dir, STUB_FIXTURES: fixtures, SYSTEM_PYTHON: REAL_PYTHON.executable,
       POLL_INTERVAL_S: '0.05', HEALTH_TIMEOUT_S: '5', PROMETHEUS_URL: 'http://127.0.0.1:9', EVIDENCE_SETTLE_S: '0', ...env,
     },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
-  clearTimeout(timer);
-  return { code, out: `${stdout}${stderr}`, dir, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  }, 120_000);
+  return { code: run.code ?? -1, out: `${run.stdout}${run.stderr}`, dir, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
 const steps = (r: Rehearsal) => readFileSync(join(r.dir, 'state', 'steps.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));

@@ -5,7 +5,6 @@
  * again from it. Every result records which bundle it ran.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { bundleFor, writeBundle } from './helpers';
 import { RayCluster, startRayCluster } from './ray-cluster';
 import { writeZip } from '../bootstrap/python-env';
+import { runToEnd, type Ended } from '../helpers/run-to-end';
 
 const REPO = resolve(__dirname, '..', '..');
 const PYTHON = join(REPO, '.test-venv', 'bin', 'python');
@@ -28,22 +28,7 @@ function bundleZip(raw: Record<string, unknown>): string {
   return path;
 }
 
-interface Run { readonly code: number | null; readonly out: string; readonly err: string }
-
-/** Runs a program to its end without holding up the tests' event loop (the Ray scenarios run beside other tests). */
-function runToEnd(program: string, args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv }, timeoutMs: number): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(program, args, options);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); done({ code, out, err }); });
-  });
-}
-
-function sync(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function sync(args: string[], env: Record<string, string> = {}): Promise<Ended> {
   return runToEnd(PYTHON, [SYNC, ...args], { env: { PATH: '/usr/bin:/bin', HOME: tmpdir(), ...env } }, 120_000);
 }
 
@@ -62,8 +47,8 @@ describe('bundle_sync.py install', () => {
 
     const second = bundleZip({ profile: 'reference' });
     const r = await sync(['install', '--zip', second, '--dir', dir, '--source', URL_B, '--parameter', PARAMETER]);
-    assert.equal(r.code, 0, r.err);
-    const record = JSON.parse(r.out);
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(r.stdout);
     assert.equal(record.source, URL_B);
     assert.equal(record.parameter, PARAMETER);
     assert.match(record.sha256, /^[0-9a-f]{64}$/);
@@ -83,15 +68,15 @@ describe('bundle_sync.py install', () => {
     writeZip(evil, { '../escape.sh': 'echo' });
     const r = await sync(['install', '--zip', evil, '--dir', mkdtempSync(join(tmpdir(), 'serve-dir-')), '--source', URL_A]);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^bundle_sync: the bundle holds a file it must not: '\.\.\/escape\.sh'\n$/);
+    assert.match(r.stderr, /^bundle_sync: the bundle holds a file it must not: '\.\.\/escape\.sh'\n$/);
   });
 });
 
 describe('bundle_sync.py distribute, with a real Ray cluster', () => {
   it('installs the bundle on every alive node through a Ray task pinned to each, and reports what each installed', async () => {
     const { dir, r } = await distributed;
-    assert.equal(r.code, 0, r.err);
-    const byNode = JSON.parse(r.out) as Record<string, { source: string }>;
+    assert.equal(r.code, 0, r.stderr);
+    const byNode = JSON.parse(r.stdout) as Record<string, { source: string }>;
     assert.equal(Object.keys(byNode).length, 1, 'one node in a local cluster');
     const [record] = Object.values(byNode);
     assert.equal(record.source, URL_B);
@@ -136,8 +121,8 @@ const withParameter = clusterEnv(`BUCKET=my-bucket\nREGION=us-east-2\nSERVE_BUND
  * new bundle) run side by side as soon as it is up; their tests below read what each did.
  */
 let cluster: Promise<RayCluster>;
-let distributed: Promise<{ dir: string; r: Run }>;
-let redeployed: Promise<{ bundle: string; installed: Run; r: Awaited<ReturnType<typeof runAll>> }>;
+let distributed: Promise<{ dir: string; r: Ended }>;
+let redeployed: Promise<{ bundle: string; installed: Ended; r: Awaited<ReturnType<typeof runAll>> }>;
 before(() => {
   cluster = startRayCluster();
   distributed = (async () => {
@@ -160,15 +145,15 @@ after(async () => { await (await cluster.catch(() => undefined))?.stop(); });
 describe('run_all.sh runs the bundle of the current deploy', () => {
   it('without a parameter (a local rehearsal, an old node) runs the bundle as it is and says it was not checked', async () => {
     const r = await runAll(writeBundle(), { CLUSTER_ENV: clusterEnv('BUCKET=my-bucket\n') });
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /serve bundle: \S+ as it is \(no SERVE_BUNDLE_PARAMETER in \S+: not checked against a deploy\)/);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /serve bundle: \S+ as it is \(no SERVE_BUNDLE_PARAMETER in \S+: not checked against a deploy\)/);
     assert.deepEqual(r.calls, []);
   });
 
   it('--help shows the usage without checking the bundle against the deploy (no AWS call)', async () => {
     const r = await runAll(writeBundle(), { CLUSTER_ENV: withParameter }, ['--help']);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^Usage: .*run_all\.sh \[options\]/);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: .*run_all\.sh \[options\]/);
     assert.deepEqual(r.calls, []);
   });
 
@@ -177,8 +162,8 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
     assert.equal((await sync(['install', '--zip', bundleZip({}), '--dir', bundle, '--source', URL_A])).code, 0);
     const temp = mkdtempSync(join(tmpdir(), 'run-all-tmp-'));
     const r = await runAll(bundle, { CLUSTER_ENV: withParameter, STUB_URL: URL_A, TMPDIR: temp });
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`serve bundle: ${URL_A} \\(the current deploy's\\)`));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`serve bundle: ${URL_A} \\(the current deploy's\\)`));
     assert.deepEqual(r.calls, [`aws ssm get-parameter --name ${PARAMETER} --region us-east-2 --query Parameter.Value --output text`]);
     // What every result's .meta.json gets as section serveBundle (run_bm.sh --meta-section).
     const [meta] = readdirSync(temp).map((f) => JSON.parse(readFileSync(join(temp, f), 'utf8')));
@@ -191,10 +176,10 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
 
   it('after a deploy changed maxModelLen: downloads the new bundle, installs it on every node, and runs again from it', async () => {
     const { bundle, installed, r } = await redeployed;
-    assert.equal(installed.code, 0, installed.err);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`the current deploy's is ${URL_B}; installed here: ${URL_A}\\. Installing it on every node`));
-    assert.match(r.out, new RegExp(`serve bundle: ${URL_B} \\(the current deploy's\\)`), 'the new run_all.sh checks again and goes on');
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`the current deploy's is ${URL_B}; installed here: ${URL_A}\\. Installing it on every node`));
+    assert.match(r.stdout, new RegExp(`serve bundle: ${URL_B} \\(the current deploy's\\)`), 'the new run_all.sh checks again and goes on');
     assert.match(readFileSync(join(bundle, 'collocated_baseline.yaml'), 'utf8'), /max_model_len: 20000/);
     assert.equal(JSON.parse(readFileSync(join(bundle, 'serve-bundle.json'), 'utf8')).source, URL_B);
     assert.equal(r.calls.filter((c) => c.startsWith('aws ssm get-parameter')).length, 2);
@@ -206,6 +191,6 @@ describe('run_all.sh runs the bundle of the current deploy', () => {
   it('stops, naming the parameter, when the URL cannot be read', async () => {
     const r = await runAll(writeBundle(), { CLUSTER_ENV: withParameter, STUB_URL: '' });
     assert.equal(r.code, 1);
-    assert.match(r.err, new RegExp(`run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter ${PARAMETER}`));
+    assert.match(r.stderr, new RegExp(`run_all: ERROR: cannot read the serve bundle's URL from the SSM parameter ${PARAMETER}`));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { validateEvidence } from '../../lib/report/evidence';
 import { fakePrometheus } from './fake-prometheus';
 import { RayFixtures, rayFixtures, writeRayFixtures } from './ray-fixtures';
 import { Json, writeBundle } from './helpers';
+import { runToEnd } from '../helpers/run-to-end';
 
 const REPO = resolve(__dirname, '..', '..');
 /** The node runs the scripts' Python helpers with the venv's Python; the tests use the venv with the real Ray 2.58. */
@@ -144,7 +145,7 @@ async function run(script: string, args: readonly string[], env: Record<string, 
   chmodSync(join(bin, 'python3'), 0o755);
   const log = join(work, 'calls.log');
   writeFileSync(log, '');
-  const child = spawn(join(from, script), args, {
+  const run = await runToEnd(join(from, script), args, {
     cwd: work,
     env: {
       PATH: `${bin}:/usr/bin:/bin`, HOME: work, STUB_LOG: log, STUB_DIR: work, STUB_FIXTURES: fixtures,
@@ -152,15 +153,8 @@ async function run(script: string, args: readonly string[], env: Record<string, 
       // Nothing listens on the discard port: the evidence is recorded as missing unless a test serves a fake Prometheus.
       PROMETHEUS_URL: 'http://127.0.0.1:9', EVIDENCE_SETTLE_S: '0', ...env,
     },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
-  clearTimeout(timer);
-  return { code, stdout, stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), work };
+  }, 60_000);
+  return { code: run.code ?? -1, stdout: run.stdout, stderr: run.stderr, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean), work };
 }
 
 /** A cluster.env naming a bucket, as the head's bootstrap writes it, and the node facts that bucket holds. */
